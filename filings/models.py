@@ -1,0 +1,1 @@
+"""Filing orders live here (issue 3 onwards)."""

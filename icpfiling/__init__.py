@@ -1,0 +1,3 @@
+from icpfiling.celery import app as celery_app
+
+__all__ = ["celery_app"]

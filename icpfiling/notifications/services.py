@@ -1,0 +1,111 @@
+"""Writing and delivering outbox messages (R-B2)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from icpfiling.notifications.models import Channel, OutboxMessage, OutboxStatus
+from icpfiling.notifications.sms import get_sms_backend
+from icpfiling.tenancy.context import current_tenant_id
+
+log = logging.getLogger("icpfiling.outbox")
+
+# A worker that died mid-send leaves a claim behind; after this long the sweep
+# retries it (at-least-once in that rare case, exactly-once otherwise).
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def outbox_enqueue(
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    subject: str = "",
+    tenant_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Write a message in the caller's transaction; dispatch it after commit.
+
+    ``tenant_id`` defaults to the active scope's tenant. Returns None when a
+    message with the same ``dedupe_key`` already exists.
+    """
+    if channel not in Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    if tenant_id is None:
+        tenant_id = current_tenant_id()
+    try:
+        with transaction.atomic():
+            msg = OutboxMessage.objects.create(
+                tenant_id=tenant_id,
+                channel=channel,
+                recipient=recipient,
+                subject=subject[:200],
+                body=body,
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        if dedupe_key and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    from icpfiling.notifications.tasks import outbox_deliver
+
+    # .delay() only after commit: a task must never see a row that may roll back.
+    transaction.on_commit(lambda: outbox_deliver.delay(msg.pk))
+    return msg
+
+
+def _claim(message_id: int, now) -> bool:
+    due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=OutboxStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+    )
+    return (
+        OutboxMessage.objects.filter(due, pk=message_id).update(status=OutboxStatus.SENDING, claimed_at=now) == 1
+    )
+
+
+def _send(msg: OutboxMessage) -> None:
+    if msg.channel == Channel.EMAIL:
+        EmailMessage(subject=msg.subject, body=msg.body, to=[msg.recipient]).send()
+    else:
+        get_sms_backend().send(to=msg.recipient, body=msg.body)
+
+
+def outbox_deliver_one(*, message_id: int) -> bool:
+    """Send one message if it is due and nobody else holds it. True when sent now."""
+    now = timezone.now()
+    if not _claim(message_id, now):
+        return False
+    msg = OutboxMessage.objects.get(pk=message_id)
+    try:
+        _send(msg)
+    except Exception as exc:  # any gateway failure is retried with back-off
+        attempts = msg.attempts + 1
+        dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        OutboxMessage.objects.filter(pk=msg.pk, status=OutboxStatus.SENDING).update(
+            status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + timedelta(seconds=min(3600, 30 * 2**attempts)),
+            last_error=str(exc)[:500],
+            claimed_at=None,
+        )
+        log.warning("outbox %s attempt %s failed: %s", msg.pk, attempts, exc)
+        return False
+    OutboxMessage.objects.filter(pk=msg.pk, status=OutboxStatus.SENDING).update(
+        status=OutboxStatus.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+    )
+    return True
+
+
+def outbox_due_ids(*, limit: int = 500) -> list[int]:
+    now = timezone.now()
+    due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=OutboxStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
+    )
+    return list(OutboxMessage.objects.filter(due).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])

@@ -1,0 +1,63 @@
+"""Loads the reference tables from the project's seed data (idempotent)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+
+from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
+
+SEED_DIR = Path(__file__).resolve().parent / "seed_data"
+PROVINCE_RULES_FILE = SEED_DIR / "province-rules.yaml"
+REFERENCE_FILE = SEED_DIR / "reference.yaml"
+
+
+@cache
+def province_rules_data() -> dict[str, Any]:
+    """The sourced province seed file, parsed once per process."""
+    with PROVINCE_RULES_FILE.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _reference_data() -> dict[str, Any]:
+    with REFERENCE_FILE.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@transaction.atomic
+def reference_data_load() -> dict[str, int]:
+    """Create or update provinces, natures, certificate and ID types. Returns counts."""
+    provinces = province_rules_data()["provinces"]
+    for p in provinces:
+        Province.objects.update_or_create(
+            code=p["id"],
+            defaults={
+                "name": p["name"],
+                "full_name": p["full_name"],
+                "admin_code": p["admin_code"],
+                "short_name": p["short_name_official"],
+                "icp_prefix": p["icp_prefix"],
+            },
+        )
+    ref = _reference_data()
+    for n in ref["entity_natures"]:
+        EntityNature.objects.update_or_create(
+            code=n["code"], defaults={"name": n["name"], "is_individual": bool(n.get("individual"))}
+        )
+    for c in ref["certificate_types"]:
+        ct, _ = CertificateType.objects.update_or_create(code=c["code"], defaults={"name": c["name"]})
+        ct.natures.set(c["natures"])
+    for t in ref["personal_id_types"]:
+        PersonalIdType.objects.update_or_create(
+            code=t["code"], defaults={"name": t["name"], "for_citizens": t["citizens"]}
+        )
+    return {
+        "provinces": len(provinces),
+        "natures": len(ref["entity_natures"]),
+        "certificate_types": len(ref["certificate_types"]),
+        "personal_id_types": len(ref["personal_id_types"]),
+    }

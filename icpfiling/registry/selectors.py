@@ -1,0 +1,41 @@
+"""Registry reads."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from icpfiling.registry.models import FiledEntity, FiledWebsite, Province, RegistryStatus
+
+
+def filed_entity_find(*, certificate_number: str) -> FiledEntity | None:
+    """The active entity with this certificate number, current or pre-三证合一 (R-O6)."""
+    number = certificate_number.strip().upper()
+    return (
+        FiledEntity.objects.filter(status=RegistryStatus.ACTIVE)
+        .filter(Q(certificate_number=number) | Q(former_certificates__number=number))
+        .select_related("province", "nature", "certificate_type")
+        .first()
+    )
+
+
+def filed_website_find(*, domain: str) -> FiledWebsite | None:
+    return (
+        FiledWebsite.objects.filter(domain__iexact=domain.strip(), status=RegistryStatus.ACTIVE)
+        .select_related("entity")
+        .first()
+    )
+
+
+def filed_entity_list_for_provinces(*, provinces: QuerySet[Province] | list[Province]) -> QuerySet[FiledEntity]:
+    return FiledEntity.objects.filter(province__in=provinces).select_related("province").order_by("-filed_at")
+
+
+def filed_website_list_for_provider(*, provider_id: int) -> QuerySet[FiledWebsite]:
+    """Websites this provider currently hosts."""
+    return (
+        FiledWebsite.objects.filter(
+            access_records__provider_id=provider_id, access_records__ended_at__isnull=True
+        )
+        .select_related("entity")
+        .order_by("website_number")
+    )

@@ -1,0 +1,122 @@
+"""Registry writes: the number allocator and filing records (R-S6).
+
+Numbers come from counters incremented by a single conditional UPDATE inside
+the caller's transaction. On PostgreSQL the UPDATE takes the row lock, so a
+concurrent approval waits and then increments the committed value; on SQLite
+writers are serialised. Unique constraints on the numbers are the backstop:
+no check-then-insert anywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from icpfiling.registry.models import (
+    AccessRecord,
+    CertificateType,
+    EntityNature,
+    EntityNumberSequence,
+    FiledEntity,
+    FiledWebsite,
+    Province,
+)
+from icpfiling.tenancy.models import Provider
+
+SEQUENCE_DIGITS = 6
+
+
+def format_entity_number(province: Province, year: int, value: int) -> str:
+    """``浙ICP备2026000001号``: prefix, ICP备, year, six-digit sequence, 号."""
+    if not 0 < value < 10**SEQUENCE_DIGITS:
+        raise ValueError(f"entity sequence {value} does not fit {SEQUENCE_DIGITS} digits")
+    return f"{province.icp_prefix}ICP备{year:04d}{value:0{SEQUENCE_DIGITS}d}号"
+
+
+def format_website_number(entity_number: str, seq: int) -> str:
+    return f"{entity_number}-{seq}"
+
+
+def entity_number_allocate(*, province: Province, year: int | None = None) -> str:
+    """Next entity number for the province (per-province, per-year sequence, never reused)."""
+    year = year or timezone.localdate().year
+    with transaction.atomic():
+        # Creating the counter row races harmlessly: the unique constraint lets
+        # exactly one insert win and the others do nothing.
+        EntityNumberSequence.objects.bulk_create(
+            [EntityNumberSequence(province=province, year=year, last_value=0)], ignore_conflicts=True
+        )
+        updated = EntityNumberSequence.objects.filter(province=province, year=year).update(
+            last_value=F("last_value") + 1
+        )
+        if updated != 1:
+            raise RuntimeError("entity number sequence row missing")
+        value = EntityNumberSequence.objects.filter(province=province, year=year).values_list(
+            "last_value", flat=True
+        ).get()
+    return format_entity_number(province, year, value)
+
+
+def website_seq_allocate(*, entity: FiledEntity) -> int:
+    """Next ``-N`` for the entity (never reused, even after a website is cancelled)."""
+    with transaction.atomic():
+        FiledEntity.objects.filter(pk=entity.pk).update(website_seq_last=F("website_seq_last") + 1)
+        seq = FiledEntity.objects.filter(pk=entity.pk).values_list("website_seq_last", flat=True).get()
+    entity.website_seq_last = seq
+    return seq
+
+
+@transaction.atomic
+def registry_entity_file(
+    *,
+    province: Province,
+    nature: EntityNature,
+    certificate_type: CertificateType,
+    certificate_number: str,
+    name: str,
+    principal_name: str,
+    filed_at: datetime | None = None,
+) -> FiledEntity:
+    """Record a newly approved entity with a freshly allocated number."""
+    filed_at = filed_at or timezone.now()
+    return FiledEntity.objects.create(
+        province=province,
+        nature=nature,
+        certificate_type=certificate_type,
+        certificate_number=certificate_number.strip().upper(),
+        name=name,
+        principal_name=principal_name,
+        entity_number=entity_number_allocate(province=province, year=timezone.localtime(filed_at).year),
+        filed_at=filed_at,
+    )
+
+
+@transaction.atomic
+def registry_website_file(
+    *, entity: FiledEntity, domain: str, name: str, provider: Provider, filed_at: datetime | None = None
+) -> FiledWebsite:
+    """Record a newly approved website under ``entity`` and connect it to ``provider``."""
+    filed_at = filed_at or timezone.now()
+    seq = website_seq_allocate(entity=entity)
+    website = FiledWebsite.objects.create(
+        entity=entity,
+        seq=seq,
+        website_number=format_website_number(entity.entity_number, seq),
+        domain=domain.strip().lower(),
+        name=name,
+        filed_at=filed_at,
+    )
+    AccessRecord.objects.create(website=website, provider=provider, since=filed_at)
+    return website
+
+
+@transaction.atomic
+def registry_access_add(*, website: FiledWebsite, provider: Provider, since: datetime | None = None) -> AccessRecord:
+    """Connect an already filed website to another provider (新增接入)."""
+    record, _ = AccessRecord.objects.get_or_create(
+        website=website, provider=provider, ended_at=None, defaults={"since": since or timezone.now()}
+    )
+    return record

@@ -1,0 +1,30 @@
+"""Helpers for ``access_<entity>_by_id`` functions.
+
+"Missing" and "not yours" must be indistinguishable (R-T2, Zulip's
+``access_stream_by_id``): both raise ``Http404``, and the attempt is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+from django.db import models
+from django.http import Http404
+
+log = logging.getLogger("icpfiling.access")
+
+M = TypeVar("M", bound=models.Model)
+
+
+def get_or_404(queryset: models.QuerySet[M], *, actor: Any, **lookup: Any) -> M:
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        log.warning(
+            "denied %s %s to user %s",
+            queryset.model._meta.label,
+            lookup,
+            getattr(actor, "pk", None),
+        )
+        raise Http404 from None

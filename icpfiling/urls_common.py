@@ -1,0 +1,12 @@
+"""URL patterns served on every host (tenant and platform)."""
+
+from django.urls import include, path
+
+from icpfiling.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/", include("icpfiling.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz/", core_views.healthz, name="healthz"),
+]

@@ -1,0 +1,1 @@
+"""Verification points live here (issue 6)."""
