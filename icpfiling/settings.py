@@ -58,11 +58,11 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off in production")
 
-# Tenants are resolved from the host (R-T1); Django's own host check is the
-# first gate and the tenant middleware the second (unknown host -> 404).
-ALLOWED_HOSTS = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=["localhost", ".localhost", "127.0.0.1", "[::1]", "testserver"]
-)
+# Tenants are resolved from the host (R-T1). Provider host names live in the
+# database (operators add them at run time), so the exact allow-list check is
+# TenantMiddleware's: any host that is neither a platform host nor an active
+# provider's host gets a bare 404. DJANGO_ALLOWED_HOSTS can narrow it further.
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
 PLATFORM_HOSTS = env.list("ICPFILING_PLATFORM_HOSTS", default=["localhost", "127.0.0.1", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -92,8 +92,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "icpfiling.accounts.middleware.AccountGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "icpfiling.accounts.middleware.AccountGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Axes last: it turns a lockout raised by the backend into a 429 page.
@@ -345,6 +345,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "celery.app.trace": {"level": env.str("CELERY_TRACE_LOG_LEVEL", default="INFO")},
     },
 }
 
