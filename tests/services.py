@@ -1,4 +1,9 @@
-"""Which external services this run has; tests needing one skip locally, never in CI."""
+"""Which external services this run has.
+
+Tests that need PostgreSQL, Redis or Chromium carry a marker (so a run can
+select them) and skip locally when the service is absent. In CI nothing may
+skip: conftest turns any skip into a failed run.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +22,22 @@ def redis_url() -> str:
     return os.environ.get("REDIS_URL", "")
 
 
-requires_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL); CI always provides it"
-)
-requires_redis = pytest.mark.skipif(not redis_url(), reason="needs Redis (set REDIS_URL); CI always provides it")
-
-
 def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _both(marker, skip):
+    def apply(fn):
+        return marker(skip(fn))
+
+    return apply
+
+
+requires_postgres = _both(
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"),
+)
+requires_redis = _both(pytest.mark.redis, pytest.mark.skipif(not redis_url(), reason="needs Redis (set REDIS_URL)"))
+requires_chromium = _both(
+    pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason="needs Chromium (scripts/test.sh installs it)")
+)
