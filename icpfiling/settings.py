@@ -49,8 +49,10 @@ def _embedded_secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = _required("DJANGO_SECRET_KEY") if PRODUCTION else env.str("DJANGO_SECRET_KEY", default="") or (
-    _embedded_secret_key()
+SECRET_KEY = (
+    _required("DJANGO_SECRET_KEY")
+    if PRODUCTION
+    else env.str("DJANGO_SECRET_KEY", default="") or (_embedded_secret_key())
 )
 if PRODUCTION and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long in production")
@@ -299,7 +301,9 @@ else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 SMS_BACKEND = env.str(
     "SMS_BACKEND",
-    default="icpfiling.notifications.sms.HttpSmsBackend" if PRODUCTION else "icpfiling.notifications.sms.ConsoleSmsBackend",
+    default="icpfiling.notifications.sms.HttpSmsBackend"
+    if PRODUCTION
+    else "icpfiling.notifications.sms.ConsoleSmsBackend",
 )
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")

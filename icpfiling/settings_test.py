@@ -10,8 +10,8 @@ import tempfile
 os.environ.setdefault("CELERY_TRACE_LOG_LEVEL", "WARNING")
 os.environ.setdefault("ICPFILING_VAR_DIR", tempfile.mkdtemp(prefix="icpfiling-test-"))
 
-from icpfiling.settings import *  # noqa: E402, F403
-from icpfiling.settings import CACHES  # noqa: E402
+from icpfiling.settings import *  # noqa: F403
+from icpfiling.settings import CACHES
 
 # Argon2 costs ~125 ms per hash here; tests hash thousands of times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -20,7 +20,7 @@ from tests.conftest import PASSWORD
 LINK = re.compile(r"https?://[^\s]+")
 
 
-def _register(client: Client, email: str, password: str = "a-Good-pass-2026") -> object:
+def _register(client: Client, email: str, password: str = "a-Good-pass-2026") -> object:  # noqa: S107
     return client.post(
         "/accounts/register/",
         {"email": email, "full_name": "测试申请人", "password1": password, "password2": password},
@@ -88,8 +88,12 @@ def test_r_a1_same_email_registers_separately_per_provider(alpha, beta):
         "beta",
     ]
     # and each password works only on its own host
-    ok = alpha.client().post("/accounts/login/", {"username": "both@example.com", "password": "alpha-pass-2026!"})
-    bad = alpha.client().post("/accounts/login/", {"username": "both@example.com", "password": "beta-pass-2026!!"})
+    ok = alpha.client().post(
+        "/accounts/login/", {"username": "both@example.com", "password": "alpha-pass-2026!"}
+    )
+    bad = alpha.client().post(
+        "/accounts/login/", {"username": "both@example.com", "password": "beta-pass-2026!!"}
+    )
     assert ok.status_code == 302
     assert bad.status_code == 200
     assert "邮箱或密码不正确" in bad.content.decode()
@@ -143,12 +147,16 @@ def test_r_a2_login_throttled_per_account(alpha, beta, settings):
     client = alpha.client()
     email = "reviewer@alpha.test"
     codes = [
-        client.post("/accounts/login/", {"username": email, "password": "wrong"}, REMOTE_ADDR=f"10.0.0.{i}").status_code
+        client.post(
+            "/accounts/login/", {"username": email, "password": "wrong"}, REMOTE_ADDR=f"10.0.0.{i}"
+        ).status_code
         for i in range(4)
     ]
     # the third failure locks the account, even from new addresses
     assert codes == [200, 200, 429, 429]
-    locked = client.post("/accounts/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.9")
+    locked = client.post(
+        "/accounts/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.9"
+    )
     assert locked.status_code == 429
     assert "尝试次数过多" in locked.content.decode()
     # beta's account with the same local part is unaffected
@@ -160,7 +168,9 @@ def test_r_a2_login_throttled_per_address(alpha, settings):
     settings.AXES_FAILURE_LIMIT = 3
     client = alpha.client()
     for i in range(3):
-        client.post("/accounts/login/", {"username": f"nobody{i}@x.test", "password": "x"}, REMOTE_ADDR="10.9.9.9")
+        client.post(
+            "/accounts/login/", {"username": f"nobody{i}@x.test", "password": "x"}, REMOTE_ADDR="10.9.9.9"
+        )
     response = client.post(
         "/accounts/login/", {"username": "applicant@alpha.test", "password": PASSWORD}, REMOTE_ADDR="10.9.9.9"
     )
@@ -197,7 +207,10 @@ def test_r_a2_disabling_an_account_ends_its_sessions(alpha):
     # given a reviewer logged in through the real login form on two devices
     phone, laptop = alpha.client(), alpha.client()
     for c in (phone, laptop):
-        assert c.post("/accounts/login/", {"username": "reviewer@alpha.test", "password": PASSWORD}).status_code == 302
+        assert (
+            c.post("/accounts/login/", {"username": "reviewer@alpha.test", "password": PASSWORD}).status_code
+            == 302
+        )
     reviewer = alpha.users["reviewer"]
     assert reviewer.sessions.count() == 2
     # when the provider admin disables the account
@@ -237,7 +250,9 @@ def test_r_a1_password_reset_only_finds_accounts_of_this_host(alpha, beta, host_
         done = alpha.client()
         done.get(path, follow=True)
         form_path = done.get(path).get("Location") or path
-        response = done.post(form_path, {"new_password1": "Brand-new-pass-77", "new_password2": "Brand-new-pass-77"})
+        response = done.post(
+            form_path, {"new_password1": "Brand-new-pass-77", "new_password2": "Brand-new-pass-77"}
+        )
         assert response.status_code == 302
         assert User.objects.get(pk=alpha.users["applicant"].pk).check_password("Brand-new-pass-77")
     else:

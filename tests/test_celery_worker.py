@@ -31,14 +31,36 @@ def test_r_b2_real_worker_delivers_an_outbox_message_through_redis(tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))},
         "DJANGO_SETTINGS_MODULE": "icpfiling.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": "postgres://{}:{}@{}:{}/{}".format(
+            db["USER"], db["PASSWORD"] or "", db["HOST"] or "127.0.0.1", db["PORT"] or 5432, db["NAME"]
+        ),
         "REDIS_URL": redis_url(),
         "ICPFILING_VAR_DIR": str(tmp_path),
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "icpfiling", "worker", "--pool", "solo", "-Q", queue,
-         "--loglevel", "INFO", "--without-mingle", "--without-gossip", "--hostname", f"{queue}@test"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "icpfiling",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname",
+            f"{queue}@test",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False

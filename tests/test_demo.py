@@ -33,12 +33,20 @@ DEMO_HOMES = [
 
 def test_demo_seed_is_idempotent():
     first = demo_seed()
-    counts = (User.objects.count(), FiledEntity.objects.count(), FiledWebsite.objects.count(), AccessRecord.objects.count())
+    counts = (
+        User.objects.count(),
+        FiledEntity.objects.count(),
+        FiledWebsite.objects.count(),
+        AccessRecord.objects.count(),
+    )
     second = demo_seed()
     assert first == second
     assert counts == (11, 4, 5, 6)
     assert (
-        User.objects.count(), FiledEntity.objects.count(), FiledWebsite.objects.count(), AccessRecord.objects.count()
+        User.objects.count(),
+        FiledEntity.objects.count(),
+        FiledWebsite.objects.count(),
+        AccessRecord.objects.count(),
     ) == counts
     assert sorted(Provider.objects.values_list("slug", flat=True)) == ["alpha", "beta"]
 
@@ -76,7 +84,9 @@ def test_demo_registry_supports_every_detection_case():
     demo_seed()
     alpha, beta = Provider.objects.get(slug="alpha"), Provider.objects.get(slug="beta")
     # new website at alpha: the entity is filed and hosted at alpha
-    alpha_co = filed_entity_find(certificate_number=FiledEntity.objects.get(name__startswith="杭州").certificate_number)
+    alpha_co = filed_entity_find(
+        certificate_number=FiledEntity.objects.get(name__startswith="杭州").certificate_number
+    )
     assert alpha_co.websites.get().access_records.get().provider == alpha
     # found by its pre-三证合一 number
     assert filed_entity_find(certificate_number="330106000012345") == alpha_co

@@ -38,10 +38,13 @@ class RecordingSms:
 
 
 def test_r_b2_rolled_back_change_sends_nothing(alpha):
-    with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
-        with pytest.raises(Boom), transaction.atomic():
+    def change_that_fails():
+        with transaction.atomic():
             outbox_enqueue(channel="email", recipient="a@example.com", subject="s", body="b")
             raise Boom
+
+    with TestCase.captureOnCommitCallbacks(execute=True) as callbacks, pytest.raises(Boom):
+        change_that_fails()
     assert callbacks == []
     assert OutboxMessage.objects.count() == 0
     assert mail.outbox == []
@@ -62,8 +65,12 @@ def test_r_b2_committed_message_is_sent_once_after_commit(alpha):
 
 
 def test_r_b2_same_dedupe_key_is_written_once(alpha):
-    first = outbox_enqueue(channel="email", recipient="a@example.com", body="x", dedupe_key="k1", tenant_id=None)
-    second = outbox_enqueue(channel="email", recipient="a@example.com", body="x", dedupe_key="k1", tenant_id=None)
+    first = outbox_enqueue(
+        channel="email", recipient="a@example.com", body="x", dedupe_key="k1", tenant_id=None
+    )
+    second = outbox_enqueue(
+        channel="email", recipient="a@example.com", body="x", dedupe_key="k1", tenant_id=None
+    )
     assert first is not None
     assert second is None
     assert OutboxMessage.objects.filter(dedupe_key="k1").count() == 1
@@ -104,11 +111,17 @@ def test_r_b2_sweep_delivers_messages_whose_dispatch_was_lost(settings):
     )
     # and a row claimed a moment ago by a live worker
     OutboxMessage.objects.create(
-        channel="sms", recipient="13700137000", body="busy", status=OutboxStatus.SENDING, claimed_at=timezone.now()
+        channel="sms",
+        recipient="13700137000",
+        body="busy",
+        status=OutboxStatus.SENDING,
+        claimed_at=timezone.now(),
     )
     assert outbox_sweep() == 2
     assert sorted(RecordingSms.sent) == [("13800138000", "hello"), ("13900139000", "stale")]
-    assert set(OutboxMessage.objects.filter(pk__in=[msg.pk, stale.pk]).values_list("status", flat=True)) == {"sent"}
+    assert set(OutboxMessage.objects.filter(pk__in=[msg.pk, stale.pk]).values_list("status", flat=True)) == {
+        "sent"
+    }
 
 
 def test_r_b2_unknown_channel_is_refused():

@@ -45,7 +45,12 @@ def test_reference_data_has_31_provinces_with_current_prefixes():
     assert Province.objects.count() == 31
     prefixes = dict(Province.objects.values_list("name", "icp_prefix"))
     # recent numbers print 蜀/黔/滇/陇 (province-rules.yaml, icp_prefix)
-    assert (prefixes["四川"], prefixes["贵州"], prefixes["云南"], prefixes["甘肃"]) == ("蜀", "黔", "滇", "陇")
+    assert (prefixes["四川"], prefixes["贵州"], prefixes["云南"], prefixes["甘肃"]) == (
+        "蜀",
+        "黔",
+        "滇",
+        "陇",
+    )
     assert (prefixes["浙江"], prefixes["广东"], prefixes["北京"]) == ("浙", "粤", "京")
     assert EntityNature.objects.get(code=5).is_individual is True
     assert set(CertificateType.objects.get(code="uscc").natures.values_list("code", flat=True)) >= {2, 3, 6}
@@ -91,7 +96,9 @@ def test_r_o1_domain_is_filed_once_across_the_registry():
 @pytest.mark.django_db
 def test_r_o6_entity_found_by_its_pre_merger_number():
     entity = _entity()
-    FormerCertificate.objects.create(entity=entity, certificate_type_id="business_licence", number="330106000012345")
+    FormerCertificate.objects.create(
+        entity=entity, certificate_type_id="business_licence", number="330106000012345"
+    )
     assert filed_entity_find(certificate_number="330106000012345") == entity
     assert filed_entity_find(certificate_number=" 91330106ma2h000015 ") == entity
     assert filed_entity_find(certificate_number="330106000099999") is None
@@ -168,7 +175,9 @@ def test_r_s6_concurrent_websites_of_one_entity_get_distinct_suffixes():
             barrier.wait(timeout=10)
             e = FiledEntity.objects.get(pk=entity.pk)
             numbers.append(
-                registry_website_file(entity=e, domain=f"site{i}.cn", name="站", provider=_provider(f"w{i}")).seq
+                registry_website_file(
+                    entity=e, domain=f"site{i}.cn", name="站", provider=_provider(f"w{i}")
+                ).seq
             )
         except BaseException as exc:
             errors.append(exc)

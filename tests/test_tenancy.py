@@ -24,7 +24,7 @@ from icpfiling.tenancy.tasks import tenant_task
 def test_r_t2_tenant_owned_query_outside_scope_raises(alpha, beta):
     # given two tenants with members, and no scope active
     # when a tenant-owned model is queried / then it raises instead of listing everyone
-    with no_tenant_scope(), pytest.raises(TenantScopeError, match="accounts.Membership queried outside"):
+    with no_tenant_scope(), pytest.raises(TenantScopeError, match=r"accounts\.Membership queried outside"):
         list(Membership.objects.all())
 
 

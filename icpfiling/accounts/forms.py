@@ -34,7 +34,9 @@ class RegistrationForm(forms.Form):
         help_text=_("至少 10 个字符，不能全是数字，不能是常见密码。"),
     )
     password2 = forms.CharField(
-        label=_("再次输入密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("再次输入密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self):
@@ -58,7 +60,13 @@ class TenantPasswordResetForm(PasswordResetForm):
         return (u for u in users if u.has_usable_password())
 
     def send_mail(
-        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
     ):
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         body = render_to_string(email_template_name, context)

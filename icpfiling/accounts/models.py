@@ -82,7 +82,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("用户")
         constraints = [
             models.UniqueConstraint(
-                "provider", Lower("email"), name="user_email_unique_per_provider",
+                "provider",
+                Lower("email"),
+                name="user_email_unique_per_provider",
                 condition=models.Q(provider__isnull=False),
             ),
             models.UniqueConstraint(
@@ -132,3 +134,6 @@ class UserSession(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
     session_key = models.CharField(max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"session of user {self.user_id}"

@@ -13,7 +13,10 @@ def membership_list_pending_for_admin(*, tenant: Provider) -> QuerySet[Membershi
     """Applicants who confirmed their email and wait for this provider's approval."""
     return (
         Membership.objects.filter(
-            tenant=tenant, role=Role.APPLICANT, approved_at__isnull=True, user__email_confirmed_at__isnull=False
+            tenant=tenant,
+            role=Role.APPLICANT,
+            approved_at__isnull=True,
+            user__email_confirmed_at__isnull=False,
         )
         .select_related("user")
         .order_by("created_at")
@@ -32,7 +35,9 @@ def membership_list_staff(*, tenant: Provider) -> QuerySet[Membership]:
 def access_membership_by_id(*, actor: User, tenant: Provider, membership_id: int) -> Membership:
     """A membership of the actor's own provider, or 404 (missing and foreign look alike)."""
     return get_or_404(
-        Membership.objects.filter(tenant=tenant).select_related("user", "tenant"), actor=actor, pk=membership_id
+        Membership.objects.filter(tenant=tenant).select_related("user", "tenant"),
+        actor=actor,
+        pk=membership_id,
     )
 
 

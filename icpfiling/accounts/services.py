@@ -93,7 +93,9 @@ def email_confirm(*, tenant: Provider | None, token: str, site_url: str) -> User
         raise ConfirmationError(_("确认链接无效，请检查邮件中的链接是否完整。"))
     first_time = user.email_confirmed_at is None
     if first_time:
-        User.objects.filter(pk=user.pk, email_confirmed_at__isnull=True).update(email_confirmed_at=timezone.now())
+        User.objects.filter(pk=user.pk, email_confirmed_at__isnull=True).update(
+            email_confirmed_at=timezone.now()
+        )
         user.refresh_from_db(fields=["email_confirmed_at"])
         membership = Membership.objects.filter(user=user).first()
         if membership and membership.approved_at is None:

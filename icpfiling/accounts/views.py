@@ -103,7 +103,9 @@ def applicant_approve(request: HttpRequest, membership_id: int) -> HttpResponse:
         actor=request.user, tenant=request.tenant, membership_id=membership_id
     )
     if services.applicant_approve(actor=request.user, membership=membership, site_url=site_url(request)):
-        messages.success(request, _("已通过 %(email)s 的账户审核，并已邮件通知。") % {"email": membership.user.email})
+        messages.success(
+            request, _("已通过 %(email)s 的账户审核，并已邮件通知。") % {"email": membership.user.email}
+        )
     else:
         messages.info(request, _("%(email)s 已经审核通过，无需重复操作。") % {"email": membership.user.email})
     return redirect("home")

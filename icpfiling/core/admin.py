@@ -95,7 +95,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "full_name"]
     show_full_result_count = False
     add_form = UserCreationForm
-    add_fieldsets = ((None, {"fields": UserCreationForm.Meta.fields + ["password"]}),)
+    add_fieldsets = ((None, {"fields": [*UserCreationForm.Meta.fields, "password"]}),)
     fieldsets = (
         (None, {"fields": ["email", "full_name", "provider", "password"]}),
         (_("平台角色"), {"fields": ["platform_role", "authority_provinces", "is_staff", "is_superuser"]}),

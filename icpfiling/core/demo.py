@@ -57,19 +57,50 @@ class DemoEntity:
 
 DEMO_REGISTRY = [
     # Filed and hosted at alpha: a new domain for this entity at alpha is 新增网站.
-    DemoEntity("alpha-co", "ZJ", 4, "business_licence", demo_uscc("91330106MA2H00001"),
-               "杭州阿尔法示例科技有限公司", "张三", (("alpha-demo.cn", "阿尔法示例官网", "alpha"),),
-               former="330106000012345"),
+    DemoEntity(
+        "alpha-co",
+        "ZJ",
+        4,
+        "business_licence",
+        demo_uscc("91330106MA2H00001"),
+        "杭州阿尔法示例科技有限公司",
+        "张三",
+        (("alpha-demo.cn", "阿尔法示例官网", "alpha"),),
+        former="330106000012345",
+    ),
     # An individual filed at alpha.
-    DemoEntity("alpha-person", "ZJ", 5, "resident_id", demo_ric("33010619880101123"),
-               "李四", "李四", (("lisi-notes.cn", "李四的读书笔记", "alpha"),)),
+    DemoEntity(
+        "alpha-person",
+        "ZJ",
+        5,
+        "resident_id",
+        demo_ric("33010619880101123"),
+        "李四",
+        "李四",
+        (("lisi-notes.cn", "李四的读书笔记", "alpha"),),
+    ),
     # Filed and hosted at beta only: the same site at alpha is 新增接入.
-    DemoEntity("beta-co", "GD", 4, "business_licence", demo_uscc("91440101MA5C00002"),
-               "广州贝塔示例网络有限公司", "王五", (("beta-demo.cn", "贝塔示例商城", "beta"),
-                                                      ("beta-docs.cn", "贝塔文档中心", "beta"))),
+    DemoEntity(
+        "beta-co",
+        "GD",
+        4,
+        "business_licence",
+        demo_uscc("91440101MA5C00002"),
+        "广州贝塔示例网络有限公司",
+        "王五",
+        (("beta-demo.cn", "贝塔示例商城", "beta"), ("beta-docs.cn", "贝塔文档中心", "beta")),
+    ),
     # Hosted at both providers.
-    DemoEntity("shared-co", "SC", 4, "business_licence", demo_uscc("91510100MA6D00003"),
-               "成都双线示例信息有限公司", "赵六", (("shuangxian-demo.cn", "双线示例", "alpha"),)),
+    DemoEntity(
+        "shared-co",
+        "SC",
+        4,
+        "business_licence",
+        demo_uscc("91510100MA6D00003"),
+        "成都双线示例信息有限公司",
+        "赵六",
+        (("shuangxian-demo.cn", "双线示例", "alpha"),),
+    ),
 ]
 
 
@@ -122,8 +153,12 @@ def demo_seed() -> list[tuple[str, str, str]]:
         user.authority_provinces.add(province)
         logins.append(("localhost:8000", email, label))
     _user(
-        "operator@platform.demo", provider=None, full_name="平台运营", platform_role=PlatformRole.OPERATOR,
-        is_staff=True, is_superuser=True,
+        "operator@platform.demo",
+        provider=None,
+        full_name="平台运营",
+        platform_role=PlatformRole.OPERATOR,
+        is_staff=True,
+        is_superuser=True,
     )
     logins.append(("localhost:8000", "operator@platform.demo", "平台运营"))
     _registry(providers)
@@ -134,7 +169,7 @@ def _registry(providers: dict[str, Provider]) -> None:
     for e in DEMO_REGISTRY:
         if FiledEntity.objects.filter(certificate_number=e.cert_number).exists():
             continue
-        filed_at = timezone.make_aware(dt.datetime(e.year, 3, 1, 10, 0))
+        filed_at = dt.datetime(e.year, 3, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
         entity = registry_entity_file(
             province=Province.objects.get(code=e.province),
             nature=EntityNature.objects.get(code=e.nature),

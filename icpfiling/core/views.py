@@ -35,7 +35,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if role == Role.APPLICANT:
         return render(request, "home/applicant.html", ctx)
     if role == Role.REVIEWER:
-        ctx["websites"] = registry_selectors.filed_website_list_for_provider(provider_id=request.tenant.pk)[:25]
+        ctx["websites"] = registry_selectors.filed_website_list_for_provider(provider_id=request.tenant.pk)[
+            :25
+        ]
         return render(request, "home/reviewer.html", ctx)
     if role == Role.PROVIDER_ADMIN:
         ctx["pending"] = account_selectors.membership_list_pending_for_admin(tenant=request.tenant)

@@ -66,7 +66,8 @@ def _claim(message_id: int, now) -> bool:
         status=OutboxStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
     )
     return (
-        OutboxMessage.objects.filter(due, pk=message_id).update(status=OutboxStatus.SENDING, claimed_at=now) == 1
+        OutboxMessage.objects.filter(due, pk=message_id).update(status=OutboxStatus.SENDING, claimed_at=now)
+        == 1
     )
 
 
@@ -108,4 +109,6 @@ def outbox_due_ids(*, limit: int = 500) -> list[int]:
     due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
         status=OutboxStatus.SENDING, claimed_at__lt=now - STALE_CLAIM
     )
-    return list(OutboxMessage.objects.filter(due).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    return list(
+        OutboxMessage.objects.filter(due).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    )

@@ -98,7 +98,9 @@ class FiledEntity(models.Model):
         verbose_name_plural = _("备案主体")
         constraints = [
             models.UniqueConstraint(
-                "certificate_type", "certificate_number", name="filed_entity_certificate_unique",
+                "certificate_type",
+                "certificate_number",
+                name="filed_entity_certificate_unique",
                 condition=models.Q(status="active"),
             ),
         ]
@@ -138,7 +140,9 @@ class FiledWebsite(models.Model):
             models.UniqueConstraint("entity", "seq", name="filed_website_seq_unique"),
             # One active filing per domain across the whole registry.
             models.UniqueConstraint(
-                Lower("domain"), name="filed_website_domain_unique_active", condition=models.Q(status="active")
+                Lower("domain"),
+                name="filed_website_domain_unique_active",
+                condition=models.Q(status="active"),
             ),
         ]
 
@@ -159,7 +163,10 @@ class AccessRecord(models.Model):
         verbose_name_plural = _("接入记录")
         constraints = [
             models.UniqueConstraint(
-                "website", "provider", name="access_record_open_unique", condition=models.Q(ended_at__isnull=True)
+                "website",
+                "provider",
+                name="access_record_open_unique",
+                condition=models.Q(ended_at__isnull=True),
             ),
         ]
 
@@ -176,3 +183,6 @@ class EntityNumberSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("province", "year", name="entity_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.year}: {self.last_value}"

@@ -26,7 +26,9 @@ def filed_website_find(*, domain: str) -> FiledWebsite | None:
     )
 
 
-def filed_entity_list_for_provinces(*, provinces: QuerySet[Province] | list[Province]) -> QuerySet[FiledEntity]:
+def filed_entity_list_for_provinces(
+    *, provinces: QuerySet[Province] | list[Province]
+) -> QuerySet[FiledEntity]:
     return FiledEntity.objects.filter(province__in=provinces).select_related("province").order_by("-filed_at")
 
 

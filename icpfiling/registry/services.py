@@ -54,9 +54,11 @@ def entity_number_allocate(*, province: Province, year: int | None = None) -> st
         )
         if updated != 1:
             raise RuntimeError("entity number sequence row missing")
-        value = EntityNumberSequence.objects.filter(province=province, year=year).values_list(
-            "last_value", flat=True
-        ).get()
+        value = (
+            EntityNumberSequence.objects.filter(province=province, year=year)
+            .values_list("last_value", flat=True)
+            .get()
+        )
     return format_entity_number(province, year, value)
 
 
@@ -114,7 +116,9 @@ def registry_website_file(
 
 
 @transaction.atomic
-def registry_access_add(*, website: FiledWebsite, provider: Provider, since: datetime | None = None) -> AccessRecord:
+def registry_access_add(
+    *, website: FiledWebsite, provider: Provider, since: datetime | None = None
+) -> AccessRecord:
     """Connect an already filed website to another provider (新增接入)."""
     record, _ = AccessRecord.objects.get_or_create(
         website=website, provider=provider, ended_at=None, defaults={"since": since or timezone.now()}

@@ -7,17 +7,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import models
 from django.http import Http404
 
 log = logging.getLogger("icpfiling.access")
 
-M = TypeVar("M", bound=models.Model)
 
-
-def get_or_404(queryset: models.QuerySet[M], *, actor: Any, **lookup: Any) -> M:
+def get_or_404[M: models.Model](queryset: models.QuerySet[M], *, actor: Any, **lookup: Any) -> M:
     try:
         return queryset.get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError):

@@ -57,5 +57,7 @@ class TenantOwnedModel(models.Model):
             raise TenantScopeError(f"{self._meta.label} saved outside a tenant scope")
         if not scope.disabled and self.tenant_id != scope.tenant_id:
             # Writing another tenant's row from inside a scope is never legitimate.
-            raise TenantScopeError(f"{self._meta.label} of tenant {self.tenant_id} saved in scope {scope.tenant_id}")
+            raise TenantScopeError(
+                f"{self._meta.label} of tenant {self.tenant_id} saved in scope {scope.tenant_id}"
+            )
         super().save(*args, **kwargs)
