@@ -37,13 +37,38 @@ def main() -> int:
     manage("seed_demo")
     procs = {
         "web": subprocess.Popen(
-            [PY, "-m", "gunicorn", "icpfiling.wsgi", "--bind", f"127.0.0.1:{PORT}", "--workers", "2",
-             "--access-logfile", "-", "--graceful-timeout", "5"],
+            [
+                PY,
+                "-m",
+                "gunicorn",
+                "icpfiling.wsgi",
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--workers",
+                "2",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+            ],
             cwd=ROOT,
         ),
         "worker": subprocess.Popen(
-            [PY, "-m", "celery", "-A", "icpfiling", "worker", "--beat", "--pool", "solo",
-             "--loglevel", "INFO", "--schedule", str(var / "celerybeat-schedule")],
+            [
+                PY,
+                "-m",
+                "celery",
+                "-A",
+                "icpfiling",
+                "worker",
+                "--beat",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(var / "celerybeat-schedule"),
+            ],
             cwd=ROOT,
         ),
     }

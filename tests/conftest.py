@@ -65,7 +65,9 @@ class Tenant:
 
 
 def make_tenant(slug: str, *, require_approval: bool = False) -> Tenant:
-    provider = Provider.objects.create(slug=slug, name=f"{slug.title()} Cloud", require_account_approval=require_approval)
+    provider = Provider.objects.create(
+        slug=slug, name=f"{slug.title()} Cloud", require_account_approval=require_approval
+    )
     host = f"{slug}.localhost"
     ProviderHostname.objects.create(provider=provider, hostname=host)
     tenant = Tenant(provider=provider, host=host)
@@ -96,7 +98,10 @@ def beta(db) -> Tenant:
 @pytest.fixture
 def platform_users(db) -> dict[str, User]:
     authority = User.objects.create_user(
-        "authority-zj@gov.test", PASSWORD, platform_role=PlatformRole.AUTHORITY, email_confirmed_at=timezone.now()
+        "authority-zj@gov.test",
+        PASSWORD,
+        platform_role=PlatformRole.AUTHORITY,
+        email_confirmed_at=timezone.now(),
     )
     authority.authority_provinces.add("ZJ")
     operator = User.objects.create_superuser("operator@platform.test", PASSWORD)
@@ -117,5 +122,7 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if skipped and session.exitstatus == 0:
-        reporter.write_line(f"CI=true: {skipped} test(s) were skipped; CI requires every test to run.", red=True)
+        reporter.write_line(
+            f"CI=true: {skipped} test(s) were skipped; CI requires every test to run.", red=True
+        )
         session.exitstatus = 1

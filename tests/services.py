@@ -37,7 +37,10 @@ requires_postgres = _both(
     pytest.mark.postgres,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"),
 )
-requires_redis = _both(pytest.mark.redis, pytest.mark.skipif(not redis_url(), reason="needs Redis (set REDIS_URL)"))
+requires_redis = _both(
+    pytest.mark.redis, pytest.mark.skipif(not redis_url(), reason="needs Redis (set REDIS_URL)")
+)
 requires_chromium = _both(
-    pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason="needs Chromium (scripts/test.sh installs it)")
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None, reason="needs Chromium (scripts/test.sh installs it)"),
 )

@@ -88,10 +88,10 @@ def test_r_t5_stored_file_names_carry_the_tenant_and_ignore_client_names():
     assert re.fullmatch(r"t7/id_front/\d{4}/[0-9a-f]{32}\.jpg", name)
     assert tenant_of_file_name(name) == 7
     assert tenant_file_name(tenant_id=7, kind="id_front", extension="jpg") != name
-    for bad in [
-        {"tenant_id": 0, "kind": "x", "extension": "jpg"},
-        {"tenant_id": 7, "kind": "../etc", "extension": "jpg"},
-        {"tenant_id": 7, "kind": "id_front", "extension": "html"},
+    for bad, message in [
+        ({"tenant_id": 0, "kind": "x", "extension": "jpg"}, "needs its tenant"),
+        ({"tenant_id": 7, "kind": "../etc", "extension": "jpg"}, "invalid file kind"),
+        ({"tenant_id": 7, "kind": "id_front", "extension": "html"}, "unsupported file extension"),
     ]:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=message):
             tenant_file_name(**bad)

@@ -117,7 +117,9 @@ def _answer(client, method: str, url: str):
 def test_r_t2_every_tenant_url_answers_foreign_objects_like_missing_ones(world, role):
     names = dict(walk(TENANT_URLCONF))
     unknown = sorted(
-        n for n, p in names.items() if n not in FOREIGN and n not in NO_OBJECT and not n.startswith(OPERATOR_NAMESPACE)
+        n
+        for n, p in names.items()
+        if n not in FOREIGN and n not in NO_OBJECT and not n.startswith(OPERATOR_NAMESPACE)
     )
     assert unknown == [], f"URL patterns without a tenant-walk recipe: {unknown}"
     before = _snapshot(world)
@@ -129,7 +131,9 @@ def test_r_t2_every_tenant_url_answers_foreign_objects_like_missing_ones(world, 
             client_a, client_b = world.alpha.client(role), world.alpha.client(role)
             with_foreign = _answer(client_a, method, reverse(name, TENANT_URLCONF, kwargs=foreign_kwargs))
             with_missing = _answer(client_b, method, reverse(name, TENANT_URLCONF, kwargs=missing_kwargs))
-            assert with_foreign[:3] == with_missing[:3], f"{method} {name}: foreign {with_foreign[:3]} != missing"
+            assert with_foreign[:3] == with_missing[:3], (
+                f"{method} {name}: foreign {with_foreign[:3]} != missing"
+            )
             assert with_foreign[0] in {400, 403, 404, 405} or with_foreign[2] is False, f"{method} {name}"
             for s in SENTINELS:
                 assert s not in with_foreign[3], f"{method} {name} leaks {s!r}"
