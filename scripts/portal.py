@@ -31,7 +31,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icpfiling.settings")
     var = Path(os.environ.get("ICPFILING_VAR_DIR", ROOT / "var"))
-    for sub in ("celery/queue", "celery/processed", "private"):
+    for sub in ("celery/queue", "celery/processed", "celery/control", "private"):
         (var / sub).mkdir(parents=True, exist_ok=True)
     manage("migrate", "--no-input", "-v", "0")
     manage("seed_demo")
