@@ -12,9 +12,6 @@ from django.core import mail
 from icpfiling.core.demo import demo_seed
 from tests.services import chromium_path, requires_chromium
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by
-# the test itself (seeding, assertions) are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 DEMO_PASSWORD = "demo-pass-2026"
 ROLE_HOMES = [
@@ -36,6 +33,11 @@ ROLE_HOMES = [
 def browser():
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
+    # the test itself (seeding, assertions) are still synchronous and safe. The
+    # variable is removed again so that no later test or subprocess inherits it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=chromium_path(),
@@ -51,6 +53,10 @@ def browser():
         )
         yield b
         b.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ class Provider(models.Model):
     require_account_approval = models.BooleanField(
         _("申请人需经审核后方可备案"),
         default=False,
-        help_text=_("开启后，新注册的申请人需接入商审核通过才能提交备案（seed 001）。"),
+        help_text=_("开启后，新注册的申请人需接入商审核通过才能提交备案。"),
     )
     upload_formats = models.JSONField(_("允许的上传格式"), default=default_upload_formats)
     upload_max_bytes = models.PositiveIntegerField(
