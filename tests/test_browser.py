@@ -12,7 +12,6 @@ from django.core import mail
 from icpfiling.core.demo import demo_seed
 from tests.services import chromium_path, requires_chromium
 
-
 DEMO_PASSWORD = "demo-pass-2026"
 ROLE_HOMES = [
     ("alpha", "applicant@alpha.demo", "我的备案"),

@@ -225,7 +225,10 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k != "DJANGO_SETTINGS_MODULE" and not k.startswith("PYTEST") and k not in settings_variables()
+        if k
+        not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}  # the browser tests set the latter
+        and not k.startswith("PYTEST")
+        and k not in settings_variables()
     }
     env.update(
         ICPFILING_MODE="production",
