@@ -1,1 +1,268 @@
-"""Filing orders live here (issue 3 onwards)."""
+"""Filing orders: the applicant's request to file, and everything it carries.
+
+A draft stores what the applicant typed, valid or not, so that nothing is ever
+lost (validation is a separate function run at every save and at submission).
+Identity fields found by type detection are locked once the order exists (R-O6).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from icpfiling.tenancy.managers import TenantOwnedModel
+
+
+class OrderType(models.TextChoices):
+    NEW_ENTITY = "new_entity", _("首次备案")  # R-O1: neither entity nor domain filed
+    NEW_WEBSITE = "new_website", _("新增网站")  # R-O2: entity filed, website new
+    NEW_ACCESS = "new_access", _("新增接入")  # R-O3: filed elsewhere, connect here
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", _("未提交")  # applicant is filling it in
+    PROVIDER_REVIEW = "provider_review", _("等待接入商审核")  # submitted, provider's first review
+    RETURNED = "returned", _("已退回待修改")  # sent back with reasons
+    VERIFICATION = "verification", _("等待核验")  # identity check at a point or remotely
+    PROVIDER_RECHECK = "provider_recheck", _("接入商复审")  # reviewer rechecks after verification
+    SMS_VERIFICATION = "sms_verification", _("工信部短信核验")  # 24 h SMS codes
+    AUTHORITY_REVIEW = "authority_review", _("等待管局审核")  # with the provincial authority
+    APPROVED = "approved", _("已备案")  # numbers issued
+    EXPIRED = "expired", _("已失效")  # idle past the provider's limit; can be reactivated
+
+
+# An order in any of these states blocks another order for the same entity at
+# the same provider (R-O5, a partial unique constraint) and, across providers,
+# new orders for the same entity or domain (R-O4, detection).
+OPEN_STATUSES = (
+    OrderStatus.DRAFT,
+    OrderStatus.PROVIDER_REVIEW,
+    OrderStatus.RETURNED,
+    OrderStatus.VERIFICATION,
+    OrderStatus.PROVIDER_RECHECK,
+    OrderStatus.SMS_VERIFICATION,
+    OrderStatus.AUTHORITY_REVIEW,
+)
+# The applicant may edit only in these (R-S7: never once with the authority).
+EDITABLE_STATUSES = (OrderStatus.DRAFT, OrderStatus.RETURNED)
+
+
+# What the applicant may write on each step; everything else is locked or derived.
+ENTITY_FIELDS = (
+    "entity_name",
+    "registered_address",
+    "communication_address",
+    "investor",
+    "principal_is_legal_rep",
+    "principal_name",
+    "principal_id_type",
+    "principal_id_number",
+    "principal_id_valid_until",
+    "principal_id_long_term",
+    "principal_mobile",
+    "principal_landline",
+    "principal_email",
+    "emergency_mobile",
+    "residence_proof",
+    "remarks",
+)
+WEBSITE_FIELDS = (
+    "name",
+    "domain_display",
+    "homepage_url",
+    "service_content",
+    "languages",
+    "pre_approvals",
+    "principal_same_as_entity",
+    "principal_name",
+    "principal_id_type",
+    "principal_id_number",
+    "principal_id_valid_until",
+    "principal_id_long_term",
+    "principal_mobile",
+    "principal_email",
+    "server",
+    "domain_real_name_on",
+    "remarks",
+)
+
+
+class Server(TenantOwnedModel):
+    """A provider server an applicant has bought; websites must run on one (R-W4)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    label = models.CharField(_("名称"), max_length=100)
+    ip_address = models.GenericIPAddressField(_("公网 IP"))
+    paid_until = models.DateField(_("付费到期日"))
+    capacity = models.PositiveSmallIntegerField(_("可备案网站数"), default=5)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("服务器")
+        verbose_name_plural = _("服务器")
+        constraints = [
+            models.UniqueConstraint("tenant", "ip_address", name="server_ip_unique_per_tenant"),
+            models.CheckConstraint(condition=models.Q(capacity__lte=5), name="server_capacity_at_most_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.ip_address})"
+
+
+class PersonFields(models.Model):
+    """A natural person as entered: the entity principal or a website principal."""
+
+    principal_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    principal_id_type = models.CharField(_("证件类型"), max_length=40, blank=True, default="resident_id")
+    principal_id_number = models.CharField(_("证件号码"), max_length=40, blank=True)
+    principal_id_valid_until = models.DateField(_("证件有效期至"), null=True, blank=True)
+    principal_id_long_term = models.BooleanField(_("长期有效"), default=False)
+    principal_mobile = models.CharField(_("手机号码"), max_length=30, blank=True)
+    principal_email = models.CharField(_("电子邮箱"), max_length=254, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class FilingOrder(PersonFields, TenantOwnedModel):
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    order_type = models.CharField(_("备案类型"), max_length=20, choices=OrderType.choices)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT
+    )
+
+    # Locked after detection (R-O6).
+    province = models.ForeignKey("registry.Province", on_delete=models.PROTECT, related_name="+")
+    city = models.CharField(_("市"), max_length=40)
+    county = models.CharField(_("区县"), max_length=40)
+    nature = models.ForeignKey("registry.EntityNature", on_delete=models.PROTECT, related_name="+")
+    certificate_type = models.ForeignKey(
+        "registry.CertificateType", on_delete=models.PROTECT, related_name="+"
+    )
+    certificate_number = models.CharField(_("证件号码"), max_length=40)
+    # The detected registry records this order builds on (new website / new access).
+    registry_entity = models.ForeignKey(
+        "registry.FiledEntity", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    registry_website = models.ForeignKey(
+        "registry.FiledWebsite", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Normalised "<certificate type>:<number>", the key of R-O5's constraint.
+    entity_key = models.CharField(max_length=80, editable=False)
+
+    # Entity (主办单位) as entered; a draft may hold anything.
+    entity_name = models.CharField(_("主办单位名称"), max_length=200, blank=True)
+    registered_address = models.CharField(_("证件住所"), max_length=300, blank=True)
+    communication_address = models.CharField(_("通讯地址"), max_length=300, blank=True)
+    investor = models.CharField(_("投资人或主管单位"), max_length=200, blank=True)
+    principal_is_legal_rep = models.BooleanField(_("主体负责人是法定代表人"), default=True)
+    principal_landline = models.CharField(_("办公电话"), max_length=30, blank=True)
+    emergency_mobile = models.CharField(_("应急联系电话"), max_length=30, blank=True)
+    # R-V5: a non-local individual names the residence proof they will upload.
+    residence_proof = models.CharField(_("居住证明"), max_length=60, blank=True)
+    remarks = models.TextField(_("备注"), blank=True, max_length=2000)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # Deadlines are timestamps on the row (R-B1); the lifecycle issue sweeps them.
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("备案订单")
+        verbose_name_plural = _("备案订单")
+        constraints = [
+            # R-O5: one open order per entity per provider, decided by the database.
+            models.UniqueConstraint(
+                "tenant",
+                "entity_key",
+                name="order_one_open_per_entity",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "applicant", "-created_at"], name="order_applicant_idx"),
+            models.Index(fields=["entity_key", "status"], name="order_entity_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_order_type_display()} {self.entity_name or self.certificate_number}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def is_individual(self) -> bool:
+        return self.nature_id == 5
+
+
+class AddressKind(models.TextChoices):
+    DOMAIN = "domain", _("域名")
+    IP = "ip", _("IP 地址")
+
+
+class OrderWebsite(PersonFields, TenantOwnedModel):
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="websites")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("网站名称"), max_length=100, blank=True)
+    address_kind = models.CharField(max_length=10, choices=AddressKind.choices, default=AddressKind.DOMAIN)
+    domain = models.CharField(_("域名"), max_length=253, blank=True)  # ASCII (punycode) once valid
+    domain_display = models.CharField(max_length=253, blank=True)  # as typed / Unicode
+    homepage_url = models.CharField(_("首页地址"), max_length=300, blank=True)
+    service_content = models.JSONField(_("服务内容"), default=list, blank=True)
+    languages = models.JSONField(_("网站语言"), default=list, blank=True)
+    pre_approvals = models.JSONField(_("前置审批"), default=dict, blank=True)
+    principal_same_as_entity = models.BooleanField(_("网站负责人同主体负责人"), default=True)
+    server = models.ForeignKey(
+        Server, on_delete=models.PROTECT, null=True, blank=True, related_name="websites"
+    )
+    domain_real_name_on = models.DateField(_("域名实名认证日期"), null=True, blank=True)
+    remarks = models.TextField(_("网站备注"), blank=True, max_length=1000)
+    # Set for a new-access website: the filed website being connected here.
+    registry_website = models.ForeignKey(
+        "registry.FiledWebsite", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["position"]
+        verbose_name = _("订单网站")
+        verbose_name_plural = _("订单网站")
+        constraints = [models.UniqueConstraint("order", "position", name="order_website_position_unique")]
+
+    def __str__(self) -> str:
+        return self.domain_display or self.domain or f"#{self.position}"
+
+    @property
+    def service_content_labels(self) -> list:
+        from filings.validators import SERVICE_CONTENT_CHOICES
+
+        labels = dict(SERVICE_CONTENT_CHOICES)
+        return [labels.get(code, code) for code in self.service_content or []]
+
+
+class OrderEvent(TenantOwnedModel):
+    """The order's timeline and audit trail: every change of state and every save."""
+
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    kind = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["order", "at"], name="order_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def get_label(self):
+        from filings.workflow import TRANSITIONS
+
+        if self.kind in TRANSITIONS:
+            return TRANSITIONS[self.kind].label
+        return {"created": _("创建订单（已识别备案类型）")}.get(self.kind, self.kind)

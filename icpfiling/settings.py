@@ -173,7 +173,7 @@ else:
     # Embedded mode: a real Celery worker and beat, with the broker kept in files
     # under var/ so that no Redis is needed (kombu's filesystem transport).
     _queue = VAR_DIR / "celery"
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue / "queue"),
         "data_folder_out": str(_queue / "queue"),

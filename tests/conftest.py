@@ -17,6 +17,7 @@ from django.utils import timezone
 from icpfiling.accounts.models import Membership, PlatformRole, Role, User
 from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider, ProviderHostname
+from tests.services import chromium_path
 
 PASSWORD = "correct-horse-battery-9"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -126,3 +127,45 @@ def pytest_sessionfinish(session, exitstatus):
             f"CI=true: {skipped} test(s) were skipped; CI requires every test to run.", red=True
         )
         session.exitstatus = 1
+
+
+# --- the shared browser (one Chromium for the whole run) ------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
+    # the test itself (seeding, assertions) are still synchronous and safe. The
+    # variable is removed again so that no later test or subprocess inherits it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=chromium_path(),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()

@@ -40,6 +40,10 @@ requires_postgres = _both(
 requires_redis = _both(
     pytest.mark.redis, pytest.mark.skipif(not redis_url(), reason="needs Redis (set REDIS_URL)")
 )
+CHROMIUM_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None, reason="needs Chromium (scripts/test.sh installs it)"),
+]
 requires_chromium = _both(
     pytest.mark.browser,
     pytest.mark.skipif(chromium_path() is None, reason="needs Chromium (scripts/test.sh installs it)"),

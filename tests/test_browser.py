@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import urlsplit
 
@@ -10,7 +9,7 @@ import pytest
 from django.core import mail
 
 from icpfiling.core.demo import demo_seed
-from tests.services import chromium_path, requires_chromium
+from tests.services import requires_chromium
 
 DEMO_PASSWORD = "demo-pass-2026"
 ROLE_HOMES = [
@@ -26,45 +25,6 @@ ROLE_HOMES = [
     (None, "authority-gd@gov.demo", "管局审核"),
     (None, "operator@platform.demo", "平台运营"),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
-    # the test itself (seeding, assertions) are still synchronous and safe. The
-    # variable is removed again so that no later test or subprocess inherits it.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=chromium_path(),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
 
 
 def url(live_server, tenant: str | None, path: str = "/") -> str:

@@ -41,7 +41,7 @@ def test_demo_seed_is_idempotent():
     )
     second = demo_seed()
     assert first == second
-    assert counts == (11, 4, 5, 6)
+    assert counts == (11, 5, 6, 7)
     assert (
         User.objects.count(),
         FiledEntity.objects.count(),

@@ -18,10 +18,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from filings.models import FilingOrder, OrderWebsite
 from icpfiling.accounts.models import Membership, Role, User
 from icpfiling.accounts.services import email_confirmation_token
 from icpfiling.tenancy.context import tenant_scope
 from tests.conftest import PASSWORD, Tenant, platform_client
+from tests.factories import complete_order
 
 TENANT_URLCONF = "icpfiling.urls_tenant"
 PLATFORM_URLCONF = "icpfiling.urls_platform"
@@ -47,6 +49,9 @@ class World:
     beta: Tenant
     beta_pending: Membership
     beta_pending_user: User
+    beta_order: FilingOrder
+    beta_site: OrderWebsite
+    alpha_order: FilingOrder
 
 
 # Foreign-object recipes: name -> (kwargs with beta's object, kwargs with a missing object).
@@ -65,6 +70,33 @@ FOREIGN: dict[str, Callable[[World], tuple[dict, dict]]] = {
         {"uidb64": urlsafe_base64_encode(force_bytes(987654)), "token": "missing-token"},
     ),
 }
+_MISSING = 987654
+
+
+def _order_kwargs(w: World) -> tuple[dict, dict]:
+    return {"order_id": w.beta_order.pk}, {"order_id": _MISSING}
+
+
+def _site_kwargs(w: World) -> tuple[dict, dict]:
+    return (
+        {"order_id": w.beta_order.pk, "website_id": w.beta_site.pk},
+        {"order_id": _MISSING, "website_id": _MISSING},
+    )
+
+
+for _name in (
+    "order_detail",
+    "order_entity",
+    "order_websites",
+    "order_website_new",
+    "order_preview",
+    "order_withdraw",
+    "order_abandon",
+):
+    FOREIGN[f"filings:{_name}"] = _order_kwargs
+for _name in ("order_website_edit", "order_website_delete"):
+    FOREIGN[f"filings:{_name}"] = _site_kwargs
+
 # Patterns that address no object; they are fetched and checked for beta's data.
 NO_OBJECT = {
     "home",
@@ -77,6 +109,9 @@ NO_OBJECT = {
     "accounts:password_reset_complete",
     "accounts:register",
     "accounts:resend_confirmation",
+    "filings:order_list",
+    "filings:order_new",
+    "filings:filed_info",
 }
 # The operator console is platform-only and operator-only; it is walked separately.
 OPERATOR_NAMESPACE = "operator:"
@@ -90,13 +125,30 @@ def world(alpha, beta) -> World:
         for u in beta.users.values():
             u.full_name = "SECRET-BETA " + u.full_name
             u.save()
-    return World(alpha=alpha, beta=beta, beta_pending=m, beta_pending_user=user)
+    beta_order = complete_order(beta)
+    alpha_order = complete_order(alpha)
+    with tenant_scope(beta.provider):
+        FilingOrder.objects.filter(pk=beta_order.pk).update(entity_name="SECRET-BETA 订单")
+        beta_site = beta_order.websites.get()
+    return World(
+        alpha=alpha,
+        beta=beta,
+        beta_pending=m,
+        beta_pending_user=user,
+        beta_order=beta_order,
+        beta_site=beta_site,
+        alpha_order=alpha_order,
+    )
 
 
 def _snapshot(w: World) -> tuple:
     """Everything a leaking view could change about beta."""
     with tenant_scope(w.beta.provider):
         memberships = list(Membership.objects.order_by("pk").values_list("pk", "approved_at", "role"))
+        memberships += list(FilingOrder.objects.order_by("pk").values_list("pk", "status", "entity_name"))
+        memberships += list(
+            OrderWebsite.objects.order_by("pk").values_list("pk", "name", "domain", "server_id")
+        )
     users = list(
         User.objects.filter(provider=w.beta.provider)
         .order_by("pk")
@@ -183,3 +235,15 @@ def test_r_t2_operator_console_is_operator_only(world, platform_users):
     assert "secret-beta-pending@beta.test" in operator.get("/operator/accounts/user/").content.decode()
     # and the console does not exist on a provider's host
     assert world.alpha.client(Role.PROVIDER_ADMIN).get("/operator/").status_code == 404
+
+
+def test_r_t2_own_order_with_a_foreign_website_id_is_404(world):
+    # alpha's own order, beta's website id in the path (an IDOR through the child object)
+    client = world.alpha.client(Role.APPLICANT)
+    before = _snapshot(world)
+    for name in ("filings:order_website_edit", "filings:order_website_delete"):
+        url = reverse(
+            name, TENANT_URLCONF, kwargs={"order_id": world.alpha_order.pk, "website_id": world.beta_site.pk}
+        )
+        assert client.post(url, {"name": "x"}).status_code == 404, name
+    assert _snapshot(world) == before

@@ -163,3 +163,6 @@ class OutboxAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+from icpfiling.registry import rule_admin  # noqa: E402, F401

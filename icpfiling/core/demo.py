@@ -15,7 +15,14 @@ from django.utils import timezone
 from stdnum.cn import ric, uscc
 
 from icpfiling.accounts.models import Membership, PlatformRole, Role, User
-from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, FormerCertificate, Province
+from icpfiling.registry.models import (
+    CertificateType,
+    EntityNature,
+    FiledEntity,
+    FormerCertificate,
+    Province,
+    RegistryStatus,
+)
 from icpfiling.registry.reference import reference_data_load
 from icpfiling.registry.services import registry_access_add, registry_entity_file, registry_website_file
 from icpfiling.tenancy.context import tenant_scope
@@ -38,7 +45,7 @@ def demo_uscc(body17: str) -> str:
 
 
 def demo_ric(body17: str) -> str:
-    return body17 + ric.calc_check_digit(body17)
+    return body17 + ric.calc_check_digit(body17 + "0")  # stdnum expects a check-digit slot
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,17 @@ DEMO_REGISTRY = [
         "赵六",
         (("shuangxian-demo.cn", "双线示例", "alpha"),),
     ),
+    # An entity whose only website was cancelled (空壳主体): detection blocks it.
+    DemoEntity(
+        "shell-co",
+        "ZJ",
+        4,
+        "business_licence",
+        demo_uscc("91330106MA2H00004"),
+        "宁波空壳示例贸易有限公司",
+        "孙七",
+        (("kongke-demo.cn", "空壳示例", "alpha"),),
+    ),
 ]
 
 
@@ -162,6 +180,9 @@ def demo_seed() -> list[tuple[str, str, str]]:
     )
     logins.append(("localhost:8000", "operator@platform.demo", "平台运营"))
     _registry(providers)
+    from icpfiling.core.demo_orders import demo_orders_seed
+
+    demo_orders_seed(providers)
     return logins
 
 
@@ -189,3 +210,20 @@ def _registry(providers: dict[str, Provider]) -> None:
             )
         if e.key == "shared-co":
             registry_access_add(website=entity.websites.get(), provider=providers["beta"], since=filed_at)
+        if e.key == "shell-co":
+            entity.websites.update(status=RegistryStatus.CANCELLED)
+
+
+def demo_detection_examples() -> list[str]:
+    """One line per detection outcome reachable at alpha with the demo registry."""
+    by_key = {e.key: e for e in DEMO_REGISTRY}
+    rows = [
+        ("ZJ", by_key["alpha-co"].cert_number, "any-new-domain.cn", "新增网站 (new website)"),
+        ("ZJ", by_key["alpha-co"].former, "any-new-domain.cn", "新增网站, found by the pre-merger number"),
+        ("GD", by_key["beta-co"].cert_number, "beta-demo.cn", "新增接入 (new access)"),
+        ("ZJ", "<any valid new credit code>", "brand-new-domain.cn", "首次备案 (new entity)"),
+        ("ZJ", "<any valid new credit code>", "beta-demo.cn", "blocked: domain filed by another entity"),
+        ("ZJ", by_key["shell-co"].cert_number, "any-new-domain.cn", "blocked: empty-shell entity"),
+        ("SC", by_key["shared-co"].cert_number, "shuangxian-demo.cn", "blocked: already connected at alpha"),
+    ]
+    return [f"{p}  {c:<28} {d:<22} -> {outcome}" for p, c, d, outcome in rows]

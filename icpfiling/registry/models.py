@@ -87,6 +87,8 @@ class FiledEntity(models.Model):
     certificate_number = models.CharField(max_length=40)
     name = models.CharField(max_length=200)
     principal_name = models.CharField(max_length=100)
+    # R-V3: one mobile number belongs to one entity across the registry.
+    principal_mobile = models.CharField(max_length=20, blank=True, db_index=True)
     entity_number = models.CharField(max_length=40, unique=True)  # 浙ICP备2026000001号
     # Last website sequence handed out for this entity; -N is never reused.
     website_seq_last = models.PositiveIntegerField(default=0)
@@ -186,3 +188,6 @@ class EntityNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.province_id} {self.year}: {self.last_value}"
+
+
+from icpfiling.registry.rule_models import ProvinceRule  # noqa: E402, F401

@@ -10,6 +10,7 @@ import yaml
 from django.db import transaction
 
 from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
+from icpfiling.registry.province_rules import province_rules_load
 
 SEED_DIR = Path(__file__).resolve().parent / "seed_data"
 PROVINCE_RULES_FILE = SEED_DIR / "province-rules.yaml"
@@ -55,7 +56,9 @@ def reference_data_load() -> dict[str, int]:
         PersonalIdType.objects.update_or_create(
             code=t["code"], defaults={"name": t["name"], "for_citizens": t["citizens"]}
         )
+    rule_rows = province_rules_load()
     return {
+        "province_rules": rule_rows,
         "provinces": len(provinces),
         "natures": len(ref["entity_natures"]),
         "certificate_types": len(ref["certificate_types"]),

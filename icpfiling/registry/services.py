@@ -80,6 +80,7 @@ def registry_entity_file(
     certificate_number: str,
     name: str,
     principal_name: str,
+    principal_mobile: str = "",
     filed_at: datetime | None = None,
 ) -> FiledEntity:
     """Record a newly approved entity with a freshly allocated number."""
@@ -91,6 +92,7 @@ def registry_entity_file(
         certificate_number=certificate_number.strip().upper(),
         name=name,
         principal_name=principal_name,
+        principal_mobile=principal_mobile,
         entity_number=entity_number_allocate(province=province, year=timezone.localtime(filed_at).year),
         filed_at=filed_at,
     )

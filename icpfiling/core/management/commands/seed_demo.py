@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from icpfiling.core.demo import demo_seed
+from icpfiling.core.demo import demo_detection_examples, demo_seed
 
 
 class Command(BaseCommand):
@@ -16,3 +16,6 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (password for every account: demo-pass-2026):")
         for host, email, label in logins:
             self.stdout.write(f"  http://{host}/accounts/login/  {email:<28} {label}")
+        self.stdout.write("Order type detection examples for applicant@alpha.demo (新建备案):")
+        for line in demo_detection_examples():
+            self.stdout.write(f"  {line}")

@@ -1,0 +1,160 @@
+"""Forms of the applicant's journey. Every field is optional at the form level:
+a draft stores what was typed, and ``filings.validation`` reports what is wrong."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from filings import validators as v
+from filings.models import ENTITY_FIELDS, WEBSITE_FIELDS, FilingOrder, OrderWebsite, Server
+from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
+
+LANGUAGE_CHOICES = [
+    ("zh-hans", _("中文简体")),
+    ("zh-hant", _("中文繁体")),
+    ("en", _("英语")),
+    ("ug", _("维吾尔语")),
+    ("bo", _("藏语")),
+    ("mn", _("蒙古语")),
+    ("other", _("其他语言")),
+]
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class DetectForm(forms.Form):
+    province = forms.ModelChoiceField(Province.objects.all(), label=_("主办单位所属省份"))
+    city = forms.CharField(label=_("市"), max_length=40)
+    county = forms.CharField(label=_("区县"), max_length=40)
+    nature = forms.ModelChoiceField(EntityNature.objects.all(), label=_("主办单位性质"))
+    certificate_type = forms.ModelChoiceField(CertificateType.objects.all(), label=_("证件类型"))
+    certificate_number = forms.CharField(
+        label=_("证件号码"),
+        max_length=40,
+        help_text=_("单位填写统一社会信用代码；三证合一前已备案的主体可填写原注册号。个人填写身份证号码。"),
+    )
+    domain = forms.CharField(
+        label=_("域名"),
+        max_length=253,
+        help_text=_("只填写主域名，例如 example.com，不要带 www 或 http://。"),
+    )
+
+
+class EntityForm(forms.ModelForm):
+    principal_id_type = forms.ModelChoiceField(
+        PersonalIdType.objects.all(), to_field_name="code", label=_("证件类型"), required=False
+    )
+
+    class Meta:
+        model = FilingOrder
+        fields = list(ENTITY_FIELDS)
+        widgets = {
+            "principal_id_valid_until": DATE_WIDGET,
+            "remarks": forms.Textarea(attrs={"rows": 3}),
+            "principal_mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+            "emergency_mobile": forms.TextInput(attrs={"inputmode": "tel"}),
+            "principal_email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
+
+    def __init__(self, *args, individual: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for f in self.fields.values():
+            f.required = False
+        if self.instance.pk and self.instance.principal_id_type:
+            self.initial["principal_id_type"] = self.instance.principal_id_type
+        if individual:
+            # An individual is their own principal; unit-only fields do not apply (R-V4).
+            for name in ("registered_address", "investor", "principal_is_legal_rep"):
+                self.fields.pop(name)
+
+    def clean_principal_id_type(self):
+        t = self.cleaned_data.get("principal_id_type")
+        return t.code if t else "resident_id"
+
+
+class WebsiteForm(forms.ModelForm):
+    domain_display = forms.CharField(label=_("域名或 IP"), max_length=253, required=False)
+    service_content = forms.MultipleChoiceField(
+        choices=v.SERVICE_CONTENT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("网站服务内容"),
+        required=False,
+    )
+    languages = forms.MultipleChoiceField(
+        choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple, label=_("网站语言"), required=False
+    )
+    principal_id_type = forms.ModelChoiceField(
+        PersonalIdType.objects.all(), to_field_name="code", label=_("证件类型"), required=False
+    )
+    # Declared here, not generated: a generated field would query Server (tenant-owned)
+    # at import time, outside any scope. The real, tenant-filtered queryset is set in __init__.
+    server = forms.ModelChoiceField(QuerySet(model=Server).none(), label=_("所在服务器"), required=False)
+
+    class Meta:
+        model = OrderWebsite
+        fields = [f for f in WEBSITE_FIELDS if f not in {"pre_approvals", "server"}]
+        widgets = {
+            "domain_real_name_on": DATE_WIDGET,
+            "principal_id_valid_until": DATE_WIDGET,
+            "remarks": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, servers=None, locked_domain: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for f in self.fields.values():
+            f.required = False
+        # Only the applicant's own servers at this provider can be chosen; a foreign
+        # id posted anyway fails the field's validation (tenant-scoped queryset).
+        if servers is not None:
+            self.fields["server"].queryset = servers
+        if self.instance.pk and self.instance.server_id:
+            self.initial["server"] = self.instance.server_id
+        for code, approval in v.PRE_APPROVAL_REQUIRED.items():
+            self.fields[f"pre_approval_{code}"] = forms.CharField(
+                label=_("前置审批：%(a)s 文号") % {"a": approval}, max_length=100, required=False
+            )
+            self.initial[f"pre_approval_{code}"] = (self.instance.pre_approvals or {}).get(code, "")
+        if self.instance.pk and self.instance.principal_id_type:
+            self.initial["principal_id_type"] = self.instance.principal_id_type
+        if locked_domain:
+            self.fields["domain_display"].disabled = True
+            self.fields["name"].disabled = True
+
+    def clean_principal_id_type(self):
+        t = self.cleaned_data.get("principal_id_type")
+        return t.code if t else "resident_id"
+
+    def values(self) -> dict:
+        data = {k: self.cleaned_data.get(k) for k in [*self.Meta.fields, "server"] if k in self.cleaned_data}
+        data["pre_approvals"] = {
+            code: self.cleaned_data.get(f"pre_approval_{code}", "").strip()
+            for code in v.PRE_APPROVAL_REQUIRED
+            if self.cleaned_data.get(f"pre_approval_{code}", "").strip()
+        }
+        return {
+            k: (
+                ""
+                if val is None and k not in {"server", "domain_real_name_on", "principal_id_valid_until"}
+                else val
+            )
+            for k, val in data.items()
+        }
+
+
+def attach_errors(form: forms.Form, errors: dict[str, list[str]], prefix: str) -> int:
+    """Show order-validation errors next to this form's fields; returns how many were attached."""
+    n = 0
+    for key, msgs in errors.items():
+        if not key.startswith(prefix):
+            continue
+        name = key[len(prefix) :]
+        if name.startswith("pre_approvals."):
+            name = "pre_approval_" + name.split(".", 1)[1]
+        if name == "domain":
+            name = "domain_display"
+        target = name if name in form.fields else None
+        for m in msgs:
+            form.add_error(target, m)
+            n += 1
+    return n
