@@ -41,7 +41,48 @@ class DetectForm(forms.Form):
     )
 
 
-class EntityForm(forms.ModelForm):
+class GroupedForm:
+    """Fields in labelled groups for the template; a group may start collapsed."""
+
+    groups: tuple[tuple[object, tuple[str, ...], bool], ...] = ()  # (legend, field names, collapsible)
+
+    def fieldsets(self) -> list[dict]:
+        out, used = [], set()
+        for legend, names, collapsible in self.groups:
+            fields = [self[n] for n in names if n in self.fields]
+            used.update(names)
+            if fields:
+                has_data = any(f.errors or (f.value() not in (None, "", [], False)) for f in fields)
+                out.append({"legend": legend, "fields": fields, "collapsed": collapsible and not has_data})
+        rest = [self[n] for n in self.fields if n not in used]
+        if rest:
+            out.append({"legend": "", "fields": rest, "collapsed": False})
+        return out
+
+
+class EntityForm(GroupedForm, forms.ModelForm):
+    groups = (
+        (_("主办单位"), ("entity_name", "registered_address", "communication_address", "investor"), False),
+        (
+            _("主体负责人"),
+            (
+                "principal_is_legal_rep",
+                "principal_name",
+                "principal_id_type",
+                "principal_id_number",
+                "principal_id_valid_until",
+                "principal_id_long_term",
+            ),
+            False,
+        ),
+        (
+            _("联系方式"),
+            ("principal_mobile", "principal_landline", "principal_email", "emergency_mobile"),
+            False,
+        ),
+        (_("居住证明（外省个人）"), ("residence_proof",), True),
+    )
+
     principal_id_type = forms.ModelChoiceField(
         PersonalIdType.objects.all(), to_field_name="code", label=_("证件类型"), required=False
     )
@@ -73,7 +114,7 @@ class EntityForm(forms.ModelForm):
         return t.code if t else "resident_id"
 
 
-class WebsiteForm(forms.ModelForm):
+class WebsiteForm(GroupedForm, forms.ModelForm):
     domain_display = forms.CharField(label=_("域名或 IP"), max_length=253, required=False)
     service_content = forms.MultipleChoiceField(
         choices=v.SERVICE_CONTENT_CHOICES,
@@ -100,6 +141,25 @@ class WebsiteForm(forms.ModelForm):
             "remarks": forms.Textarea(attrs={"rows": 2}),
         }
 
+    groups = (
+        (_("网站"), ("name", "domain_display", "homepage_url", "languages"), False),
+        (_("服务内容"), ("service_content",), False),
+        (_("服务器与域名"), ("server", "domain_real_name_on"), False),
+        (
+            _("网站负责人（与主体负责人不同时填写）"),
+            (
+                "principal_name",
+                "principal_id_type",
+                "principal_id_number",
+                "principal_id_valid_until",
+                "principal_id_long_term",
+                "principal_mobile",
+                "principal_email",
+            ),
+            True,
+        ),
+    )
+
     def __init__(self, *args, servers=None, locked_domain: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
@@ -117,6 +177,16 @@ class WebsiteForm(forms.ModelForm):
             self.initial[f"pre_approval_{code}"] = (self.instance.pre_approvals or {}).get(code, "")
         if self.instance.pk and self.instance.principal_id_type:
             self.initial["principal_id_type"] = self.instance.principal_id_type
+        self.groups = (
+            *self.groups[:3],
+            (
+                _("前置审批（仅当服务内容涉及新闻、出版、药品等时填写）"),
+                tuple(f"pre_approval_{c}" for c in v.PRE_APPROVAL_REQUIRED),
+                True,
+            ),
+            (_("网站负责人"), ("principal_same_as_entity",), False),
+            *self.groups[3:],
+        )
         if locked_domain:
             self.fields["domain_display"].disabled = True
             self.fields["name"].disabled = True

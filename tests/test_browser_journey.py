@@ -136,7 +136,7 @@ def test_typing_is_saved_without_pressing_save(live_server, page):
     page.fill("#id_entity_name", "自动保存示例有限公司")
     from playwright.sync_api import expect  # locator waits work under the portal's strict CSP
 
-    expect(page.locator("#autosave-status")).to_have_text("已自动保存")
+    expect(page.locator("#autosave-status")).to_have_text("已自动保存", timeout=15000)
     # a new tab (the old one could have been closed) shows what was typed
     page.goto(page.url)
     assert page.input_value("#id_entity_name") == "自动保存示例有限公司"
