@@ -24,11 +24,17 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class DetectForm(forms.Form):
-    province = forms.ModelChoiceField(Province.objects.all(), label=_("主办单位所属省份"))
+    province = forms.ModelChoiceField(
+        Province.objects.all(), label=_("主办单位所属省份"), empty_label=_("请选择")
+    )
     city = forms.CharField(label=_("市"), max_length=40)
     county = forms.CharField(label=_("区县"), max_length=40)
-    nature = forms.ModelChoiceField(EntityNature.objects.all(), label=_("主办单位性质"))
-    certificate_type = forms.ModelChoiceField(CertificateType.objects.all(), label=_("证件类型"))
+    nature = forms.ModelChoiceField(
+        EntityNature.objects.all(), label=_("主办单位性质"), empty_label=_("请选择")
+    )
+    certificate_type = forms.ModelChoiceField(
+        CertificateType.objects.all(), label=_("证件类型"), empty_label=_("请选择")
+    )
     certificate_number = forms.CharField(
         label=_("证件号码"),
         max_length=40,
@@ -52,7 +58,15 @@ class GroupedForm:
             fields = [self[n] for n in names if n in self.fields]
             used.update(names)
             if fields:
-                has_data = any(f.errors or (f.value() not in (None, "", [], False)) for f in fields)
+                # A select always has a value (its default), so it does not count as "filled in".
+                has_data = any(
+                    f.errors
+                    or (
+                        not isinstance(f.field.widget, forms.Select)
+                        and f.value() not in (None, "", [], False)
+                    )
+                    for f in fields
+                )
                 out.append({"legend": legend, "fields": fields, "collapsed": collapsible and not has_data})
         rest = [self[n] for n in self.fields if n not in used]
         if rest:
@@ -130,7 +144,9 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
     )
     # Declared here, not generated: a generated field would query Server (tenant-owned)
     # at import time, outside any scope. The real, tenant-filtered queryset is set in __init__.
-    server = forms.ModelChoiceField(QuerySet(model=Server).none(), label=_("所在服务器"), required=False)
+    server = forms.ModelChoiceField(
+        QuerySet(model=Server).none(), label=_("所在服务器"), required=False, empty_label=_("请选择服务器")
+    )
 
     class Meta:
         model = OrderWebsite
