@@ -11,6 +11,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# A TrueType CJK font so the verification-sheet PDF embeds its Chinese glyphs (R-D5).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so that editing the code does not reinstall them. The
 # project declares no packages ([tool.setuptools] packages = []): installing "."
 # installs only the dependencies, pinned by the lock file.

@@ -266,3 +266,104 @@ class OrderEvent(TenantOwnedModel):
         if self.kind in TRANSITIONS:
             return TRANSITIONS[self.kind].label
         return {"created": _("创建订单（已识别备案类型）")}.get(self.kind, self.kind)
+
+
+class MaterialKind(models.TextChoices):
+    LICENCE = "licence", _("单位证件（营业执照等）")
+    PRINCIPAL_ID_FRONT = "principal_id_front", _("主体负责人证件人像面")
+    PRINCIPAL_ID_BACK = "principal_id_back", _("主体负责人证件国徽面")
+    WEBSITE_PRINCIPAL_ID = "website_principal_id", _("网站负责人证件")
+    AUTHORISATION_LETTER = "authorisation_letter", _("授权书")
+    DOMAIN_CERTIFICATE = "domain_certificate", _("域名证书")
+    VERIFICATION_SHEET = "verification_sheet", _("真实性核验单（签字扫描件）")
+    PRE_APPROVAL = "pre_approval", _("前置审批文件")
+    RESIDENCE_PROOF = "residence_proof", _("居住证明")
+    PROVINCE_EXTRA = "province_extra", _("省管局要求的其他材料")
+    CURTAIN_PHOTO = "curtain_photo", _("幕布照片")
+
+
+# Identity documents: every view or download of one is audited (R-D4).
+IDENTITY_KINDS = (
+    MaterialKind.LICENCE,
+    MaterialKind.PRINCIPAL_ID_FRONT,
+    MaterialKind.PRINCIPAL_ID_BACK,
+    MaterialKind.WEBSITE_PRINCIPAL_ID,
+    MaterialKind.RESIDENCE_PROOF,
+    MaterialKind.CURTAIN_PHOTO,
+)
+
+
+class MaterialFile(TenantOwnedModel):
+    """One stored, re-encoded image of a material. The file name is generated (R-D4)."""
+
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="materials")
+    website = models.ForeignKey(
+        OrderWebsite, on_delete=models.CASCADE, null=True, blank=True, related_name="materials"
+    )
+    kind = models.CharField(_("材料"), max_length=30, choices=MaterialKind.choices)
+    # Which requirement it answers when a kind has several (e.g. one pre-approval per content).
+    slot = models.CharField(max_length=60, blank=True)
+    storage_name = models.CharField(max_length=200, unique=True)
+    original_name = models.CharField(max_length=100, blank=True)  # display only, sanitised
+    image_format = models.CharField(max_length=10)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    via_phone = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["created_at", "pk"]
+        verbose_name = _("材料文件")
+        verbose_name_plural = _("材料文件")
+        indexes = [models.Index(fields=["order", "kind"], name="material_order_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.original_name or self.storage_name}"
+
+
+class FileAccessLog(TenantOwnedModel):
+    """Who looked at which identity document, when (R-D4)."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="+")
+    material = models.ForeignKey(MaterialFile, on_delete=models.SET_NULL, null=True, related_name="+")
+    kind = models.CharField(max_length=30)
+    action = models.CharField(max_length=20)  # view / download / upload / delete
+    via_phone = models.BooleanField(default=False)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["tenant", "order", "-at"], name="file_access_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.kind}"
+
+
+class PhoneUploadLink(TenantOwnedModel):
+    """A short-lived, revocable link that lets a phone upload to one order (R-D6).
+
+    The secret is only ever stored hashed. ``short_code`` is the fallback when the
+    phone cannot scan: the phone shows it and the applicant types it on the desktop.
+    """
+
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    short_code = models.CharField(max_length=12, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        indexes = [models.Index(fields=["tenant", "short_code", "expires_at"], name="phone_link_code_idx")]
+
+    def __str__(self) -> str:
+        return f"phone link for order {self.order_id}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from filings.detection import Detection, DetectionInput, order_detect
+from filings.materials import missing_materials
 from filings.models import (
     EDITABLE_STATUSES,
     ENTITY_FIELDS,
@@ -169,12 +170,21 @@ def order_website_delete(*, order: FilingOrder, website: OrderWebsite, actor) ->
             OrderWebsite.objects.filter(pk=site.pk).update(position=i)
 
 
+def order_submission_errors(order: FilingOrder) -> dict[str, list[str]]:
+    """Everything that stops a submission: data errors and missing required materials."""
+    errors = order_errors(order, today=timezone.localdate())
+    missing = missing_materials(order)
+    if missing:
+        errors["materials"] = [_("还缺材料：%(title)s。") % {"title": r.title} for r in missing]
+    return errors
+
+
 @transaction.atomic
 def order_submit(*, order: FilingOrder, actor) -> dict[str, list[str]]:
     """Submit (or resubmit) when the whole order is valid; returns the errors otherwise."""
     if order.applicant_id != actor.pk:
         raise PermissionDenied
-    errors = order_errors(order, today=timezone.localdate())
+    errors = order_submission_errors(order)
     if errors:
         return errors
     action = "resubmit" if order.status == OrderStatus.RETURNED else "submit"

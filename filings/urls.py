@@ -1,5 +1,6 @@
 from django.urls import path
 
+from filings import material_views as mv
 from filings import views
 
 app_name = "filings"
@@ -21,4 +22,19 @@ urlpatterns = [
     path("<int:order_id>/preview/", views.order_preview, name="order_preview"),
     path("<int:order_id>/withdraw/", views.order_withdraw, name="order_withdraw"),
     path("<int:order_id>/abandon/", views.order_abandon, name="order_abandon"),
+    path("<int:order_id>/materials/", mv.materials_page, name="materials"),
+    path("<int:order_id>/materials/upload/", mv.material_upload, name="material_upload"),
+    path("<int:order_id>/materials/status/", mv.material_status, name="material_status"),
+    path("<int:order_id>/materials/<int:file_id>/", mv.material_file, name="material_file"),
+    path("<int:order_id>/materials/<int:file_id>/delete/", mv.material_delete, name="material_delete"),
+    path("<int:order_id>/sheet.pdf", mv.verification_sheet, name="verification_sheet"),
+    path("<int:order_id>/phone-link/", mv.phone_link_create, name="phone_link_create"),
+    path("<int:order_id>/phone-link/revoke/", mv.phone_link_revoke, name="phone_link_revoke"),
+    path("<int:order_id>/phone-link/claim/", mv.phone_link_claim, name="phone_link_claim"),
+]
+
+# The phone's pages live outside /orders/ (no login); see icpfiling/urls_tenant.py.
+phone_urlpatterns = [
+    path("", mv.phone_start, name="phone_start"),
+    path("<str:token>/", mv.phone_page, name="phone_page"),
 ]

@@ -18,7 +18,7 @@ from filings.detection import DetectionInput
 from filings.forms import DetectForm, EntityForm, WebsiteForm, attach_errors
 from filings.models import OrderStatus
 from filings.tracking import order_progress
-from filings.validation import entity_errors, order_errors, website_errors
+from filings.validation import entity_errors, website_errors
 from filings.workflow import TransitionConflict, TransitionError
 from icpfiling.accounts.models import Role
 
@@ -190,7 +190,7 @@ def order_website_delete(request: HttpRequest, order_id: int, website_id: int) -
 @applicant_required
 def order_preview(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _order(request, order_id)
-    errors = order_errors(order, today=timezone.localdate()) if order.is_editable else {}
+    errors = services.order_submission_errors(order) if order.is_editable else {}
     if request.method == "POST":
         try:
             errors = services.order_submit(order=order, actor=request.user)
@@ -239,6 +239,9 @@ def _error_sections(order, errors: dict[str, list[str]]) -> list[tuple[str, str,
                     rows,
                 )
             )
+    materials = [(k, m) for k, msgs in errors.items() if k == "materials" for m in msgs]
+    if materials:
+        out.append((_("材料"), reverse("filings:materials", args=[order.pk]), materials))
     general = [(k, m) for k, msgs in errors.items() if k == "order" for m in msgs]
     if general:
         out.append((_("订单"), reverse("filings:order_websites", args=[order.pk]), general))

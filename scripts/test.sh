@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 bash scripts/ensure-chromium.sh || echo "test.sh: no Chromium; browser tests will skip" >&2
+bash scripts/ensure-fonts.sh || echo "test.sh: no CJK TrueType font; the font-embedding test will skip" >&2
 export PYTHONDONTWRITEBYTECODE=1
 py=.venv/bin/python
 case "${CI:-}" in

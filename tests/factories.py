@@ -99,7 +99,31 @@ def valid_website_values(server, name="示例科技官网") -> dict:
     }
 
 
-def complete_order(tenant, *, websites: int = 1, domain_prefix: str | None = None) -> FilingOrder:
+def upload_required_materials(tenant, order: FilingOrder) -> int:
+    """Upload a generated sample image for every required material still missing."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from filings.material_services import material_upload
+    from filings.materials import missing_materials
+    from icpfiling.core.sample_images import sample_image
+
+    n = 0
+    with tenant_scope(tenant.provider):
+        order = FilingOrder.objects.get(pk=order.pk)
+        for req in missing_materials(order):
+            material_upload(
+                order=order,
+                slot=req.slot,
+                actor=order.applicant,
+                uploaded=SimpleUploadedFile(f"{req.slot}.jpg", sample_image(req.slot), "image/jpeg"),
+            )
+            n += 1
+    return n
+
+
+def complete_order(
+    tenant, *, websites: int = 1, domain_prefix: str | None = None, materials: bool = True
+) -> FilingOrder:
     """A new-entity order at ``tenant`` by its applicant, valid and ready to submit."""
     applicant = tenant.users["applicant"]
     prefix = domain_prefix or f"site{next_n()}"
@@ -127,4 +151,6 @@ def complete_order(tenant, *, websites: int = 1, domain_prefix: str | None = Non
                     "domain_display": f"{prefix}-{i}.cn",
                 },
             )
+    if materials:
+        upload_required_materials(tenant, order)
     return order

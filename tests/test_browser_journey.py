@@ -44,8 +44,25 @@ def fill_website(
     page.fill("#id_domain_real_name_on", (timezone.localdate() - dt.timedelta(days=10)).isoformat())
 
 
+def upload_missing(page, tmp_path) -> None:
+    """Upload a generated colour image into each material that is still missing."""
+    from icpfiling.core.sample_images import sample_image
+
+    for i in range(20):
+        row = page.locator("li.material.missing").first
+        if row.count() == 0:
+            return
+        path = tmp_path / f"photo{i}.jpg"
+        path.write_bytes(sample_image(f"photo{i}"))
+        row.locator("input[type=file]").set_input_files(str(path))
+        # the page uploads in the background, then reloads itself when the server accepted the file
+        with page.expect_navigation():
+            row.locator("form.upload button[type=submit]").click()
+    raise AssertionError("materials still missing after 20 uploads")
+
+
 def test_applicant_files_a_new_entity_with_two_websites_fixing_errors_and_returning_later(
-    live_server, browser
+    live_server, browser, tmp_path
 ):
     demo_seed()
     context = browser.new_context(viewport={"width": 390, "height": 844})
@@ -99,7 +116,11 @@ def test_applicant_files_a_new_entity_with_two_websites_fixing_errors_and_return
     page.goto(url(live_server, "alpha", "/orders/"))
     page.locator("tr", has_text="杭州旅程示例科技有限公司").locator("a").first.click()
     assert "未提交" in page.locator(".status").inner_text()
-    page.click("a.button:text-is('预览')")
+    # upload every required material through the page (samples generated here)
+    page.goto(page.url.rstrip("/") + "/materials/")
+    upload_missing(page, tmp_path)
+    assert "必需的材料都已上传" in page.locator("#materials").inner_text()
+    page.click("a:text-is('5 预览并提交')")
     assert "hz-journey-shop.cn" in page.locator("main").inner_text()
     assert page.locator(".error-summary").count() == 0
     page.click("main form button.primary")
@@ -140,3 +161,37 @@ def test_typing_is_saved_without_pressing_save(live_server, page):
     # a new tab (the old one could have been closed) shows what was typed
     page.goto(page.url)
     assert page.input_value("#id_entity_name") == "自动保存示例有限公司"
+
+
+def test_r_d6_phone_uploads_appear_on_the_desktop(live_server, browser, tmp_path):
+    demo_seed()
+    from icpfiling.core.sample_images import sample_image
+
+    desktop_ctx = browser.new_context()
+    desktop = desktop_ctx.new_page()
+    desktop.set_default_timeout(15000)
+    login(desktop, live_server, "alpha", "applicant@alpha.demo")
+    detect(desktop, live_server, cert=make_uscc(), domain="hz-phone-demo.cn")
+    desktop.goto(desktop.url.replace("/entity/", "/materials/"))
+    desktop.click("text=生成手机上传二维码")
+    assert desktop.locator("img.qr").count() == 1
+    phone_url = desktop.locator("#materials ~ section a[href*='/m/']").first.get_attribute("href")
+    # the phone: no login, a narrow screen, the camera input
+    phone_ctx = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    phone = phone_ctx.new_page()
+    phone.set_default_timeout(15000)
+    phone.goto(phone_url)
+    assert "手机上传材料" in phone.locator("h1").inner_text()
+    file_input = phone.locator("li.material.missing input[type=file]").first
+    assert file_input.get_attribute("capture") == "environment"
+    photo = tmp_path / "IMG_20261122.jpg"
+    photo.write_bytes(sample_image("phone"))
+    file_input.set_input_files(str(photo))
+    with phone.expect_navigation():
+        phone.locator("li.material.missing form.upload button[type=submit]").first.click()
+    # the desktop page picks it up by itself (status poll) and lists the file
+    from playwright.sync_api import expect
+
+    expect(desktop.locator("ul.files li", has_text="手机上传").first).to_be_visible(timeout=20000)
+    phone_ctx.close()
+    desktop_ctx.close()

@@ -24,6 +24,7 @@ from tests.factories import (
     make_ric,
     make_uscc,
     server_for,
+    upload_required_materials,
 )
 from tests.services import requires_postgres
 
@@ -179,6 +180,10 @@ def test_submit_refuses_an_incomplete_order_listing_all_errors_then_accepts_the_
             "principal_same_as_entity": "on",
         },
     )
+    # the data is fixed; the materials are still missing and are listed the same way
+    r = client.post(f"/orders/{order.pk}/preview/")
+    assert list(r.context["errors"]) == ["materials"]
+    upload_required_materials(alpha, order)
     r = client.post(f"/orders/{order.pk}/preview/")
     assert r.status_code == 302, r.context and r.context["errors"]
     _refresh(alpha, order)

@@ -18,7 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from filings.models import FilingOrder, OrderWebsite
+from filings.material_services import phone_link_create
+from filings.models import FilingOrder, MaterialFile, OrderWebsite, PhoneUploadLink
 from icpfiling.accounts.models import Membership, Role, User
 from icpfiling.accounts.services import email_confirmation_token
 from icpfiling.tenancy.context import tenant_scope
@@ -52,6 +53,8 @@ class World:
     beta_order: FilingOrder
     beta_site: OrderWebsite
     alpha_order: FilingOrder
+    beta_file_id: int
+    beta_phone_token: str
 
 
 # Foreign-object recipes: name -> (kwargs with beta's object, kwargs with a missing object).
@@ -96,6 +99,22 @@ for _name in (
     FOREIGN[f"filings:{_name}"] = _order_kwargs
 for _name in ("order_website_edit", "order_website_delete"):
     FOREIGN[f"filings:{_name}"] = _site_kwargs
+for _name in (
+    "materials",
+    "material_upload",
+    "material_status",
+    "verification_sheet",
+    "phone_link_create",
+    "phone_link_revoke",
+    "phone_link_claim",
+):
+    FOREIGN[f"filings:{_name}"] = _order_kwargs
+for _name in ("material_file", "material_delete"):
+    FOREIGN[f"filings:{_name}"] = lambda w: (
+        {"order_id": w.beta_order.pk, "file_id": w.beta_file_id},
+        {"order_id": _MISSING, "file_id": _MISSING},
+    )
+FOREIGN["phone:phone_page"] = lambda w: ({"token": w.beta_phone_token}, {"token": "x" * 43})
 
 # Patterns that address no object; they are fetched and checked for beta's data.
 NO_OBJECT = {
@@ -112,6 +131,7 @@ NO_OBJECT = {
     "filings:order_list",
     "filings:order_new",
     "filings:filed_info",
+    "phone:phone_start",
 }
 # The operator console is platform-only and operator-only; it is walked separately.
 OPERATOR_NAMESPACE = "operator:"
@@ -130,6 +150,8 @@ def world(alpha, beta) -> World:
     with tenant_scope(beta.provider):
         FilingOrder.objects.filter(pk=beta_order.pk).update(entity_name="SECRET-BETA 订单")
         beta_site = beta_order.websites.get()
+        beta_file_id = beta_order.materials.values_list("pk", flat=True).first()
+        _link, beta_phone_token = phone_link_create(order=beta_order, tenant_id=beta.provider.pk)
     return World(
         alpha=alpha,
         beta=beta,
@@ -138,6 +160,8 @@ def world(alpha, beta) -> World:
         beta_order=beta_order,
         beta_site=beta_site,
         alpha_order=alpha_order,
+        beta_file_id=beta_file_id,
+        beta_phone_token=beta_phone_token,
     )
 
 
@@ -148,6 +172,10 @@ def _snapshot(w: World) -> tuple:
         memberships += list(FilingOrder.objects.order_by("pk").values_list("pk", "status", "entity_name"))
         memberships += list(
             OrderWebsite.objects.order_by("pk").values_list("pk", "name", "domain", "server_id")
+        )
+        memberships += list(MaterialFile.objects.order_by("pk").values_list("pk", "storage_name", "sha256"))
+        memberships += list(
+            PhoneUploadLink.objects.order_by("pk").values_list("pk", "order_id", "revoked_at")
         )
     users = list(
         User.objects.filter(provider=w.beta.provider)

@@ -86,6 +86,23 @@ def _filed_history(provider: Provider, applicant: User) -> None:
     )
 
 
+def _sample_materials(order: FilingOrder, applicant: User) -> None:
+    """Generated images marked SAMPLE for every required material (never real documents)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from filings.material_services import material_upload
+    from filings.materials import missing_materials
+    from icpfiling.core.sample_images import sample_image
+
+    for req in missing_materials(order):
+        material_upload(
+            order=order,
+            slot=req.slot,
+            actor=applicant,
+            uploaded=SimpleUploadedFile(f"sample-{req.kind}.jpg", sample_image(req.kind), "image/jpeg"),
+        )
+
+
 def demo_orders_seed(providers: dict[str, Provider]) -> None:
     today = timezone.localdate()
     for slug, plan in PLAN.items():
@@ -166,6 +183,7 @@ def demo_orders_seed(providers: dict[str, Provider]) -> None:
                         "principal_same_as_entity": True,
                     },
                 )
+                _sample_materials(order, applicant)
                 errors = order_submit(order=order, actor=applicant)
                 if errors:
                     raise RuntimeError(f"demo order for {slug} does not validate: {errors}")
