@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from filings import validators as v
-from filings.models import ENTITY_FIELDS, WEBSITE_FIELDS, FilingOrder, OrderWebsite, Server
+from filings.models import ENTITY_FIELDS, PERSON_FIELDS, WEBSITE_FIELDS, FilingOrder, OrderWebsite, Server
 from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
 
 LANGUAGE_CHOICES = [
@@ -163,15 +163,7 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         (_("服务器与域名"), ("server", "domain_real_name_on"), False),
         (
             _("网站负责人（与主体负责人不同时填写）"),
-            (
-                "principal_name",
-                "principal_id_type",
-                "principal_id_number",
-                "principal_id_valid_until",
-                "principal_id_long_term",
-                "principal_mobile",
-                "principal_email",
-            ),
+            PERSON_FIELDS,
             True,
         ),
     )

@@ -48,6 +48,16 @@ OPEN_STATUSES = (
 EDITABLE_STATUSES = (OrderStatus.DRAFT, OrderStatus.RETURNED)
 
 
+# A person's fields as the applicant enters them (entity or website principal).
+PERSON_FIELDS = (
+    "principal_name",
+    "principal_id_type",
+    "principal_id_number",
+    "principal_id_valid_until",
+    "principal_id_long_term",
+    "principal_mobile",
+    "principal_email",
+)
 # What the applicant may write on each step; everything else is locked or derived.
 ENTITY_FIELDS = (
     "entity_name",
@@ -55,12 +65,7 @@ ENTITY_FIELDS = (
     "communication_address",
     "investor",
     "principal_is_legal_rep",
-    "principal_name",
-    "principal_id_type",
-    "principal_id_number",
-    "principal_id_valid_until",
-    "principal_id_long_term",
-    "principal_mobile",
+    *PERSON_FIELDS[:-1],
     "principal_landline",
     "principal_email",
     "emergency_mobile",
@@ -75,13 +80,7 @@ WEBSITE_FIELDS = (
     "languages",
     "pre_approvals",
     "principal_same_as_entity",
-    "principal_name",
-    "principal_id_type",
-    "principal_id_number",
-    "principal_id_valid_until",
-    "principal_id_long_term",
-    "principal_mobile",
-    "principal_email",
+    *PERSON_FIELDS,
     "server",
     "domain_real_name_on",
     "remarks",

@@ -27,19 +27,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="cn-north-1",
+    )
+
+
 @pytest.fixture(scope="module")
 def s3_endpoint():
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="cn-north-1",
-    ).create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "cn-north-1"})
+    _client(endpoint).create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "cn-north-1"}
+    )
     yield endpoint
     server.stop()
 
@@ -85,13 +91,7 @@ def test_r_d4_upload_is_stored_privately_in_s3_under_the_tenant_prefix(alpha, be
     # then the object is in the bucket under a generated, tenant-prefixed key
     assert material.storage_name.startswith(f"t{alpha.provider.pk}/licence/")
     assert "营业执照" not in material.storage_name
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_storage,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="cn-north-1",
-    )
+    s3 = _client(s3_storage)
     stored = s3.get_object(Bucket=BUCKET, Key=material.storage_name)["Body"].read()
     assert hashlib.sha256(stored).hexdigest() == material.sha256
     # and an anonymous request for the object is refused
@@ -123,13 +123,7 @@ def test_r_d4_deleting_a_material_removes_the_object_after_commit(alpha, s3_stor
     with tenant_scope(alpha.provider):
         material = MaterialFile.objects.get(order=order)
     client.post(f"/orders/{order.pk}/materials/{material.pk}/delete/")
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_storage,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="cn-north-1",
-    )
+    s3 = _client(s3_storage)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
     assert material.storage_name not in keys
     with tenant_scope(alpha.provider):
