@@ -154,6 +154,7 @@ def test_typing_is_saved_without_pressing_save(live_server, page):
     demo_seed()
     login(page, live_server, "alpha", "applicant@alpha.demo")
     detect(page, live_server, cert=make_uscc(), domain="hz-autosave.cn")
+    page.wait_for_load_state("load")  # the autosave script is attached once the page has loaded
     page.fill("#id_entity_name", "自动保存示例有限公司")
     from playwright.sync_api import expect  # locator waits work under the portal's strict CSP
 
