@@ -71,7 +71,8 @@ def test_r_b2_real_worker_delivers_an_outbox_message_through_redis(tmp_path):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             msg.refresh_from_db()
-            if msg.status != OutboxStatus.PENDING or worker.poll() is not None:
+            # "sending" is the worker's claim, not the end: wait for a final state.
+            if msg.status in (OutboxStatus.SENT, OutboxStatus.DEAD) or worker.poll() is not None:
                 break
             time.sleep(0.2)
     finally:
