@@ -165,8 +165,33 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    # Deadlines are timestamps on the row (R-B1); the lifecycle issue sweeps them.
+    # Deadlines are timestamps on the row (R-B1), set on entering a state by
+    # ``workflow.order_transition`` and enforced by the sweeps in ``deadlines``.
     status_changed_at = models.DateTimeField(auto_now_add=True)
+    # Provider review (R-S2): who holds it, and by when the current provider step is due.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审核人"),
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    review_due_at = models.DateTimeField(_("接入商审核时限"), null=True, blank=True)
+    sla_reminded_at = models.DateTimeField(null=True, blank=True)
+    # Increments at every submission; returns and snapshots belong to a round (R-S3).
+    review_round = models.PositiveSmallIntegerField(default=0)
+    # SMS check (R-S5): 24 h from submission to the authority; wrong entries over all codes.
+    sms_deadline_at = models.DateTimeField(_("短信核验截止时间"), null=True, blank=True)
+    sms_wrong_entries = models.PositiveSmallIntegerField(default=0)
+    # Authority review (R-S6): 20 working days.
+    authority_due_at = models.DateTimeField(_("管局审核时限"), null=True, blank=True)
+    # Idle expiry (R-S8): drafts and returned orders; reminders after 7/15/30 idle days.
+    expires_at = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    next_reminder_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    approved_at = models.DateTimeField(_("备案通过时间"), null=True, blank=True)
 
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("备案订单")
@@ -183,6 +208,35 @@ class FilingOrder(PersonFields, TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "applicant", "-created_at"], name="order_applicant_idx"),
             models.Index(fields=["entity_key", "status"], name="order_entity_status_idx"),
+            # The reviewer queue: keyset pages in SLA order within a tenant (R-S2).
+            models.Index(fields=["tenant", "status", "review_due_at", "id"], name="order_queue_idx"),
+            # The authority queue: keyset pages per province in due order (R-S6, R-T3).
+            models.Index(
+                fields=["province", "authority_due_at", "id"],
+                name="order_authority_queue_idx",
+                condition=models.Q(status="authority_review"),
+            ),
+            # The sweeps scan only rows whose deadline is set (R-B1).
+            models.Index(
+                fields=["sms_deadline_at"],
+                name="order_sms_due_idx",
+                condition=models.Q(status="sms_verification"),
+            ),
+            models.Index(
+                fields=["expires_at"],
+                name="order_expiry_due_idx",
+                condition=models.Q(status__in=["draft", "returned"]),
+            ),
+            models.Index(
+                fields=["next_reminder_at"],
+                name="order_reminder_due_idx",
+                condition=models.Q(next_reminder_at__isnull=False),
+            ),
+            models.Index(
+                fields=["review_due_at"],
+                name="order_sla_due_idx",
+                condition=models.Q(sla_reminded_at__isnull=True, review_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -366,3 +420,105 @@ class PhoneUploadLink(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"phone link for order {self.order_id}"
+
+
+class ReturnSource(models.TextChoices):
+    PROVIDER = "provider", _("接入商")
+    AUTHORITY = "authority", _("管局")
+
+
+class FieldReturn(TenantOwnedModel):
+    """One reason of a return, attached to one field (R-S3): all reasons of a round go at once.
+
+    ``field`` uses the validation keys (``entity.entity_name``,
+    ``websites[0].domain``) or ``materials.<kind>`` / ``order`` for the whole order.
+    """
+
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="field_returns")
+    round = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=10, choices=ReturnSource.choices, default=ReturnSource.PROVIDER)
+    field = models.CharField(_("字段"), max_length=80)
+    reason = models.CharField(_("退回原因"), max_length=300)
+    suggestion = models.CharField(_("修改建议"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["round", "pk"]
+        verbose_name = _("退回原因")
+        verbose_name_plural = _("退回原因")
+        indexes = [models.Index(fields=["order", "round"], name="field_return_round_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} r{self.round} {self.field}"
+
+
+class OrderSnapshot(TenantOwnedModel):
+    """What the applicant submitted in one round, so a resubmission shows what changed (R-S3)."""
+
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="snapshots")
+    round = models.PositiveSmallIntegerField()
+    data = models.JSONField()  # {"entity.x": value, "websites[0].y": value, "materials.kind": [sha256,...]}
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["round"]
+        constraints = [models.UniqueConstraint("order", "round", name="snapshot_one_per_round")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} r{self.round}"
+
+
+class PhoneCheckOutcome(models.TextChoices):
+    CONFIRMED = "confirmed", _("已确认备案意愿")
+    NO_ANSWER = "no_answer", _("无人接听")
+    DENIED = "denied", _("否认办理备案")
+
+
+class PhoneCheck(TenantOwnedModel):
+    """The reviewer's call to the legal representative / principal (R-S2)."""
+
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="phone_checks")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    person = models.CharField(_("接听人"), max_length=50)
+    outcome = models.CharField(_("结果"), max_length=12, choices=PhoneCheckOutcome.choices)
+    notes = models.CharField(_("备注"), max_length=500, blank=True)
+    called_at = models.DateTimeField(_("通话时间"), auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["-called_at", "-pk"]
+        verbose_name = _("电话核实记录")
+        verbose_name_plural = _("电话核实记录")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.outcome}"
+
+
+class SmsChallenge(TenantOwnedModel):
+    """One 6-digit code for one mobile in one submission to the authority (R-S5).
+
+    ``people`` lists who this mobile answers for ("entity", "website:<id>"); one
+    code when both principals share a mobile. Only a salted hash is stored.
+    """
+
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="sms_challenges")
+    round = models.PositiveSmallIntegerField()  # the order's review_round when sent
+    people = models.JSONField(default=list)
+    person_name = models.CharField(max_length=50, blank=True)
+    mobile = models.CharField(max_length=30)
+    code_hash = models.CharField(max_length=128)
+    sends = models.PositiveSmallIntegerField(default=1)
+    last_sent_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint("order", "round", "mobile", name="sms_one_code_per_mobile_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} r{self.round} {self.mobile[-4:]}"

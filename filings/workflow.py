@@ -9,12 +9,15 @@ the notification through the outbox, which dispatches after commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import FilingOrder, OrderEvent, OrderStatus
+from icpfiling.core.workdays import add_working_days_at
 
 S = OrderStatus
 APPLICANT, REVIEWER, POINT_STAFF, AUTHORITY, SYSTEM = (
@@ -53,6 +56,54 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+# Provider-side SLA in working days (R-S2: 1-2 days, seed 003), authority's (R-S6).
+PROVIDER_REVIEW_DAYS = 2
+PROVIDER_RECHECK_DAYS = 1
+AUTHORITY_REVIEW_DAYS = 20
+SMS_WINDOW = timedelta(hours=24)
+# Idle reminders after 7, 15 and 30 days without the applicant's activity (R-S8).
+IDLE_REMINDER_DAYS = (7, 15, 30)
+
+
+def _entry_fields(order: FilingOrder, target: str, now) -> dict:
+    """The deadline timestamps a state starts with (R-B1); every other deadline is cleared."""
+    fields: dict = {
+        "review_due_at": None,
+        "sla_reminded_at": None,
+        "sms_deadline_at": None,
+        "authority_due_at": None,
+        "expires_at": None,
+        "next_reminder_at": None,
+    }
+    if target == S.PROVIDER_REVIEW:
+        fields.update(
+            submitted_at=now,
+            review_due_at=add_working_days_at(now, PROVIDER_REVIEW_DAYS),
+            review_round=F("review_round") + 1,
+        )
+    elif target == S.PROVIDER_RECHECK:
+        fields["review_due_at"] = add_working_days_at(now, PROVIDER_RECHECK_DAYS)
+    elif target == S.SMS_VERIFICATION:
+        fields.update(sms_deadline_at=now + SMS_WINDOW, sms_wrong_entries=0)
+    elif target == S.AUTHORITY_REVIEW:
+        fields["authority_due_at"] = add_working_days_at(now, AUTHORITY_REVIEW_DAYS)
+    elif target in (S.DRAFT, S.RETURNED):
+        fields.update(idle_fields(order, now))
+    elif target == S.APPROVED:
+        fields["approved_at"] = now
+    return fields
+
+
+def idle_fields(order: FilingOrder, now) -> dict:
+    """Restart the idle clock: expiry after the provider's limit, first reminder after 7 days."""
+    days = order.tenant.order_expiry_days if order.tenant_id else 45
+    return {
+        "expires_at": now + timedelta(days=days),
+        "next_reminder_at": now + timedelta(days=IDLE_REMINDER_DAYS[0]),
+        "reminders_sent": 0,
+    }
+
+
 class TransitionError(Exception):
     """The action is not possible from the order's state or for this actor."""
 
@@ -87,9 +138,12 @@ def order_transition(
     if order.status not in t.sources:
         raise TransitionError(f"cannot {action} from {order.status}")
     now = timezone.now()
-    fields = {"status": t.target, "status_changed_at": now, **(extra or {})}
-    if t.target == S.PROVIDER_REVIEW:
-        fields["submitted_at"] = now
+    fields = {
+        "status": t.target,
+        "status_changed_at": now,
+        **_entry_fields(order, t.target, now),
+        **(extra or {}),
+    }
     updated = FilingOrder.objects.filter(pk=order.pk, tenant_id=order.tenant_id, status=order.status).update(
         **fields
     )
@@ -105,7 +159,9 @@ def order_transition(
         raise TransitionConflict("already handled", current_status=current, by=who)
     from_status = order.status
     for k, v in fields.items():
-        setattr(order, k, v)
+        if not hasattr(v, "resolve_expression"):
+            setattr(order, k, v)
+    order.review_round = FilingOrder.objects.filter(pk=order.pk).values_list("review_round", flat=True).get()
     OrderEvent.objects.create(
         tenant_id=order.tenant_id,
         order=order,

@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/", include("icpfiling.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", core_views.healthz, name="healthz"),
+    path("inbox/", include(("icpfiling.notifications.urls", "inbox"), namespace="inbox")),
 ]

@@ -1,6 +1,6 @@
 """URLs on the platform host (localhost): public pages, the authority portal, the operator."""
 
-from django.urls import path
+from django.urls import include, path
 
 from icpfiling.core.admin import operator_site
 from icpfiling.urls_common import urlpatterns as common
@@ -8,4 +8,6 @@ from icpfiling.urls_common import urlpatterns as common
 urlpatterns = [
     *common,
     path("operator/", operator_site.urls),
+    # The simulated provincial authority (管局), scoped to its provinces (R-T3, R-S6).
+    path("authority/", include(("filings.authority_urls", "authority"), namespace="authority")),
 ]

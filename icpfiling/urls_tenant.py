@@ -8,6 +8,16 @@ from icpfiling.urls_common import urlpatterns as common
 urlpatterns = [
     *common,
     path("orders/", include("filings.urls")),
+    # Applicant-side verification booking and the SMS check (R-S4, R-S5).
+    path("orders/", include(("filings.verification_urls", "verify"), namespace="verify")),
+    path("orders/", include(("filings.sms_urls", "sms"), namespace="sms")),
+    # Provider reviewers' queue and order review (R-S2, R-S3).
+    path("review/", include(("filings.review_urls", "review"), namespace="review")),
+    # Verification-point staff: their point's bookings and check records (R-T4).
+    path("desk/", include(("filings.desk_urls", "desk"), namespace="desk")),
+    # Verification points: applications (R-K1..R-K3) and operations (R-K4).
+    path("vp/", include(("verification_points.application_urls", "vp"), namespace="vp")),
+    path("points/", include(("verification_points.operations_urls", "points"), namespace="points")),
     # Phone hand-off pages (R-D6): same namespace, short path, no login.
     path("m/", include((phone_urlpatterns, "phone"), namespace="phone")),
 ]

@@ -9,8 +9,11 @@ appear in alpha's pages.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
@@ -136,6 +139,20 @@ NO_OBJECT = {
 # The operator console is platform-only and operator-only; it is walked separately.
 OPERATOR_NAMESPACE = "operator:"
 
+# Callables (World) -> anything comparable: more of beta's state a leaking view could change.
+EXTRA_SNAPSHOTS: list[Callable[[World], object]] = []
+
+# Each feature keeps its recipes beside its tests, in ``tests/walk_<feature>.py``
+# (``FOREIGN`` and ``NO_OBJECT`` of the same shapes); they are merged here so the
+# walk still sees every pattern.
+for _info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+    if _info.name.startswith("walk_"):
+        _mod = importlib.import_module(f"tests.{_info.name}")
+        FOREIGN.update(getattr(_mod, "FOREIGN", {}))
+        NO_OBJECT |= set(getattr(_mod, "NO_OBJECT", ()))
+        if hasattr(_mod, "snapshot"):
+            EXTRA_SNAPSHOTS.append(_mod.snapshot)
+
 
 @pytest.fixture
 def world(alpha, beta) -> World:
@@ -182,7 +199,7 @@ def _snapshot(w: World) -> tuple:
         .order_by("pk")
         .values_list("pk", "is_active", "email_confirmed_at", "password")
     )
-    return memberships, users
+    return memberships, users, [snap(w) for snap in EXTRA_SNAPSHOTS]
 
 
 def _answer(client, method: str, url: str):
@@ -193,7 +210,7 @@ def _answer(client, method: str, url: str):
     return r.status_code, r.get("Location"), r.context.get("validlink") if r.context else None, body
 
 
-@pytest.mark.parametrize("role", [Role.PROVIDER_ADMIN, Role.APPLICANT, Role.REVIEWER])
+@pytest.mark.parametrize("role", [Role.PROVIDER_ADMIN, Role.APPLICANT, Role.REVIEWER, Role.POINT_STAFF])
 def test_r_t2_every_tenant_url_answers_foreign_objects_like_missing_ones(world, role):
     names = dict(walk(TENANT_URLCONF))
     unknown = sorted(

@@ -7,9 +7,10 @@ fall back to Monday–Friday so that a clock never stops.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import chinese_calendar
+from django.utils import timezone
 
 
 def is_working_day(day: date) -> bool:
@@ -30,3 +31,21 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(current):
             remaining -= 1
     return current
+
+
+def add_working_days_at(moment: datetime, days: int) -> datetime:
+    """The same local wall-clock time ``days`` working days after ``moment`` (an SLA due time)."""
+    local = timezone.localtime(moment)
+    target = add_working_days(local.date(), days)
+    return local.replace(year=target.year, month=target.month, day=target.day)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end`` (negative when end is earlier)."""
+    if end < start:
+        return -working_days_between(end, start)
+    count, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        count += is_working_day(current)
+    return count

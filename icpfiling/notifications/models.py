@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 class Channel(models.TextChoices):
     EMAIL = "email", _("邮件")
     SMS = "sms", _("短信")
+    INBOX = "inbox", _("站内信")  # recipient is the user's id
 
 
 class OutboxStatus(models.TextChoices):
@@ -36,6 +37,7 @@ class OutboxMessage(models.Model):
     recipient = models.CharField(max_length=254)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
+    url = models.CharField(max_length=300, blank=True)  # inbox: where the message links to
     # A caller-chosen key makes re-sending the same event a no-op (never duplicated).
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
@@ -53,3 +55,28 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.recipient}: {self.subject}"
+
+
+class InboxMessage(models.Model):
+    """An in-app notification (R-B2). Written only by delivering its outbox row, once."""
+
+    tenant = models.ForeignKey(
+        "tenancy.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="inbox")
+    # One inbox row per outbox row: a re-delivered outbox row cannot show twice.
+    source = models.OneToOneField(OutboxMessage, on_delete=models.SET_NULL, null=True, related_name="+")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("站内信")
+        verbose_name_plural = _("站内信")
+        indexes = [models.Index(fields=["user", "read_at"], name="inbox_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.subject

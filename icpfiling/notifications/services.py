@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from icpfiling.notifications.models import Channel, OutboxMessage, OutboxStatus
+from icpfiling.notifications.models import Channel, InboxMessage, OutboxMessage, OutboxStatus
 from icpfiling.notifications.sms import get_sms_backend
 from icpfiling.tenancy.context import current_tenant_id
 
@@ -30,6 +30,7 @@ def outbox_enqueue(
     subject: str = "",
     tenant_id: int | None = None,
     dedupe_key: str | None = None,
+    url: str = "",
 ) -> OutboxMessage | None:
     """Write a message in the caller's transaction; dispatch it after commit.
 
@@ -48,6 +49,7 @@ def outbox_enqueue(
                 recipient=recipient,
                 subject=subject[:200],
                 body=body,
+                url=url[:300],
                 dedupe_key=dedupe_key,
             )
     except IntegrityError:
@@ -74,6 +76,18 @@ def _claim(message_id: int, now) -> bool:
 def _send(msg: OutboxMessage) -> None:
     if msg.channel == Channel.EMAIL:
         EmailMessage(subject=msg.subject, body=msg.body, to=[msg.recipient]).send()
+    elif msg.channel == Channel.INBOX:
+        # get_or_create on the one-to-one source: a re-delivery never shows twice.
+        InboxMessage.objects.get_or_create(
+            source=msg,
+            defaults={
+                "tenant_id": msg.tenant_id,
+                "user_id": int(msg.recipient),
+                "subject": msg.subject,
+                "body": msg.body,
+                "url": msg.url,
+            },
+        )
     else:
         get_sms_backend().send(to=msg.recipient, body=msg.body)
 
@@ -112,3 +126,11 @@ def outbox_due_ids(*, limit: int = 500) -> list[int]:
     return list(
         OutboxMessage.objects.filter(due).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
     )
+
+
+def inbox_mark_read(*, user_id: int, message_ids: list[int] | None = None) -> int:
+    """Marks the user's messages read (all when ``message_ids`` is None); returns how many."""
+    qs = InboxMessage.objects.filter(user_id=user_id, read_at__isnull=True)
+    if message_ids is not None:
+        qs = qs.filter(pk__in=message_ids)
+    return qs.update(read_at=timezone.now())
