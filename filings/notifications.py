@@ -1,23 +1,105 @@
-"""Status-change notifications for the applicant, through the outbox (R-B2)."""
+"""Order notifications through the outbox (R-B2, R-P1).
+
+Every state change and every reminder writes its email, SMS and in-app rows in
+the caller's transaction; delivery happens after commit. Each row has a dedupe
+key built from the order, the event and the moment it happened, so calling
+again for the same event (a retried sweep, a double click that lost its race)
+never notifies twice.
+"""
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
+from collections.abc import Iterable
 
-from filings.models import FilingOrder
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+from filings.models import FilingOrder, OrderStatus
 from icpfiling.notifications.models import Channel
-from icpfiling.notifications.services import outbox_enqueue
+from icpfiling.notifications.services import outbox_enqueue, outbox_enqueue_many
+
+MIIT_URL = "https://beian.miit.gov.cn/"
+
+
+def _order_url(order: FilingOrder) -> str:
+    try:
+        return reverse("filings:order_detail", urlconf="icpfiling.urls_tenant", kwargs={"order_id": order.pk})
+    except NoReverseMatch:  # pragma: no cover - the URLconf always has it
+        return ""
+
+
+def approval_numbers(order: FilingOrder) -> dict:
+    """The entity number and each website's number once the authority approved (R-S6)."""
+    entity = order.registry_entity
+    sites = [
+        (s.domain_display or s.domain, s.registry_website.website_number)
+        for s in order.websites.select_related("registry_website")
+        if s.registry_website_id
+    ]
+    return {"entity_number": entity.entity_number if entity else "", "websites": sites}
+
+
+def footer_snippet(number: str) -> str:
+    """The copy-paste footer link every filed site must show (R-P1)."""
+    return f'<a href="{MIIT_URL}" target="_blank" rel="noopener">{number}</a>'
+
+
+def _messages(
+    order: FilingOrder, action: str, message: str, *, kind: str, extra: dict | None = None
+) -> list[dict]:
+    ctx = {"order": order, "action": action, "message": message, **(extra or {})}
+    if order.status == OrderStatus.APPROVED and kind == "status":
+        numbers = approval_numbers(order)
+        ctx.update(
+            numbers=numbers,
+            snippets=[footer_snippet(n) for _d, n in numbers["websites"]],
+            miit_url=MIIT_URL,
+        )
+        template = "order_approved"
+    else:
+        template = f"order_{kind}"
+    subject = render_to_string(f"emails/{template}_subject.txt", ctx).strip()
+    body = render_to_string(f"emails/{template}_body.txt", ctx)
+    sms = render_to_string(f"emails/{template}_sms.txt", ctx).strip()
+    stamp = (extra or {}).get("stamp") or order.status_changed_at.isoformat()
+    key = f"order:{order.pk}:{action}:{stamp}"
+    rows = [
+        {"channel": Channel.EMAIL, "recipient": order.applicant.email, "subject": subject, "body": body},
+        {
+            "channel": Channel.INBOX,
+            "recipient": str(order.applicant_id),
+            "subject": subject,
+            "body": body,
+            "url": _order_url(order),
+        },
+    ]
+    mobile = order.principal_mobile
+    if mobile:
+        rows.append({"channel": Channel.SMS, "recipient": mobile, "subject": "", "body": sms})
+    for row in rows:
+        row.update(tenant_id=order.tenant_id, dedupe_key=f"{key}:{row['channel']}")
+    return rows
 
 
 def order_status_notify(*, order: FilingOrder, action: str, message: str = "") -> None:
-    applicant = order.applicant
-    ctx = {"order": order, "action": action, "message": message}
-    outbox_enqueue(
-        channel=Channel.EMAIL,
-        recipient=applicant.email,
-        subject=render_to_string("emails/order_status_subject.txt", ctx).strip(),
-        body=render_to_string("emails/order_status_body.txt", ctx),
-        tenant_id=order.tenant_id,
-        # One message per order state change, even if a sweep or retry calls again.
-        dedupe_key=f"order-status:{order.pk}:{action}:{order.status_changed_at.isoformat()}",
-    )
+    """Email, SMS and inbox for one state change; called by ``workflow.order_transition``."""
+    for row in _messages(order, action, message, kind="status"):
+        outbox_enqueue(**row)
+
+
+def order_status_notify_many(*, orders: Iterable[FilingOrder], action: str, message: str = "") -> int:
+    """The same for a batch of orders moved by a sweep: one bulk insert, one dispatch task."""
+    rows = [row for order in orders for row in _messages(order, action, message, kind="status")]
+    return outbox_enqueue_many(rows)
+
+
+def order_reminder_notify_many(*, orders: Iterable[FilingOrder], reminder: str, stamp: str) -> int:
+    """Reminders (idle order, SLA): ``reminder`` names which, ``stamp`` makes it once-only."""
+    rows = [
+        row
+        for order in orders
+        for row in _messages(
+            order, reminder, "", kind="reminder", extra={"reminder": reminder, "stamp": stamp}
+        )
+    ]
+    return outbox_enqueue_many(rows)

@@ -175,3 +175,67 @@ def order_transition(
 
     order_status_notify(order=order, action=action, message=message)
     return order
+
+
+def order_transition_many(*, order_ids: list[int], action: str, message: str = "") -> list[int]:
+    """The set-based form of ``order_transition`` for system sweeps (R-B1).
+
+    Same table, same conditional update (each row only from a source state),
+    same audit event and notifications, but one UPDATE, one INSERT of events and
+    one bulk outbox write per batch, so a sweep over 100,000 deadlines stays
+    fast. The caller holds the rows (``select_for_update(skip_locked=True)``)
+    inside its transaction; rows another sweep moved first are skipped.
+    Returns the ids actually moved.
+    """
+    t = TRANSITIONS[action]
+    if SYSTEM not in t.actors:
+        raise TransitionError(f"{action} is not a system transition")
+    now = timezone.now()
+    orders = list(
+        FilingOrder.objects.filter(pk__in=order_ids, status__in=t.sources).select_related(
+            "applicant", "tenant"
+        )
+    )
+    if t.target in (S.DRAFT, S.RETURNED):  # their entry fields depend on each tenant's limit
+        raise TransitionError(f"{action} cannot run in bulk")
+    moved: list[FilingOrder] = []
+    fields = {"status": t.target, "status_changed_at": now, **_entry_fields(FilingOrder(), t.target, now)}
+    for source in t.sources:
+        group = [o for o in orders if o.status == source]
+        if not group:
+            continue
+        ids = [o.pk for o in group]
+        updated = FilingOrder.objects.filter(pk__in=ids, status=source).update(**fields)
+        if updated != len(ids):
+            # Some rows were moved by someone else in between (the caller did not
+            # lock them): keep exactly those this UPDATE moved.
+            mine = set(
+                FilingOrder.objects.filter(pk__in=ids, status=t.target, status_changed_at=now).values_list(
+                    "pk", flat=True
+                )
+            )
+            group = [o for o in group if o.pk in mine]
+        for order in group:
+            for k, v in fields.items():
+                setattr(order, k, v)
+            order._from_status = source
+            moved.append(order)
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                tenant_id=o.tenant_id,
+                order=o,
+                actor=None,
+                kind=action,
+                from_status=o._from_status,
+                to_status=t.target,
+                message=message[:500],
+            )
+            for o in moved
+        ],
+        batch_size=1000,
+    )
+    from filings.notifications import order_status_notify_many
+
+    order_status_notify_many(orders=moved, action=action, message=message)
+    return [o.pk for o in moved]

@@ -195,6 +195,11 @@ CELERY_BEAT_SCHEDULE = {
     # The outbox sweep resends anything whose after-commit dispatch was lost
     # (worker down, broker down): deadlines and deliveries catch up after downtime.
     "outbox-sweep": {"task": "icpfiling.notifications.tasks.outbox_sweep", "schedule": 60.0},
+    # Order deadlines (SMS 24 h, idle expiry and reminders, review SLA) are columns
+    # on the rows; this sweep enforces them every minute (R-B1). No task is ever
+    # scheduled with a long countdown or ETA: a lost or early-fired ETA would miss
+    # or double a deadline (reliability reference §4).
+    "order-deadlines": {"task": "filings.tasks.order_deadlines_sweep", "schedule": 60.0},
 }
 
 # --- Auth ------------------------------------------------------------------

@@ -63,6 +63,39 @@ def outbox_enqueue(
     return msg
 
 
+def outbox_enqueue_many(rows: list[dict]) -> int:
+    """Bulk form of ``outbox_enqueue`` for sweeps: one INSERT, one dispatch task after commit.
+
+    Rows whose ``dedupe_key`` already exists are skipped (the event was notified
+    before). Returns how many rows were written.
+    """
+    if not rows:
+        return 0
+    keys = [r["dedupe_key"] for r in rows if r.get("dedupe_key")]
+    existing = set(OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    fresh = [
+        OutboxMessage(
+            tenant_id=r.get("tenant_id"),
+            channel=r["channel"],
+            recipient=r["recipient"],
+            subject=r.get("subject", "")[:200],
+            body=r["body"],
+            url=r.get("url", "")[:300],
+            dedupe_key=r.get("dedupe_key"),
+        )
+        for r in rows
+        if r.get("dedupe_key") not in existing
+    ]
+    # ignore_conflicts: a concurrent writer of the same key wins and this row is dropped.
+    OutboxMessage.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
+    if fresh:
+        from icpfiling.notifications.tasks import outbox_sweep
+
+        # One task drains the batch (the pks are not returned with ignore_conflicts).
+        transaction.on_commit(lambda: outbox_sweep.delay())
+    return len(fresh)
+
+
 def _claim(message_id: int, now) -> bool:
     due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
         status=OutboxStatus.SENDING, claimed_at__lt=now - STALE_CLAIM

@@ -1,0 +1,13 @@
+"""Periodic order tasks: thin wrappers over ``filings.deadlines`` (R-B1)."""
+
+from celery import shared_task
+
+from filings.deadlines import deadlines_sweep
+from icpfiling.tenancy.tasks import platform_task
+
+
+@shared_task(ignore_result=True)
+@platform_task
+def order_deadlines_sweep() -> dict[str, int]:
+    """Beat runs this every minute (embedded run included); it catches up after downtime."""
+    return deadlines_sweep()
