@@ -98,6 +98,14 @@ def material_upload(
 def material_delete(*, order: FilingOrder, material: MaterialFile, actor) -> None:
     if order.status not in EDITABLE_STATUSES:
         raise ValidationError(_("订单当前状态为“%(s)s”，不能删除材料。") % {"s": order.get_status_display()})
+    from verification_points.models import VerificationCheck
+
+    # A photo a verification check rests on is evidence of that check (R-S4): it stays.
+    if (
+        material.slot.startswith("curtain_photo:")
+        or VerificationCheck.objects.filter(curtain_photo=material).exists()
+    ):
+        raise ValidationError(_("该照片是身份核验的记录，不能删除。"))
     name = material.storage_name
     FileAccessLog.objects.create(
         tenant_id=order.tenant_id,

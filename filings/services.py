@@ -189,6 +189,10 @@ def order_submit(*, order: FilingOrder, actor) -> dict[str, list[str]]:
         return errors
     action = "resubmit" if order.status == OrderStatus.RETURNED else "submit"
     order_transition(order=order, action=action, actor=actor, actor_kind=APPLICANT)
+    # The transition started a new round; keep what was submitted so the reviewer sees changes (R-S3).
+    from filings.snapshots import snapshot_record
+
+    snapshot_record(order=order)
     return {}
 
 

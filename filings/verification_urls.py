@@ -1,3 +1,16 @@
-"""URL patterns; filled in by the module's owner."""
+"""Verification booking for applicants, and the reviewer's remote check (R-S4).
 
-urlpatterns: list = []
+Included at ``/orders/`` with namespace ``verify``.
+"""
+
+from django.urls import path
+
+from filings import verification_views as views
+
+urlpatterns = [
+    path("<int:order_id>/verification/", views.booking_page, name="booking"),
+    path("<int:order_id>/verification/book/", views.book, name="book"),
+    path("<int:order_id>/verification/cancel/", views.cancel, name="cancel"),
+    path("<int:order_id>/verification/photo/", views.photo_upload, name="photo_upload"),
+    path("<int:order_id>/verification/remote-check/", views.remote_check, name="remote_check"),
+]

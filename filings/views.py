@@ -93,6 +93,29 @@ def _step_context(order, step: str) -> dict:
     return {"order": order, "step": step}
 
 
+def _step_returns(order, form, prefix: str) -> dict:
+    """R-S3: the current round's return reasons of this step, next to their form fields.
+
+    ``field_returns`` maps a form field name to its reasons; reasons about fields
+    this form does not show (locked identity fields, pre-approvals) go to
+    ``other_returns`` and are listed above the form.
+    """
+    from filings.templatetags.review_tags import labelled_current_returns
+
+    by_field: dict[str, list] = {}
+    other = []
+    for r in labelled_current_returns(order):
+        if not r.field.startswith(prefix):
+            continue
+        name = r.field[len(prefix) :]
+        name = {"domain": "domain_display"}.get(name, name)
+        if name in form.fields:
+            by_field.setdefault(name, []).append(r)
+        else:
+            other.append(r)
+    return {"field_returns": by_field, "other_returns": other}
+
+
 @applicant_required
 def order_entity(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _order(request, order_id)
@@ -110,7 +133,11 @@ def order_entity(request: HttpRequest, order_id: int) -> HttpResponse:
             messages.warning(request, _("已保存。以下内容还需修改，提交前必须改正。"))
         else:
             messages.success(request, _("主体信息已保存。"))
-    return render(request, "filings/order_entity.html", {**_step_context(order, "entity"), "form": form})
+    return render(
+        request,
+        "filings/order_entity.html",
+        {**_step_context(order, "entity"), "form": form, **_step_returns(order, form, "entity.")},
+    )
 
 
 @applicant_required
@@ -169,7 +196,12 @@ def order_website_edit(request: HttpRequest, order_id: int, website_id: int | No
     return render(
         request,
         "filings/order_website_form.html",
-        {**_step_context(order, "websites"), "form": form, "site": site},
+        {
+            **_step_context(order, "websites"),
+            "form": form,
+            "site": site,
+            **(_step_returns(order, form, f"websites[{site.position}].") if site else {}),
+        },
     )
 
 

@@ -16,6 +16,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -200,6 +201,21 @@ CELERY_BEAT_SCHEDULE = {
     # scheduled with a long countdown or ETA: a lost or early-fired ETA would miss
     # or double a deadline (reliability reference §4).
     "order-deadlines": {"task": "filings.tasks.order_deadlines_sweep", "schedule": 60.0},
+    # Verification points (R-K4): the month's settlement (due on the 1st; running
+    # daily settles a missed 1st the next day) and two weeks of bookable slots ahead.
+    "vp-settlement": {
+        "task": "verification_points.tasks.settlement_monthly",
+        "schedule": crontab(hour=1, minute=15),
+    },
+    # Point applications: late supplement answers and lapsed rectification periods (R-K3).
+    "vp-applications-sweep": {
+        "task": "verification_points.application_tasks.applications_sweep_task",
+        "schedule": 300.0,
+    },
+    "vp-slots-roll-forward": {
+        "task": "verification_points.tasks.slots_roll_forward_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }
 
 # --- Auth ------------------------------------------------------------------
@@ -313,6 +329,7 @@ SMS_BACKEND = env.str(
 )
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10.0)
 OUTBOX_MAX_ATTEMPTS = 8
 
 # --- Security ------------------------------------------------------------------

@@ -24,3 +24,7 @@ CACHES["default"] = {
     "KEY_FUNCTION": "icpfiling.tenancy.cache.make_tenant_key",
 }
 WHITENOISE_AUTOREFRESH = True
+
+# SMS "sent" in tests is kept in icpfiling.notifications.sms.sent (delivered code
+# messages are blanked in the outbox, so a test reads codes where a phone would).
+SMS_BACKEND = "icpfiling.notifications.sms.LocmemSmsBackend"

@@ -25,7 +25,7 @@ class Boom(Exception):
 class FailingSms:
     calls = 0
 
-    def send(self, *, to, body):
+    def send(self, *, to, body, idempotency_key=None):
         FailingSms.calls += 1
         raise Boom("gateway down")
 
@@ -33,7 +33,7 @@ class FailingSms:
 class RecordingSms:
     sent: list = []
 
-    def send(self, *, to, body):
+    def send(self, *, to, body, idempotency_key=None):
         RecordingSms.sent.append((to, body))
 
 

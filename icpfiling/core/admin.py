@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from filings.models import FilingOrder
 from icpfiling.accounts.models import Membership, PlatformRole, User
 from icpfiling.notifications.models import OutboxMessage
 from icpfiling.registry.models import AccessRecord, FiledEntity, FiledWebsite, Province
@@ -162,6 +163,27 @@ class OutboxAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FilingOrder, site=operator_site)
+class FilingOrderAdmin(admin.ModelAdmin):
+    """Read-only support view of every tenant's orders for the operator.
+
+    Deliberately the stock changelist (default paginator, full result count): the
+    review-queue benchmark compares the reviewer's keyset queue against it.
+    """
+
+    list_display = ["id", "tenant", "order_type", "status", "province", "entity_name", "review_due_at"]
+    list_filter = ["status", "order_type"]
+    list_select_related = ["tenant", "province"]
+    search_fields = ["=id", "entity_name"]
+    readonly_fields = [f.name for f in FilingOrder._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -180,9 +180,21 @@ def demo_seed() -> list[tuple[str, str, str]]:
     )
     logins.append(("localhost:8000", "operator@platform.demo", "平台运营"))
     _registry(providers)
+    from icpfiling.core.demo_lifecycle import demo_lifecycle_seed
     from icpfiling.core.demo_orders import demo_orders_seed
+    from verification_points.demo import demo_point_programme_seed
+    from verification_points.slots import slots_generate
 
+    for slug, provider in providers.items():
+        with tenant_scope(provider):
+            verifier = User.objects.get(email=f"verifier@{slug}.demo", provider=provider)
+            demo_point_programme_seed(provider, verifier_user=verifier)
+            from verification_points.models import VerificationPoint
+
+            for point in VerificationPoint.objects.filter(status="operating"):
+                slots_generate(point=point, start=timezone.localdate(), days=14)
     demo_orders_seed(providers)
+    demo_lifecycle_seed(providers)
     return logins
 
 

@@ -25,7 +25,17 @@ def home(request: HttpRequest) -> HttpResponse:
         if role == PlatformRole.AUTHORITY:
             provinces = list(request.user.authority_provinces.all())
             entities = registry_selectors.filed_entity_list_for_provinces(provinces=provinces)[:20]
-            return render(request, "home/authority.html", {"provinces": provinces, "entities": entities})
+            from filings.authority_selectors import authority_queue_size
+
+            return render(
+                request,
+                "home/authority.html",
+                {
+                    "provinces": provinces,
+                    "entities": entities,
+                    "queue_size": authority_queue_size(user=request.user),
+                },
+            )
         if role == PlatformRole.OPERATOR:
             providers = Provider.objects.prefetch_related("hostnames").order_by("slug")
             return render(request, "home/operator.html", {"providers": providers})

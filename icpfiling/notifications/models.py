@@ -38,6 +38,8 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     url = models.CharField(max_length=300, blank=True)  # inbox: where the message links to
+    # The body holds a secret (an SMS verification code): blanked once delivered or dead.
+    sensitive = models.BooleanField(default=False)
     # A caller-chosen key makes re-sending the same event a no-op (never duplicated).
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)

@@ -20,6 +20,8 @@ log = logging.getLogger("icpfiling.outbox")
 # A worker that died mid-send leaves a claim behind; after this long the sweep
 # retries it (at-least-once in that rare case, exactly-once otherwise).
 STALE_CLAIM = timedelta(minutes=10)
+# What a sensitive message's body becomes once sent or given up.
+REDACTED = "[redacted after delivery]"
 
 
 def outbox_enqueue(
@@ -31,6 +33,7 @@ def outbox_enqueue(
     tenant_id: int | None = None,
     dedupe_key: str | None = None,
     url: str = "",
+    sensitive: bool = False,
 ) -> OutboxMessage | None:
     """Write a message in the caller's transaction; dispatch it after commit.
 
@@ -51,6 +54,7 @@ def outbox_enqueue(
                 body=body,
                 url=url[:300],
                 dedupe_key=dedupe_key,
+                sensitive=sensitive,
             )
     except IntegrityError:
         if dedupe_key and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
@@ -122,7 +126,9 @@ def _send(msg: OutboxMessage) -> None:
             },
         )
     else:
-        get_sms_backend().send(to=msg.recipient, body=msg.body)
+        # The outbox row id is stable across retries: a gateway that honours the
+        # key drops a re-delivery after a lost answer.
+        get_sms_backend().send(to=msg.recipient, body=msg.body, idempotency_key=f"outbox-{msg.pk}")
 
 
 def outbox_deliver_one(*, message_id: int) -> bool:
@@ -137,6 +143,7 @@ def outbox_deliver_one(*, message_id: int) -> bool:
         attempts = msg.attempts + 1
         dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
         OutboxMessage.objects.filter(pk=msg.pk, status=OutboxStatus.SENDING).update(
+            **({"body": REDACTED} if dead and msg.sensitive else {}),
             status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
             attempts=F("attempts") + 1,
             next_attempt_at=now + timedelta(seconds=min(3600, 30 * 2**attempts)),
@@ -145,9 +152,16 @@ def outbox_deliver_one(*, message_id: int) -> bool:
         )
         log.warning("outbox %s attempt %s failed: %s", msg.pk, attempts, exc)
         return False
-    OutboxMessage.objects.filter(pk=msg.pk, status=OutboxStatus.SENDING).update(
-        status=OutboxStatus.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
-    )
+    done = {
+        "status": OutboxStatus.SENT,
+        "sent_at": timezone.now(),
+        "attempts": F("attempts") + 1,
+        "last_error": "",
+    }
+    if msg.sensitive:
+        # A verification code lives in the database only until it is handed to the gateway.
+        done["body"] = REDACTED
+    OutboxMessage.objects.filter(pk=msg.pk, status=OutboxStatus.SENDING).update(**done)
     return True
 
 

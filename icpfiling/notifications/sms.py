@@ -1,48 +1,113 @@
-"""SMS gateway backends: console for the embedded run, HTTP for production."""
+"""SMS gateway backends (R-B2): console for the embedded run, HTTP for production.
+
+A backend's ``send`` returns when the gateway accepted the message and raises
+otherwise; the outbox (``notifications.services.outbox_deliver_one``) turns a
+raise into a retry with back-off, so a backend never retries by itself.
+Message bodies carry verification codes: no backend puts a body into an
+exception, a log line or ``OutboxMessage.last_error``.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 log = logging.getLogger("icpfiling.sms")
 
+DEFAULT_TIMEOUT = 10.0  # seconds per connect/read; well below the outbox's claim timeout
+_MAX_ANSWER = 64 * 1024
+
 
 class SmsError(RuntimeError):
-    pass
+    """The gateway did not accept the message; the outbox retries it later."""
+
+
+def _masked(to: str) -> str:
+    return f"{to[:3]}****{to[-4:]}" if len(to) >= 8 else "****"
 
 
 class ConsoleSmsBackend:
-    def send(self, *, to: str, body: str) -> None:
+    """The embedded run's gateway: the message is printed where the operator sees it (R-B3)."""
+
+    def send(self, *, to: str, body: str, idempotency_key: str | None = None) -> None:
         print(f"[SMS to {to}] {body}", flush=True)
 
 
-class HttpSmsBackend:
-    """POSTs JSON ``{"to", "body"}`` with a bearer token; any non-2xx answer is a failure."""
+# What LocmemSmsBackend "sent" in this process, like django.core.mail.outbox (tests only).
+sent: list[dict] = []
 
-    def send(self, *, to: str, body: str) -> None:
-        url = settings.SMS_GATEWAY_URL
-        if not url.startswith(("https://", "http://")):
-            raise SmsError("SMS_GATEWAY_URL is not configured")
-        req = urllib.request.Request(  # noqa: S310 - scheme checked above
-            url,
-            data=json.dumps({"to": to, "body": body}).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}",
-            },
-            method="POST",
+
+class LocmemSmsBackend:
+    """The test settings' gateway: keeps each message in ``sent`` so a test reads it like a phone."""
+
+    def send(self, *, to: str, body: str, idempotency_key: str | None = None) -> None:
+        sent.append({"to": to, "body": body, "idempotency_key": idempotency_key})
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect would turn the POST into a GET (or resend it elsewhere with the
+    # token); a gateway answering 3xx is misconfigured, and that is a failure.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class HttpSmsBackend:
+    """POSTs JSON ``{"to", "body"}`` to ``SMS_GATEWAY_URL``; only a 2xx answer counts as sent.
+
+    Settings: ``SMS_GATEWAY_URL`` (http or https), ``SMS_GATEWAY_TOKEN`` (sent as
+    ``Authorization: Bearer …`` when set) and ``SMS_GATEWAY_TIMEOUT`` (seconds,
+    default 10). An ``idempotency_key`` is sent as the ``Idempotency-Key``
+    header so that a gateway that supports it drops a re-delivery. Redirects,
+    non-2xx answers, timeouts and connection errors raise ``SmsError``.
+    """
+
+    def __init__(self, *, url: str | None = None, token: str | None = None, timeout: float | None = None):
+        self.url = settings.SMS_GATEWAY_URL if url is None else url
+        self.token = settings.SMS_GATEWAY_TOKEN if token is None else token
+        self.timeout = float(
+            timeout if timeout is not None else getattr(settings, "SMS_GATEWAY_TIMEOUT", DEFAULT_TIMEOUT)
         )
+        self._opener = urllib.request.build_opener(_NoRedirect)
+
+    def send(self, *, to: str, body: str, idempotency_key: str | None = None) -> None:
+        parts = urlsplit(self.url or "")
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise SmsError("SMS_GATEWAY_URL is not configured (an http or https URL is required)")
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Accept": "application/json",
+            "User-Agent": "icpfiling-sms/1",
+        }
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        payload = json.dumps({"to": to, "body": body}, ensure_ascii=False).encode()
+        req = urllib.request.Request(self.url, data=payload, headers=headers, method="POST")  # noqa: S310 - scheme checked above
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
-                if not 200 <= resp.status < 300:
-                    raise SmsError(f"gateway answered {resp.status}")
-        except OSError as exc:
-            raise SmsError(str(exc)) from exc
+            with self._opener.open(req, timeout=self.timeout) as resp:
+                status = resp.status
+                resp.read(_MAX_ANSWER)  # drain a little so the connection closes cleanly
+        except urllib.error.HTTPError as exc:
+            # Not the answer's body: a gateway may echo the message (and its code) back.
+            exc.close()
+            raise SmsError(f"gateway answered HTTP {exc.code}") from None
+        except TimeoutError:
+            raise SmsError(f"gateway did not answer within {self.timeout:g} s") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError):
+                raise SmsError(f"gateway did not answer within {self.timeout:g} s") from None
+            raise SmsError(f"gateway unreachable: {type(reason).__name__}: {reason}") from None
+        if not 200 <= status < 300:
+            raise SmsError(f"gateway answered HTTP {status}")
+        log.info("sms to %s accepted by the gateway (HTTP %s)", _masked(to), status)
 
 
 def get_sms_backend():
