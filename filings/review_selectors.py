@@ -16,7 +16,8 @@ from functools import cache
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -120,10 +121,9 @@ def _branches(
             with_due = qs.filter(review_due_at__isnull=False)
             if after is not None:
                 due, pk = after
-                # ">= due" gives the index its range start; the OR breaks ties on id within it.
-                with_due = with_due.filter(review_due_at__gte=due).filter(
-                    Q(review_due_at__gt=due) | Q(review_due_at=due, pk__gt=pk)
-                )
+                # A row comparison (due, id) > (d, i) is one index range start on PostgreSQL, even
+                # when thousands of orders share one due time (Django's composite-key lookup).
+                with_due = with_due.filter(TupleGreaterThan(Tuple(F("review_due_at"), F("id")), (due, pk)))
             out.append(with_due.order_by("review_due_at", "pk").values_list("review_due_at", "pk")[:n])
         if not dated:
             without = qs.filter(review_due_at__isnull=True)

@@ -247,7 +247,7 @@ def _render_order(
     }
     if ctx["can_act"]:
         ctx["returns_formset"] = returns_formset or _return_formset(order, sites)
-        ctx["phone_form"] = phone_form or PhoneCheckForm()
+        ctx["phone_form"] = phone_form or PhoneCheckForm(initial={"person": order.principal_name})
         if order.status == S.PROVIDER_RECHECK:
             ctx["back_form"] = back_form or BackToVerificationForm()
     if order.status in svc.ASSIGNABLE_STATUSES and (

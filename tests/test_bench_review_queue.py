@@ -54,6 +54,7 @@ FIGURE_KEYS = {
     "queue_queries_deep",
     "sms_orders",
     "sweep_seconds",
+    "sweep_lock_ms",
     "sweep_moved",
     "sweep_in_recheck",
     "sweep_events",
@@ -98,6 +99,7 @@ def test_r_s2_r_b1_benchmark_runs_at_a_tiny_size_with_exactly_once_sweep(tmp_pat
     assert figures["admin_deep_ms"] > 0
     # the sweep moved each order once, with one event and one outbox row per channel each
     assert figures["sms_orders"] == 500
+    assert len(figures["sweep_lock_ms"]) >= 1  # one locking query per batch, 1,000 rows a batch
     assert (figures["sweep_moved"], figures["sweep_in_recheck"]) == (500, 500)
     assert (figures["sweep_events"], figures["sweep_events_distinct"], figures["sweep_events_foreign"]) == (
         500,

@@ -44,7 +44,7 @@ def login(page, live_server, tenant, email, password=DEMO_PASSWORD):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("tenant", "email", "heading"), ROLE_HOMES)
 def test_each_role_logs_in_on_a_phone_and_sees_its_home(live_server, page, tenant, email, heading):
-    demo_seed()
+    demo_seed(lifecycle=False)
     login(page, live_server, tenant, email)
     assert page.locator("h1").first.inner_text() == heading
     assert email in page.locator("header").inner_text()
@@ -56,7 +56,7 @@ def test_each_role_logs_in_on_a_phone_and_sees_its_home(live_server, page, tenan
 @requires_chromium
 @pytest.mark.django_db(transaction=True)
 def test_r_a1_applicant_registers_confirms_and_is_approved_in_the_browser(live_server, browser, page):
-    demo_seed()  # alpha requires account approval
+    demo_seed(lifecycle=False)  # alpha requires account approval
     # the applicant registers on a phone
     page.goto(url(live_server, "alpha", "/accounts/register/"))
     page.fill("#id_email", "zhang@example.com")
@@ -92,7 +92,7 @@ def test_r_a1_applicant_registers_confirms_and_is_approved_in_the_browser(live_s
 @requires_chromium
 @pytest.mark.django_db(transaction=True)
 def test_r_l1_language_switch_to_english(live_server, page):
-    demo_seed()
+    demo_seed(lifecycle=False)
     page.goto(url(live_server, "alpha", "/accounts/login/"))
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     page.click("form.lang button")
@@ -102,7 +102,7 @@ def test_r_l1_language_switch_to_english(live_server, page):
 @requires_chromium
 @pytest.mark.django_db(transaction=True)
 def test_r_l1_english_browser_still_gets_chinese_by_default(live_server, browser):
-    demo_seed()
+    demo_seed(lifecycle=False)
     context = browser.new_context(locale="en-US")
     pg = context.new_page()
     pg.goto(url(live_server, "alpha", "/accounts/login/"))

@@ -64,7 +64,7 @@ def upload_missing(page, tmp_path) -> None:
 def test_applicant_files_a_new_entity_with_two_websites_fixing_errors_and_returning_later(
     live_server, browser, tmp_path
 ):
-    demo_seed()
+    demo_seed(lifecycle=False)
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -133,7 +133,7 @@ def test_applicant_files_a_new_entity_with_two_websites_fixing_errors_and_return
 
 
 def test_applicant_detects_new_website_and_new_access_from_the_demo_registry(live_server, page):
-    demo_seed()
+    demo_seed(lifecycle=False)
     from icpfiling.registry.models import FiledEntity
 
     alpha_co = FiledEntity.objects.get(name="杭州阿尔法示例科技有限公司")
@@ -151,7 +151,7 @@ def test_applicant_detects_new_website_and_new_access_from_the_demo_registry(liv
 
 
 def test_typing_is_saved_without_pressing_save(live_server, page):
-    demo_seed()
+    demo_seed(lifecycle=False)
     login(page, live_server, "alpha", "applicant@alpha.demo")
     detect(page, live_server, cert=make_uscc(), domain="hz-autosave.cn")
     page.wait_for_load_state("load")  # the autosave script is attached once the page has loaded
@@ -165,7 +165,7 @@ def test_typing_is_saved_without_pressing_save(live_server, page):
 
 
 def test_r_d6_phone_uploads_appear_on_the_desktop(live_server, browser, tmp_path):
-    demo_seed()
+    demo_seed(lifecycle=False)
     from icpfiling.core.sample_images import sample_image
 
     desktop_ctx = browser.new_context()

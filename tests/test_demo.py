@@ -41,7 +41,7 @@ def test_demo_seed_is_idempotent():
     )
     second = demo_seed()
     assert first == second
-    assert counts == (11, 5, 6, 7)
+    assert counts == (11, 7, 8, 9)  # two entities filed by the demo authority approvals
     assert (
         User.objects.count(),
         FiledEntity.objects.count(),
@@ -62,7 +62,7 @@ def test_seed_demo_command_prints_every_login(capsys):
 
 @pytest.mark.parametrize(("host", "email", "heading"), DEMO_HOMES)
 def test_every_demo_account_logs_in_on_its_host_and_sees_its_home(host, email, heading):
-    demo_seed()
+    demo_seed(lifecycle=False)
     client = Client(HTTP_HOST=host)
     response = client.post("/accounts/login/", {"username": email, "password": DEMO_PASSWORD})
     assert response.status_code == 302
@@ -72,7 +72,7 @@ def test_every_demo_account_logs_in_on_its_host_and_sees_its_home(host, email, h
 
 
 def test_demo_accounts_cannot_log_in_on_another_host():
-    demo_seed()
+    demo_seed(lifecycle=False)
     response = Client(HTTP_HOST="beta.localhost").post(
         "/accounts/login/", {"username": "admin@alpha.demo", "password": DEMO_PASSWORD}
     )
@@ -81,7 +81,7 @@ def test_demo_accounts_cannot_log_in_on_another_host():
 
 
 def test_demo_registry_supports_every_detection_case():
-    demo_seed()
+    demo_seed(lifecycle=False)
     alpha, beta = Provider.objects.get(slug="alpha"), Provider.objects.get(slug="beta")
     # new website at alpha: the entity is filed and hosted at alpha
     alpha_co = filed_entity_find(
@@ -97,3 +97,41 @@ def test_demo_registry_supports_every_detection_case():
     shared = filed_website_find(domain="shuangxian-demo.cn")
     assert sorted(shared.access_records.values_list("provider__slug", flat=True)) == ["alpha", "beta"]
     assert beta in Provider.objects.filter(access_records__website=shared)
+
+
+def test_r_s1_demo_holds_every_state_at_both_providers_and_every_queue_has_content():
+    # Given the full demo
+    demo_seed()
+    from filings.models import FilingOrder, OrderStatus
+    from icpfiling.tenancy.context import tenant_scopes_disabled
+
+    # Then both providers hold an order in every state
+    with tenant_scopes_disabled():
+        states = set(FilingOrder.objects.values_list("tenant__slug", "status").distinct())
+        # and each authority province has orders from both providers waiting
+        waiting = set(
+            FilingOrder.objects.filter(status=OrderStatus.AUTHORITY_REVIEW).values_list(
+                "province_id", "tenant__slug"
+            )
+        )
+    assert set(OrderStatus.values) == {st for slug, st in states if slug == "alpha"}
+    assert set(OrderStatus.values) == {st for slug, st in states if slug == "beta"}
+    assert waiting == {("ZJ", "alpha"), ("ZJ", "beta"), ("GD", "alpha"), ("GD", "beta")}
+    # When each role opens its queue, it has rows
+    pages = [
+        ("alpha.localhost", "reviewer@alpha.demo", "/review/", "杭州复审示例科技有限公司"),
+        ("beta.localhost", "reviewer@beta.demo", "/review/", "广州复审示例网络有限公司"),
+        ("alpha.localhost", "verifier@alpha.demo", "/desk/", "杭州核验示例科技有限公司"),
+        ("beta.localhost", "verifier@beta.demo", "/desk/", "广州核验示例网络有限公司"),
+        ("localhost", "authority-zj@gov.demo", "/authority/", "宁波管局示例网络有限公司"),
+        ("localhost", "authority-gd@gov.demo", "/authority/", "深圳管局示例科技有限公司"),
+        ("alpha.localhost", "admin@alpha.demo", "/vp/applications/", "示例已开通核验服务有限公司"),
+        ("alpha.localhost", "applicant@alpha.demo", "/orders/", "杭州短信示例科技有限公司"),
+    ]
+    for host, email, path, expected in pages:
+        client = Client(HTTP_HOST=host)
+        assert (
+            client.post("/accounts/login/", {"username": email, "password": DEMO_PASSWORD}).status_code == 302
+        )
+        body = client.get(path).content.decode()
+        assert expected in body, f"{email} {path}"

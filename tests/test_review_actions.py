@@ -33,7 +33,7 @@ from icpfiling.registry.reference import province_rules_data
 from icpfiling.tenancy.context import tenant_scope
 from tests.conftest import PASSWORD, make_tenant
 from tests.factories import complete_order
-from tests.services import requires_postgres
+from tests.services import requires_chromium, requires_postgres
 
 S = OrderStatus
 
@@ -725,3 +725,46 @@ def test_r_s1_eight_simultaneous_returns_make_one_transition(django_db_blocker):
     )
     assert channels, channels
     assert sorted(channels) == sorted(set(channels)), channels
+
+
+# --- in a browser, on a phone ----------------------------------------------------------------
+
+
+@requires_chromium
+@pytest.mark.django_db(transaction=True)
+def test_r_s3_reviewer_returns_one_field_on_a_phone_and_the_applicant_sees_it_there(live_server, page):
+    """No JavaScript needed: queue → order → return one field; the applicant sees it beside the field."""
+    from icpfiling.registry.reference import reference_data_load
+
+    reference_data_load()
+    tenant = make_tenant("alpha")
+    order = submitted(tenant)
+    port = live_server.url.rsplit(":", 1)[1]
+    base = f"http://alpha.localhost:{port}"
+
+    def login(email: str) -> None:
+        page.context.clear_cookies()
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_username", email)
+        page.fill("#id_password", PASSWORD)
+        page.click("button.primary")
+
+    # the reviewer finds the order in the queue and opens it
+    login("reviewer@alpha.test")
+    page.goto(f"{base}/review/")
+    page.click(f"a[href='/review/{order.pk}/']")
+    assert page.locator("h1").inner_text() == f"审核订单 #{order.pk}"
+    # and returns the entity name with a reason and a suggestion
+    page.select_option("#id_r-0-field", "entity.entity_name")
+    page.fill("#id_r-0-reason", "名称与营业执照不一致")
+    page.fill("#id_r-0-suggestion", "按营业执照填写全称")
+    page.click("#return-form button[type=submit]")
+    assert "已退回申请人修改" in page.locator(".messages").inner_text()
+    assert fresh(tenant, order).status == S.RETURNED
+    # the applicant sees the reason inside the entity name's field
+    login("applicant@alpha.test")
+    page.goto(f"{base}/orders/{order.pk}/entity/")
+    field = page.locator("#id_entity_name").locator("xpath=..")
+    note = field.locator("[data-return-field='entity.entity_name']")
+    assert "名称与营业执照不一致" in note.inner_text()
+    assert "按营业执照填写全称" in note.inner_text()

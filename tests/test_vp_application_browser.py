@@ -31,7 +31,7 @@ def _jpg(name: str) -> dict:
 @requires_chromium
 @pytest.mark.django_db(transaction=True)
 def test_r_k3_company_applies_admin_reviews_and_the_new_staff_logs_in(live_server, browser, page):
-    demo_seed()
+    demo_seed(lifecycle=False)
     code = make_uscc()
     # --- the company applies on alpha's public page, with its scans
     page.goto(url(live_server, "alpha", "/vp/apply/"))

@@ -147,8 +147,12 @@ def _user(email: str, *, provider: Provider | None, full_name: str, **extra) -> 
 
 
 @transaction.atomic
-def demo_seed() -> list[tuple[str, str, str]]:
-    """Create the demo tenants, accounts and registry. Returns (host, email, role label) rows."""
+def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
+    """Create the demo tenants, accounts and registry. Returns (host, email, role label) rows.
+
+    ``lifecycle=False`` leaves out the verification-point programme and the orders
+    in every later state (the slow part); browser tests of the first steps use it.
+    """
     reference_data_load()
     logins: list[tuple[str, str, str]] = []
     providers = {}
@@ -185,6 +189,9 @@ def demo_seed() -> list[tuple[str, str, str]]:
     from verification_points.demo import demo_point_programme_seed
     from verification_points.slots import slots_generate
 
+    demo_orders_seed(providers)
+    if not lifecycle:
+        return logins
     for slug, provider in providers.items():
         with tenant_scope(provider):
             verifier = User.objects.get(email=f"verifier@{slug}.demo", provider=provider)
@@ -193,7 +200,6 @@ def demo_seed() -> list[tuple[str, str, str]]:
 
             for point in VerificationPoint.objects.filter(status="operating"):
                 slots_generate(point=point, start=timezone.localdate(), days=14)
-    demo_orders_seed(providers)
     demo_lifecycle_seed(providers)
     return logins
 
