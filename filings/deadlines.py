@@ -32,7 +32,8 @@ S = OrderStatus
 
 
 def _locked_ids(qs: QuerySet, batch: int) -> list[int]:
-    qs = qs.order_by("pk")
+    # The caller orders by its deadline column then id, which its partial index
+    # serves: oldest deadlines first, and no re-walk of rows already handled.
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     return list(qs.values_list("pk", flat=True)[:batch])
@@ -60,7 +61,9 @@ def sms_deadline_sweep(*, now=None, batch: int = BATCH) -> int:
     # row keeps its own tenant on every write (events, outbox).
     with tenant_scopes_disabled():
         return _sweep(
-            lambda: FilingOrder.objects.filter(status=S.SMS_VERIFICATION, sms_deadline_at__lte=now),
+            lambda: FilingOrder.objects.filter(status=S.SMS_VERIFICATION, sms_deadline_at__lte=now).order_by(
+                "sms_deadline_at", "pk"
+            ),
             lambda ids: len(
                 order_transition_many(
                     order_ids=ids, action="sms_failed", message=_("短信核验超时：24 小时内未完成全部验证码。")
@@ -75,7 +78,9 @@ def idle_expiry_sweep(*, now=None, batch: int = BATCH) -> int:
     now = now or timezone.now()
     with tenant_scopes_disabled():  # platform sweep; see sms_deadline_sweep
         return _sweep(
-            lambda: FilingOrder.objects.filter(status__in=(S.DRAFT, S.RETURNED), expires_at__lte=now),
+            lambda: FilingOrder.objects.filter(
+                status__in=(S.DRAFT, S.RETURNED), expires_at__lte=now
+            ).order_by("expires_at", "pk"),
             lambda ids: len(
                 order_transition_many(order_ids=ids, action="expire", message=_("长时间未操作，订单已失效。"))
             ),
@@ -113,7 +118,7 @@ def idle_reminder_sweep(*, now=None, batch: int = BATCH) -> int:
         return _sweep(
             lambda: FilingOrder.objects.filter(
                 status__in=(S.DRAFT, S.RETURNED), next_reminder_at__lte=now, expires_at__gt=now
-            ),
+            ).order_by("next_reminder_at", "pk"),
             lambda ids: _remind_idle(ids, now),
             batch,
         )
@@ -166,7 +171,7 @@ def sla_reminder_sweep(*, now=None, batch: int = BATCH) -> int:
                 status__in=(S.PROVIDER_REVIEW, S.PROVIDER_RECHECK),
                 review_due_at__lte=now,
                 sla_reminded_at__isnull=True,
-            ),
+            ).order_by("review_due_at", "pk"),
             lambda ids: _remind_sla(ids, now),
             batch,
         )

@@ -45,6 +45,10 @@ def material_upload(
     """Run the pipeline on one upload and store it for ``slot``. Raises ValidationError."""
     # Serialise uploads per order so "at most 3 files" holds under concurrency.
     order = FilingOrder.objects.select_for_update().select_related("tenant", "province").get(pk=order.pk)
+    if order.status in EDITABLE_STATUSES:
+        from filings.services import order_touch
+
+        order_touch(order=order)
     if order.status not in EDITABLE_STATUSES:
         raise ValidationError(
             _("订单当前状态为“%(s)s”，不能再上传材料。") % {"s": order.get_status_display()}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 from django import forms
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -152,6 +155,50 @@ def province_choices() -> list[tuple[str, str]]:
         if choices:
             cache.set(key, choices, 3600)
     return [tuple(c) for c in choices]
+
+
+QUEUE_FILTERS = tuple(QueueFilterForm.base_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterField:
+    """One filter <select> of the queue, ready to print (the form's own widgets cost a template each)."""
+
+    name: str
+    label: str
+    options: tuple[tuple[str, str, bool], ...]  # (value, label, selected)
+    errors: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=64)
+def _filter_choices(language: str | None, provinces: tuple) -> tuple[tuple[str, str, tuple], ...]:
+    """(name, label, ((value, label), …)) of every filter, in the active language: built once per language."""
+    out = []
+    for name, field in QueueFilterForm.base_fields.items():
+        choices = [("", _("全部")), *provinces] if name == "province" else field.choices
+        out.append((name, str(field.label), tuple((str(v), str(label)) for v, label in choices)))
+    return tuple(out)
+
+
+def queue_filter_fields(data, form: QueueFilterForm | None = None) -> list[FilterField]:
+    """The filters as submitted in ``data`` (a QueryDict), with ``form``'s errors when it was validated.
+
+    The same names, ids, choices and selection as the form's widgets would render; an invalid
+    value selects nothing, as there.
+    """
+    errors = form.errors if form is not None else {}
+    fields = []
+    for name, label, choices in _filter_choices(translation.get_language(), tuple(province_choices())):
+        chosen = data.get(name) or ""
+        fields.append(
+            FilterField(
+                name=name,
+                label=label,
+                options=tuple((value, text, value == chosen) for value, text in choices),
+                errors=tuple(errors.get(name, ())),
+            )
+        )
+    return fields
 
 
 class AssignForm(forms.Form):

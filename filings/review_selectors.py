@@ -11,14 +11,15 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date, datetime
 from functools import cache
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
-from django.utils import timezone
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from filings.models import (
@@ -27,6 +28,7 @@ from filings.models import (
     MaterialFile,
     OrderEvent,
     OrderStatus,
+    OrderType,
     OrderWebsite,
     PhoneCheck,
 )
@@ -57,9 +59,18 @@ class InvalidCursor(ValueError):
     """The ``after`` cursor was not one this selector produced."""
 
 
-@dataclass
+@dataclass(slots=True)
 class QueueRow:
-    order: FilingOrder
+    """One order of the queue, flat: exactly what the queue page shows, nothing to look up later."""
+
+    pk: int
+    order_type: str
+    type_label: str
+    status: str
+    status_label: str
+    province_name: str
+    entity_name: str  # the certificate number while the name is still empty
+    assignee: str  # the claiming reviewer's name (or e-mail); "" while unclaimed
     first_domain: str
     website_count: int
     due_at: datetime | None
@@ -135,8 +146,19 @@ def _branches(
     return out
 
 
-def _union_keys(branches: list[QuerySet]) -> list[tuple]:
-    """Run every branch in one statement (UNION ALL of sub-selects) and return their keys."""
+@cache
+def _labels(language: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The order types' and states' labels in one language (called with that language active)."""
+    return {v: str(label) for v, label in OrderType.choices}, {v: str(label) for v, label in S.choices}
+
+
+def _keys_sql(branches: list[QuerySet], n: int) -> tuple[str, list] | None:
+    """The first ``n`` keys of all branches merged in keyset order, as one sub-select of ids.
+
+    Each branch is a LIMITed index range read; the merge of their few rows happens in the
+    database, so the page's rows come back in the same statement (see ``review_queue_page``).
+    None when no branch can match anything.
+    """
     parts, params = [], []
     for i, qs in enumerate(branches):
         try:
@@ -146,20 +168,21 @@ def _union_keys(branches: list[QuerySet]) -> list[tuple]:
         parts.append(f"SELECT * FROM ({sql}) AS b{i}")  # noqa: S608 - ORM-compiled SQL, params bound
         params.extend(p)
     if not parts:
-        return []
-    with connection.cursor() as cur:
-        cur.execute(" UNION ALL ".join(parts), params)
-        return cur.fetchall()
-
-
-def _due_value(value) -> datetime | None:
-    """The due time as the raw cursor returned it (SQLite: naive UTC datetime or text)."""
-    if value is None:
         return None
-    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    union = " UNION ALL ".join(parts)
+    # The same order as the branches' (due, id) with the orders without a due time last.
+    # ORM-compiled branches and an int limit; every value is a bound parameter.
+    sql = f"WITH k(due, pk) AS ({union}) SELECT pk FROM k ORDER BY due IS NULL, due, pk LIMIT {int(n)}"  # noqa: S608
+    return sql, params
+
+
+def _first_domain_and_count() -> tuple[Subquery, Subquery]:
+    """Per order: its first website's domain as shown and how many websites it has (two index reads)."""
+    sites = OrderWebsite.objects.filter(order_id=OuterRef("pk"))
+    shown = Coalesce(NullIf("domain_display", Value("")), "domain")
+    first = sites.order_by("position").annotate(shown=shown).values("shown")[:1]
+    count = sites.order_by().values("order_id").annotate(n=Count("pk")).values("n")
+    return Subquery(first), Subquery(count)
 
 
 def review_queue_page(
@@ -180,7 +203,9 @@ def review_queue_page(
     Needs the tenant's scope. ``due``: "soon" (due within 1 working day, not
     yet overdue) or "overdue"; ``assigned``: "me" (needs ``user_id``) or
     "unassigned"; ``after``: the previous page's ``next_cursor`` (raises
-    InvalidCursor when it is not one). Three queries whatever the page.
+    InvalidCursor when it is not one). One query whatever the page: the
+    branches' keys, merged and cut in SQL, and the shown columns of those
+    orders (no model instances, no OFFSET, no COUNT).
     """
     now = now or timezone.now()
     limit = max(1, min(int(limit), MAX_LIMIT))
@@ -199,46 +224,61 @@ def review_queue_page(
         base = base.filter(review_due_at__lt=now)
     elif due == "soon":
         base = base.filter(review_due_at__gte=now, review_due_at__lte=add_working_days_at(now, 1))
-    keys = _union_keys(
-        _branches(base, statuses=statuses, after=cursor, n=limit + 1, dated=due in DUE_FILTERS)
+    keys = _keys_sql(
+        _branches(base, statuses=statuses, after=cursor, n=limit + 1, dated=due in DUE_FILTERS), limit + 1
     )
-    merged = sorted(
-        ((_due_value(d), pk) for d, pk in keys),
-        key=lambda k: (k[0] is None, k[0] or now, k[1]),
-    )
-    page_keys, more = merged[:limit], len(merged) > limit
-    ids = [pk for _d, pk in page_keys]
-    orders = {
-        o.pk: o
-        for o in FilingOrder.objects.filter(tenant_id=tenant_id, pk__in=ids)
-        .select_related("province", "assigned_to", "applicant")
-        .prefetch_related(
-            Prefetch(
-                "websites",
-                queryset=OrderWebsite.objects.order_by("position").only(
-                    "pk", "order_id", "domain", "domain_display"
-                ),
-            )
+    if keys is None:
+        return QueuePage()
+    first_domain, website_count = _first_domain_and_count()
+    found = list(
+        FilingOrder.objects.filter(tenant_id=tenant_id, pk__in=RawSQL(*keys))  # noqa: S611 - _keys_sql, params bound
+        .order_by(F("review_due_at").asc(nulls_last=True), "pk")
+        .values_list(
+            "pk",
+            "order_type",
+            "status",
+            "province__full_name",
+            "entity_name",
+            "certificate_number",
+            "assigned_to_id",
+            "assigned_to__full_name",
+            "assigned_to__email",
+            "review_due_at",
+            first_domain,
+            website_count,
         )
-    }
+    )
+    more = len(found) > limit
+    found = found[:limit]
+    types, states = _labels(translation.get_language())
+    today = timezone.localtime(now).date()
+    days_left: dict[date, int] = {}  # a page's orders share a handful of due dates
     rows = []
-    for pk in ids:
-        order = orders.get(pk)
-        if order is None:  # deleted between the two reads
-            continue
-        sites = list(order.websites.all())
-        left, overdue = _sla(order.review_due_at, now)
+    for pk, kind, status, province_name, name, cert, who, who_name, who_email, due_at, domain, n in found:
+        left = None
+        if due_at is not None:
+            end = timezone.localtime(due_at).date()
+            left = days_left.get(end)
+            if left is None:
+                left = days_left[end] = working_days_between(today, end)
         rows.append(
             QueueRow(
-                order=order,
-                first_domain=(sites[0].domain_display or sites[0].domain) if sites else "",
-                website_count=len(sites),
-                due_at=order.review_due_at,
+                pk=pk,
+                order_type=kind,
+                type_label=types.get(kind, kind),
+                status=status,
+                status_label=states.get(status, status),
+                province_name=province_name or "",
+                entity_name=name or cert,
+                assignee=(who_name or who_email) if who else "",
+                first_domain=domain or "",
+                website_count=n or 0,
+                due_at=due_at,
                 working_days_left=left,
-                overdue=overdue,
+                overdue=due_at is not None and due_at < now,
             )
         )
-    next_cursor = encode_cursor(*page_keys[-1]) if more and page_keys else None
+    next_cursor = encode_cursor(found[-1][9], found[-1][0]) if more else None
     return QueuePage(rows=rows, next_cursor=next_cursor)
 
 

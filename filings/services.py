@@ -20,7 +20,7 @@ from filings.models import (
     OrderWebsite,
 )
 from filings.validation import order_errors
-from filings.workflow import APPLICANT, order_transition
+from filings.workflow import APPLICANT, idle_fields, order_transition
 from icpfiling.accounts.models import Membership, Role
 from icpfiling.tenancy.models import Provider
 
@@ -77,6 +77,8 @@ def order_create(
         registry_entity=entity,
         registry_website=website if detection.order_type == OrderType.NEW_ACCESS else None,
         entity_name=entity.name if entity else "",
+        # The idle clock (R-S8) starts with the draft.
+        **idle_fields(FilingOrder(tenant=tenant), timezone.now()),
     )
     if data.nature.is_individual:
         order.principal_id_number = detection.certificate_number
@@ -104,6 +106,15 @@ def order_create(
 def _require_editable(order: FilingOrder) -> None:
     if order.status not in EDITABLE_STATUSES:
         raise ValidationError(_("订单当前状态为“%(s)s”，不能修改。") % {"s": order.get_status_display()})
+    order_touch(order=order)
+
+
+def order_touch(*, order: FilingOrder) -> None:
+    """The applicant worked on the order: restart its idle clock and reminders (R-S8)."""
+    fields = idle_fields(order, timezone.now())
+    FilingOrder.objects.filter(pk=order.pk, status__in=EDITABLE_STATUSES).update(**fields)
+    for k, v in fields.items():
+        setattr(order, k, v)
 
 
 @transaction.atomic

@@ -191,10 +191,11 @@ def order_transition_many(*, order_ids: list[int], action: str, message: str = "
     if SYSTEM not in t.actors:
         raise TransitionError(f"{action} is not a system transition")
     now = timezone.now()
+    # Only what the update, the event and the notification need (a sweep reads thousands).
     orders = list(
-        FilingOrder.objects.filter(pk__in=order_ids, status__in=t.sources).select_related(
-            "applicant", "tenant"
-        )
+        FilingOrder.objects.filter(pk__in=order_ids, status__in=t.sources)
+        .select_related("applicant")
+        .only("id", "tenant_id", "status", "order_type", "principal_mobile", "applicant__email")
     )
     if t.target in (S.DRAFT, S.RETURNED):  # their entry fields depend on each tenant's limit
         raise TransitionError(f"{action} cannot run in bulk")

@@ -218,3 +218,37 @@ def test_r_b1_no_countdown_or_eta_longer_than_five_minutes_anywhere():
             if kind == "eta" or not value.isdigit() or int(value) > 300:
                 offenders.append(f"{rel}: {m.group(0)}")
     assert offenders == []
+
+
+def test_r_s8_the_applicants_work_restarts_the_idle_clock(alpha, beta):
+    # Given a draft idle for 20 days with one reminder sent, and beta's draft
+    order = complete_order(alpha)
+    other = complete_order(beta)
+    start = timezone.now() - timedelta(days=20)
+    _set(
+        order,
+        expires_at=start + timedelta(days=45),
+        next_reminder_at=start + timedelta(days=30),
+        reminders_sent=1,
+    )
+    before_other = _set(other)
+    # When the applicant saves the entity step
+    from filings.services import order_entity_save
+
+    with tenant_scope(alpha.provider):
+        order_entity_save(
+            order=FilingOrder.objects.get(pk=order.pk),
+            actor=alpha.users["applicant"],
+            values={"remarks": "继续填写"},
+        )
+    # Then the order has a fresh 45-day limit and its reminders start over
+    fresh = _set(order)
+    assert timedelta(days=44, hours=23) < fresh.expires_at - timezone.now() <= timedelta(days=45)
+    assert fresh.reminders_sent == 0
+    assert timedelta(days=6, hours=23) < fresh.next_reminder_at - timezone.now() <= timedelta(days=7)
+    # and beta's draft is untouched
+    after_other = _set(other)
+    assert (after_other.expires_at, after_other.next_reminder_at) == (
+        before_other.expires_at,
+        before_other.next_reminder_at,
+    )

@@ -87,7 +87,16 @@ def _numbers(plan: Plan, slug: str) -> dict:
     }
 
 
-def _file(provider: Provider, applicant: User, server: Server, plan: Plan) -> FilingOrder | None:
+def demo_order_file(
+    provider: Provider,
+    applicant: User,
+    server: Server,
+    plan: Plan,
+    *,
+    submit: bool = True,
+    site_values: dict | None = None,
+) -> FilingOrder | None:
+    """File one demo order through the applicant's services; ``submit=False`` leaves a complete draft."""
     from icpfiling.core.demo_orders import _sample_materials
 
     n = _numbers(plan, provider.slug)
@@ -138,9 +147,12 @@ def _file(provider: Provider, applicant: User, server: Server, plan: Plan) -> Fi
             "server": server,
             "domain_real_name_on": timezone.localdate() - dt.timedelta(days=30),
             "principal_same_as_entity": True,
+            **(site_values or {}),
         },
     )
     _sample_materials(order, applicant)
+    if not submit:
+        return FilingOrder.objects.get(pk=order.pk)
     errors = order_submit(order=order, actor=applicant)
     if errors:
         raise RuntimeError(f"demo order {plan.key} does not validate: {errors}")
@@ -286,6 +298,6 @@ def demo_lifecycle_seed(providers: dict[str, Provider]) -> None:
         with tenant_scope(provider):
             servers = _servers(provider, applicant, (len(plans) + 3) // 4)
             for i, plan in enumerate(plans):
-                order = _file(provider, applicant, servers[i // 4], plan)
+                order = demo_order_file(provider, applicant, servers[i // 4], plan)
                 if order is not None:
                     _advance(order, plan, staff, applicant)

@@ -70,13 +70,11 @@ def outbox_enqueue(
 def outbox_enqueue_many(rows: list[dict]) -> int:
     """Bulk form of ``outbox_enqueue`` for sweeps: one INSERT, one dispatch task after commit.
 
-    Rows whose ``dedupe_key`` already exists are skipped (the event was notified
-    before). Returns how many rows were written.
+    Rows whose ``dedupe_key`` already exists are skipped by the database (the
+    event was notified before). Returns how many rows were offered.
     """
     if not rows:
         return 0
-    keys = [r["dedupe_key"] for r in rows if r.get("dedupe_key")]
-    existing = set(OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
     fresh = [
         OutboxMessage(
             tenant_id=r.get("tenant_id"),
@@ -88,7 +86,6 @@ def outbox_enqueue_many(rows: list[dict]) -> int:
             dedupe_key=r.get("dedupe_key"),
         )
         for r in rows
-        if r.get("dedupe_key") not in existing
     ]
     # ignore_conflicts: a concurrent writer of the same key wins and this row is dropped.
     OutboxMessage.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
