@@ -9,6 +9,8 @@ from django import forms
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -162,22 +164,37 @@ QUEUE_FILTERS = tuple(QueueFilterForm.base_fields)
 
 @dataclass(frozen=True, slots=True)
 class FilterField:
-    """One filter <select> of the queue, ready to print (the form's own widgets cost a template each)."""
+    """One filter <select> of the queue, ready to print (the form's widgets cost a template each)."""
 
     name: str
     label: str
-    options: tuple[tuple[str, str, bool], ...]  # (value, label, selected)
+    options: str  # the <option> elements, escaped, the chosen one selected
     errors: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)
 def _filter_choices(language: str | None, provinces: tuple) -> tuple[tuple[str, str, tuple], ...]:
-    """(name, label, ((value, label), …)) of every filter, in the active language: built once per language."""
+    """(name, label, ((value, label), …)) of every filter in one language (called with it active)."""
     out = []
     for name, field in QueueFilterForm.base_fields.items():
         choices = [("", _("全部")), *provinces] if name == "province" else field.choices
         out.append((name, str(field.label), tuple((str(v), str(label)) for v, label in choices)))
     return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def _options_html(choices: tuple[tuple[str, str], ...], chosen: str | None) -> str:
+    """The <option>s of one filter with ``chosen`` selected (None: none); a few dozen variants, cached."""
+    return format_html_join(
+        "\n      ",
+        '<option value="{}"{}>{}</option>',
+        ((value, mark_safe(" selected") if value == chosen else "", label) for value, label in choices),
+    )
+
+
+def _valid(choices: tuple[tuple[str, str], ...], value: str) -> str | None:
+    # Anything else selects nothing (as the widget does); None keeps arbitrary input out of the cache.
+    return value if any(v == value for v, _label in choices) else None
 
 
 def queue_filter_fields(data, form: QueueFilterForm | None = None) -> list[FilterField]:
@@ -187,18 +204,15 @@ def queue_filter_fields(data, form: QueueFilterForm | None = None) -> list[Filte
     value selects nothing, as there.
     """
     errors = form.errors if form is not None else {}
-    fields = []
-    for name, label, choices in _filter_choices(translation.get_language(), tuple(province_choices())):
-        chosen = data.get(name) or ""
-        fields.append(
-            FilterField(
-                name=name,
-                label=label,
-                options=tuple((value, text, value == chosen) for value, text in choices),
-                errors=tuple(errors.get(name, ())),
-            )
+    return [
+        FilterField(
+            name=name,
+            label=label,
+            options=_options_html(choices, _valid(choices, data.get(name) or "")),
+            errors=tuple(errors.get(name, ())),
         )
-    return fields
+        for name, label, choices in _filter_choices(translation.get_language(), tuple(province_choices()))
+    ]
 
 
 class AssignForm(forms.Form):

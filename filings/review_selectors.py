@@ -2,7 +2,7 @@
 
 The queue is keyset-paginated in SLA order on ``order_queue_idx`` (tenant,
 status, review_due_at, id). A page never uses OFFSET or COUNT: its cost is the
-same on page 1 and page 400 (three queries, each an index range read).
+same on page 1 and page 400 (one query of index range reads and key lookups).
 """
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 
-from django.core.exceptions import EmptyResultSet
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery, Value
-from django.db.models.expressions import RawSQL
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
-from django.db.models.functions import Coalesce, NullIf
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
@@ -35,6 +32,7 @@ from filings.models import (
 from icpfiling.accounts.models import Membership, Role
 from icpfiling.core.workdays import add_working_days_at, working_days_between
 from icpfiling.tenancy.access import get_or_404
+from icpfiling.tenancy.context import TenantScopeError, current_scope
 from icpfiling.tenancy.models import Provider
 
 S = OrderStatus
@@ -111,78 +109,97 @@ def _sla(due: datetime | None, now: datetime) -> tuple[int | None, bool]:
     return left, due < now
 
 
-def _branches(
-    base: QuerySet,
-    *,
-    statuses: tuple[str, ...],
-    after: tuple[datetime | None, int] | None,
-    n: int,
-    dated: bool,
-) -> list[QuerySet]:
-    """One index range read per (status, due set / due empty) in keyset order, LIMIT n each.
-
-    Splitting by status lets every branch walk ``order_queue_idx`` in order
-    (an ``IN`` over statuses could not); splitting by NULL due keeps the
-    nulls-last order index-friendly on both PostgreSQL and SQLite.
-    """
-    out = []
-    for status in statuses:
-        qs = base.filter(status=status)
-        if after is None or after[0] is not None:
-            with_due = qs.filter(review_due_at__isnull=False)
-            if after is not None:
-                due, pk = after
-                # A row comparison (due, id) > (d, i) is one index range start on PostgreSQL, even
-                # when thousands of orders share one due time (Django's composite-key lookup).
-                with_due = with_due.filter(TupleGreaterThan(Tuple(F("review_due_at"), F("id")), (due, pk)))
-            out.append(with_due.order_by("review_due_at", "pk").values_list("review_due_at", "pk")[:n])
-        if not dated:
-            without = qs.filter(review_due_at__isnull=True)
-            if after is not None and after[0] is None:
-                without = without.filter(pk__gt=after[1])
-            # Ordered by (due, id) although due is NULL throughout: that is the index's own order,
-            # so PostgreSQL reads it in order instead of sorting every row of the state.
-            out.append(without.order_by("review_due_at", "pk").values_list("review_due_at", "pk")[:n])
-    return out
-
-
 @cache
 def _labels(language: str | None) -> tuple[dict[str, str], dict[str, str]]:
     """The order types' and states' labels in one language (called with that language active)."""
     return {v: str(label) for v, label in OrderType.choices}, {v: str(label) for v, label in S.choices}
 
 
-def _keys_sql(branches: list[QuerySet], n: int) -> tuple[str, list] | None:
-    """The first ``n`` keys of all branches merged in keyset order, as one sub-select of ids.
+def _branches(
+    *,
+    tenant_id: int,
+    statuses: tuple[str, ...],
+    filters: list[tuple[str, list]],
+    after: tuple[datetime | None, int] | None,
+    n: int,
+    dated: bool,
+) -> list[tuple[str, list]]:
+    """(SQL, params) of one index range read per (status, due set / due empty), keyset order, LIMIT n.
 
-    Each branch is a LIMITed index range read; the merge of their few rows happens in the
-    database, so the page's rows come back in the same statement (see ``review_queue_page``).
-    None when no branch can match anything.
+    Splitting by status lets every branch walk ``order_queue_idx`` (tenant, status,
+    review_due_at, id) in order (an ``IN`` over statuses could not); splitting by NULL due
+    keeps the nulls-last order index-friendly on both PostgreSQL and SQLite. ``filters``:
+    further (condition, params) on the order row, ANDed.
     """
-    parts, params = [], []
-    for i, qs in enumerate(branches):
-        try:
-            sql, p = qs.query.get_compiler(using=qs.db).as_sql()
-        except EmptyResultSet:  # a filter that can match nothing (e.g. "mine" without a user)
-            continue
-        parts.append(f"SELECT * FROM ({sql}) AS b{i}")  # noqa: S608 - ORM-compiled SQL, params bound
-        params.extend(p)
-    if not parts:
+    adapt = connection.ops.adapt_datetimefield_value
+    common = " AND ".join(["tenant_id = %s", *(cond for cond, _p in filters)])
+    common_params = [tenant_id, *(v for _c, p in filters for v in p)]
+    out = []
+    for status in statuses:
+        if after is None or after[0] is not None:
+            where, params = (
+                f"{common} AND status = %s AND review_due_at IS NOT NULL",
+                [*common_params, status],
+            )
+            if after is not None:
+                # A row comparison (due, id) > (d, i) is one index range start, even when
+                # thousands of orders share one due time.
+                where += " AND (review_due_at, id) > (%s, %s)"
+                params += [adapt(after[0]), after[1]]
+            out.append((where, params))
+        if not dated:
+            where = f"{common} AND status = %s AND review_due_at IS NULL"
+            params = [*common_params, status]
+            if after is not None and after[0] is None:
+                where += " AND id > %s"
+                params.append(after[1])
+            out.append((where, params))
+    # Ordered by (due, id) even where due is NULL throughout: that is the index's own order, so
+    # PostgreSQL reads it in order instead of sorting every row of the state.
+    # The table's name from the model, conditions written above, an int limit; values are parameters.
+    order_limit = f"ORDER BY review_due_at, id LIMIT {int(n)}"
+    return [(f"SELECT review_due_at, id FROM {_ORDERS} WHERE {where} {order_limit}", p) for where, p in out]  # noqa: S608
+
+
+_ORDERS = FilingOrder._meta.db_table
+_SITES = OrderWebsite._meta.db_table
+_PROVINCES = FilingOrder._meta.get_field("province").related_model._meta.db_table
+_USERS = FilingOrder._meta.get_field("assigned_to").related_model._meta.db_table
+
+# The page in one statement: the branches' keys merged and cut in the database, then the
+# shown columns of those orders, the province's and the claiming reviewer's names and the
+# first website (domain as shown, and how many there are): primary-key and index lookups only.
+_PAGE_SQL = f"""WITH k(due, pk) AS ({{branches}}),
+page AS (SELECT pk FROM k ORDER BY due IS NULL, due, pk LIMIT {{n}})
+SELECT o.id, o.order_type, o.status, p.full_name, o.entity_name, o.certificate_number,
+       o.assigned_to_id, u.full_name, u.email, o.review_due_at,
+       (SELECT COALESCE(NULLIF(w.domain_display, ''), w.domain) FROM {_SITES} w
+         WHERE w.order_id = o.id AND w.tenant_id = o.tenant_id ORDER BY w.position LIMIT 1),
+       (SELECT COUNT(*) FROM {_SITES} w WHERE w.order_id = o.id AND w.tenant_id = o.tenant_id)
+FROM page
+JOIN {_ORDERS} o ON o.id = page.pk
+LEFT JOIN {_PROVINCES} p ON p.code = o.province_id
+LEFT JOIN {_USERS} u ON u.id = o.assigned_to_id
+WHERE o.tenant_id = %s
+ORDER BY o.review_due_at IS NULL, o.review_due_at, o.id
+"""  # noqa: S608 - table names from the models; every value is a bound parameter
+
+
+def _due_value(value) -> datetime | None:
+    """The due time as the raw cursor returned it (SQLite: naive UTC text)."""
+    if value is None:
         return None
-    union = " UNION ALL ".join(parts)
-    # The same order as the branches' (due, id) with the orders without a due time last.
-    # ORM-compiled branches and an int limit; every value is a bound parameter.
-    sql = f"WITH k(due, pk) AS ({union}) SELECT pk FROM k ORDER BY due IS NULL, due, pk LIMIT {int(n)}"  # noqa: S608
-    return sql, params
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
 
 
-def _first_domain_and_count() -> tuple[Subquery, Subquery]:
-    """Per order: its first website's domain as shown and how many websites it has (two index reads)."""
-    sites = OrderWebsite.objects.filter(order_id=OuterRef("pk"))
-    shown = Coalesce(NullIf("domain_display", Value("")), "domain")
-    first = sites.order_by("position").annotate(shown=shown).values("shown")[:1]
-    count = sites.order_by().values("order_id").annotate(n=Count("pk")).values("n")
-    return Subquery(first), Subquery(count)
+def _require_scope(tenant_id: int) -> None:
+    """Hand-written SQL skips the fail-closed manager: demand the same scope it would."""
+    scope = current_scope()
+    if scope is None or not (scope.disabled or scope.tenant_id == tenant_id):
+        raise TenantScopeError(f"the review queue of tenant {tenant_id} read outside its tenant scope")
 
 
 def review_queue_page(
@@ -203,58 +220,54 @@ def review_queue_page(
     Needs the tenant's scope. ``due``: "soon" (due within 1 working day, not
     yet overdue) or "overdue"; ``assigned``: "me" (needs ``user_id``) or
     "unassigned"; ``after``: the previous page's ``next_cursor`` (raises
-    InvalidCursor when it is not one). One query whatever the page: the
-    branches' keys, merged and cut in SQL, and the shown columns of those
-    orders (no model instances, no OFFSET, no COUNT).
+    InvalidCursor when it is not one). One query whatever the page, no
+    OFFSET, no COUNT, no model instances: this is the busiest page of the
+    provider's staff, and building ORM querysets cost more than running them.
     """
+    _require_scope(tenant_id)
     now = now or timezone.now()
     limit = max(1, min(int(limit), MAX_LIMIT))
     statuses = tuple(s for s in dict.fromkeys(statuses) if s in QUEUE_STATUSES) or WORK_STATUSES
     cursor = decode_cursor(after) if after else None
-    base = FilingOrder.objects.filter(tenant_id=tenant_id)
+    adapt = connection.ops.adapt_datetimefield_value
+    filters: list[tuple[str, list]] = []
     if order_type:
-        base = base.filter(order_type=order_type)
+        filters.append(("order_type = %s", [order_type]))
     if province:
-        base = base.filter(province_id=province)
+        filters.append(("province_id = %s", [province]))
     if assigned == "me":
-        base = base.filter(assigned_to_id=user_id) if user_id else base.none()
+        if not user_id:
+            return QueuePage()
+        filters.append(("assigned_to_id = %s", [user_id]))
     elif assigned == "unassigned":
-        base = base.filter(assigned_to__isnull=True)
+        filters.append(("assigned_to_id IS NULL", []))
     if due == "overdue":
-        base = base.filter(review_due_at__lt=now)
+        filters.append(("review_due_at < %s", [adapt(now)]))
     elif due == "soon":
-        base = base.filter(review_due_at__gte=now, review_due_at__lte=add_working_days_at(now, 1))
-    keys = _keys_sql(
-        _branches(base, statuses=statuses, after=cursor, n=limit + 1, dated=due in DUE_FILTERS), limit + 1
-    )
-    if keys is None:
-        return QueuePage()
-    first_domain, website_count = _first_domain_and_count()
-    found = list(
-        FilingOrder.objects.filter(tenant_id=tenant_id, pk__in=RawSQL(*keys))  # noqa: S611 - _keys_sql, params bound
-        .order_by(F("review_due_at").asc(nulls_last=True), "pk")
-        .values_list(
-            "pk",
-            "order_type",
-            "status",
-            "province__full_name",
-            "entity_name",
-            "certificate_number",
-            "assigned_to_id",
-            "assigned_to__full_name",
-            "assigned_to__email",
-            "review_due_at",
-            first_domain,
-            website_count,
+        filters.append(
+            ("review_due_at >= %s AND review_due_at <= %s", [adapt(now), adapt(add_working_days_at(now, 1))])
         )
+    branches = _branches(
+        tenant_id=tenant_id,
+        statuses=statuses,
+        filters=filters,
+        after=cursor,
+        n=limit + 1,
+        dated=due in DUE_FILTERS,
     )
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) AS b{i}" for i, (sql, _p) in enumerate(branches))  # noqa: S608
+    params = [v for _sql, p in branches for v in p]
+    with connection.cursor() as cur:
+        cur.execute(_PAGE_SQL.format(branches=union, n=limit + 1), [*params, tenant_id])
+        found = cur.fetchall()
     more = len(found) > limit
     found = found[:limit]
     types, states = _labels(translation.get_language())
     today = timezone.localtime(now).date()
     days_left: dict[date, int] = {}  # a page's orders share a handful of due dates
     rows = []
-    for pk, kind, status, province_name, name, cert, who, who_name, who_email, due_at, domain, n in found:
+    for pk, kind, status, province_name, name, cert, who, who_name, who_email, due_raw, domain, n in found:
+        due_at = _due_value(due_raw)
         left = None
         if due_at is not None:
             end = timezone.localtime(due_at).date()
@@ -278,7 +291,7 @@ def review_queue_page(
                 overdue=due_at is not None and due_at < now,
             )
         )
-    next_cursor = encode_cursor(found[-1][9], found[-1][0]) if more else None
+    next_cursor = encode_cursor(rows[-1].due_at, rows[-1].pk) if more else None
     return QueuePage(rows=rows, next_cursor=next_cursor)
 
 

@@ -96,7 +96,7 @@ def _back(order) -> HttpResponse:
 _PK_MARK = 2_147_483_647
 
 
-def _queue_rows(rows: list[sel.QueueRow], *, now) -> list[dict]:
+def _queue_rows(rows: list[sel.QueueRow]) -> list[dict]:
     """The rows as the table prints them: plain strings (dicts, the template's cheapest lookup).
 
     Everything here is per page or memoised per value (the link, the days-left texts), so
@@ -173,7 +173,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "filters": queue_filter_fields(request.GET, form),
-            "rows": _queue_rows(page.rows, now=timezone.now()),
+            "rows": _queue_rows(page.rows),
             "next_url": next_url,
             "first_url": first_url,
             "paged": bool(after),

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import FilingOrder, OrderEvent, OrderStatus
+from icpfiling.core.bulk import insert_rows
 from icpfiling.core.workdays import add_working_days_at
 
 S = OrderStatus
@@ -221,20 +222,10 @@ def order_transition_many(*, order_ids: list[int], action: str, message: str = "
                 setattr(order, k, v)
             order._from_status = source
             moved.append(order)
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                tenant_id=o.tenant_id,
-                order=o,
-                actor=None,
-                kind=action,
-                from_status=o._from_status,
-                to_status=t.target,
-                message=message[:500],
-            )
-            for o in moved
-        ],
-        batch_size=1000,
+    insert_rows(
+        OrderEvent._meta.db_table,
+        ("tenant_id", "order_id", "at", "actor_id", "kind", "from_status", "to_status", "message"),
+        [(o.tenant_id, o.pk, now, None, action, o._from_status, t.target, message[:500]) for o in moved],
     )
     from filings.notifications import order_status_notify_many
 

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from django.utils import timezone
 
 from filings.deadlines import (
@@ -18,6 +19,7 @@ from filings.models import FilingOrder, OrderEvent, OrderStatus
 from icpfiling.notifications.models import OutboxMessage
 from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
 from tests.factories import advance, complete_order
+from tests.services import requires_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -252,3 +254,51 @@ def test_r_s8_the_applicants_work_restarts_the_idle_clock(alpha, beta):
         before_other.expires_at,
         before_other.next_reminder_at,
     )
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_r_b1_two_sweeps_at_once_split_the_work_and_handle_each_deadline_once():
+    import threading
+
+    from django.db import connection
+
+    from icpfiling.registry.reference import reference_data_load
+    from tests.conftest import make_tenant
+
+    # Given 30 overdue SMS deadlines over two providers
+    reference_data_load()  # transactional tests start from an empty database
+    tenants = [make_tenant("alpha"), make_tenant("beta")]
+    orders = [
+        advance(t, complete_order(t, materials=False), OrderStatus.SMS_VERIFICATION)
+        for t in tenants
+        for _ in range(15)
+    ]
+    with tenant_scopes_disabled():
+        FilingOrder.objects.filter(pk__in=[o.pk for o in orders]).update(
+            sms_deadline_at=timezone.now() - timedelta(minutes=1)
+        )
+    barrier = threading.Barrier(2)
+    moved: list[int] = []
+
+    def sweep() -> None:
+        try:
+            barrier.wait(timeout=10)
+            moved.append(sms_deadline_sweep(batch=4))  # small batches: the two sweeps interleave
+        finally:
+            connection.close()
+
+    # When two workers sweep at the same moment
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    # Then together they moved every order exactly once, with one event and one SMS each
+    assert sum(moved) == 30
+    with tenant_scopes_disabled():
+        assert (
+            FilingOrder.objects.filter(pk__in=[o.pk for o in orders], status="provider_recheck").count() == 30
+        )
+        assert OrderEvent.objects.filter(kind="sms_failed").count() == 30
+    assert OutboxMessage.objects.filter(dedupe_key__contains=":sms_failed:", channel="sms").count() == 30

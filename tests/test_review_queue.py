@@ -54,7 +54,7 @@ def seed(tenant, specs: list[dict]) -> list[FilingOrder]:
 def page_ids(tenant, **kwargs) -> tuple[list[int], str | None]:
     with tenant_scope(tenant.provider):
         page = review_queue_page(tenant_id=tenant.provider.pk, now=NOW, **kwargs)
-    return [r.order.pk for r in page.rows], page.next_cursor
+    return [r.pk for r in page.rows], page.next_cursor
 
 
 def all_pages(tenant, **kwargs) -> list[list[int]]:
@@ -89,7 +89,7 @@ def test_r_s2_queue_rows_show_sla_and_overdue(alpha):
     overdue, today = seed(alpha, [{"due": NOW - timedelta(hours=2)}, {"due": NOW + timedelta(days=20)}])
     with tenant_scope(alpha.provider):
         rows = review_queue_page(tenant_id=alpha.provider.pk, now=NOW).rows
-    assert [(r.order.pk, r.overdue) for r in rows] == [(overdue.pk, True), (today.pk, False)]
+    assert [(r.pk, r.overdue) for r in rows] == [(overdue.pk, True), (today.pk, False)]
     assert rows[1].working_days_left >= 10
 
 

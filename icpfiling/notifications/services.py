@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from icpfiling.core.bulk import insert_rows
 from icpfiling.notifications.models import Channel, InboxMessage, OutboxMessage, OutboxStatus
 from icpfiling.notifications.sms import get_sms_backend
 from icpfiling.tenancy.context import current_tenant_id
@@ -75,26 +76,51 @@ def outbox_enqueue_many(rows: list[dict]) -> int:
     """
     if not rows:
         return 0
-    fresh = [
-        OutboxMessage(
-            tenant_id=r.get("tenant_id"),
-            channel=r["channel"],
-            recipient=r["recipient"],
-            subject=r.get("subject", "")[:200],
-            body=r["body"],
-            url=r.get("url", "")[:300],
-            dedupe_key=r.get("dedupe_key"),
+    now = timezone.now()
+    values = [
+        (
+            r.get("tenant_id"),
+            r["channel"],
+            r["recipient"],
+            r.get("subject", "")[:200],
+            r["body"],
+            r.get("url", "")[:300],
+            r.get("dedupe_key"),
+            OutboxStatus.PENDING,
+            0,
+            now,
+            "",
+            now,
+            bool(r.get("sensitive", False)),
         )
         for r in rows
     ]
-    # ignore_conflicts: a concurrent writer of the same key wins and this row is dropped.
-    OutboxMessage.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
-    if fresh:
-        from icpfiling.notifications.tasks import outbox_sweep
+    # A row whose dedupe key exists (the event was notified before) is skipped by the database.
+    insert_rows(
+        OutboxMessage._meta.db_table,
+        (
+            "tenant_id",
+            "channel",
+            "recipient",
+            "subject",
+            "body",
+            "url",
+            "dedupe_key",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "created_at",
+            "sensitive",
+        ),
+        values,
+        on_conflict_ignore=True,
+    )
+    from icpfiling.notifications.tasks import outbox_sweep
 
-        # One task drains the batch (the pks are not returned with ignore_conflicts).
-        transaction.on_commit(lambda: outbox_sweep.delay())
-    return len(fresh)
+    # One task drains the batch (a multi-row insert returns no ids to dispatch one by one).
+    transaction.on_commit(lambda: outbox_sweep.delay())
+    return len(values)
 
 
 def _claim(message_id: int, now) -> bool:
