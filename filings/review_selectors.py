@@ -126,10 +126,11 @@ def _branches(
 ) -> list[tuple[str, list]]:
     """(SQL, params) of one index range read per (status, due set / due empty), keyset order, LIMIT n.
 
-    Splitting by status lets every branch walk ``order_queue_idx`` (tenant, status,
-    review_due_at, id) in order (an ``IN`` over statuses could not); splitting by NULL due
-    keeps the nulls-last order index-friendly on both PostgreSQL and SQLite. ``filters``:
-    further (condition, params) on the order row, ANDed.
+    Hand-written (see ``review_queue_page``), the tenant the first condition of every branch
+    as the tenant managers would add it. Splitting by status lets every branch walk
+    ``order_queue_idx`` (tenant, status, review_due_at, id) in order (an ``IN`` over statuses
+    could not); splitting by NULL due keeps the nulls-last order index-friendly on both
+    PostgreSQL and SQLite. ``filters``: further (condition, params) on the order row, ANDed.
     """
     adapt = connection.ops.adapt_datetimefield_value
     common = " AND ".join(["tenant_id = %s", *(cond for cond, _p in filters)])
@@ -137,10 +138,8 @@ def _branches(
     out = []
     for status in statuses:
         if after is None or after[0] is not None:
-            where, params = (
-                f"{common} AND status = %s AND review_due_at IS NOT NULL",
-                [*common_params, status],
-            )
+            where = f"{common} AND status = %s AND review_due_at IS NOT NULL"
+            params = [*common_params, status]
             if after is not None:
                 # A row comparison (due, id) > (d, i) is one index range start, even when
                 # thousands of orders share one due time.
@@ -222,7 +221,7 @@ def review_queue_page(
     "unassigned"; ``after``: the previous page's ``next_cursor`` (raises
     InvalidCursor when it is not one). One query whatever the page, no
     OFFSET, no COUNT, no model instances: this is the busiest page of the
-    provider's staff, and building ORM querysets cost more than running them.
+    provider's staff, and building ORM querysets costs more than running them.
     """
     _require_scope(tenant_id)
     now = now or timezone.now()

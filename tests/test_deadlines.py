@@ -302,3 +302,21 @@ def test_r_b1_two_sweeps_at_once_split_the_work_and_handle_each_deadline_once():
         )
         assert OrderEvent.objects.filter(kind="sms_failed").count() == 30
     assert OutboxMessage.objects.filter(dedupe_key__contains=":sms_failed:", channel="sms").count() == 30
+
+
+def test_r_b2_inbox_badge_counts_unread_messages_up_to_99_plus(alpha, beta):
+    from icpfiling.notifications.models import InboxMessage
+
+    # Given 120 unread messages for alpha's applicant and one for beta's
+    user = alpha.users["applicant"]
+    InboxMessage.objects.bulk_create(
+        [InboxMessage(tenant=alpha.provider, user=user, subject=f"消息{i}", body="") for i in range(120)]
+    )
+    InboxMessage.objects.create(tenant=beta.provider, user=beta.users["applicant"], subject="beta", body="")
+    client = alpha.client("applicant")
+    # When the applicant opens any page, the badge says 99+
+    assert '<span class="badge" aria-label="未读">99+</span>' in client.get("/").content.decode()
+    # When everything is marked read, the badge is gone and beta's message is still unread
+    client.post("/inbox/read/")
+    assert 'class="badge" aria-label="未读"' not in client.get("/").content.decode()
+    assert InboxMessage.objects.filter(user=beta.users["applicant"], read_at__isnull=True).count() == 1

@@ -14,5 +14,11 @@ def inbox_list(*, user_id: int, tenant) -> QuerySet[InboxMessage]:
     )
 
 
+# The menu badge shows "99+" beyond this: a capped count stays cheap however many are unread.
+UNREAD_CAP = 99
+
+
 def inbox_unread_count(*, user_id: int, tenant) -> int:
-    return inbox_list(user_id=user_id, tenant=tenant).filter(read_at__isnull=True).count()
+    """Unread messages, counted up to ``UNREAD_CAP + 1`` (every page shows it)."""
+    unread = inbox_list(user_id=user_id, tenant=tenant).filter(read_at__isnull=True)
+    return unread.values("pk")[: UNREAD_CAP + 1].count()
