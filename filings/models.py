@@ -135,9 +135,13 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     province = models.ForeignKey("registry.Province", on_delete=models.PROTECT, related_name="+")
     city = models.CharField(_("市"), max_length=40)
     county = models.CharField(_("区县"), max_length=40)
-    nature = models.ForeignKey("registry.EntityNature", on_delete=models.PROTECT, related_name="+")
+    # No index on the reference-table keys below: nothing looks orders up by them, and
+    # each index is one more write per status change (the sweeps move 100,000 rows).
+    nature = models.ForeignKey(
+        "registry.EntityNature", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     certificate_type = models.ForeignKey(
-        "registry.CertificateType", on_delete=models.PROTECT, related_name="+"
+        "registry.CertificateType", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     certificate_number = models.CharField(_("证件号码"), max_length=40)
     # The detected registry records this order builds on (new website / new access).
@@ -145,7 +149,12 @@ class FilingOrder(PersonFields, TenantOwnedModel):
         "registry.FiledEntity", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     registry_website = models.ForeignKey(
-        "registry.FiledWebsite", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "registry.FiledWebsite",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     # Normalised "<certificate type>:<number>", the key of R-O5's constraint.
     entity_key = models.CharField(max_length=80, editable=False)
@@ -298,7 +307,8 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
 class OrderEvent(TenantOwnedModel):
     """The order's timeline and audit trail: every change of state and every save."""
 
-    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="events")
+    # Indexed by order_event_idx (order, at); a second index on order alone is only cost.
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     kind = models.CharField(max_length=30)
