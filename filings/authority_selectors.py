@@ -422,7 +422,7 @@ def authority_order_view(*, order: FilingOrder) -> AuthorityOrderView:
             verified_at=c.verified_at,
             sends=c.sends,
         )
-        for c in SmsChallenge.objects.filter(order=order, round=latest_round).order_by("pk")
+        for c in SmsChallenge.objects.filter(order=order, round=latest_round, void_at=None).order_by("pk")
     ]
     returns = list(
         FieldReturn.objects.filter(order=order).select_related("created_by").order_by("-round", "pk")

@@ -522,12 +522,20 @@ class SmsChallenge(TenantOwnedModel):
     sends = models.PositiveSmallIntegerField(default=1)
     last_sent_at = models.DateTimeField()
     verified_at = models.DateTimeField(null=True, blank=True)
+    # Set when the check failed and the provider resubmitted: the old codes stay as history.
+    void_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantOwnedModel.Meta):
         ordering = ["pk"]
         constraints = [
-            models.UniqueConstraint("order", "round", "mobile", name="sms_one_code_per_mobile_round")
+            models.UniqueConstraint(
+                "order",
+                "round",
+                "mobile",
+                name="sms_one_live_code_per_mobile_round",
+                condition=models.Q(void_at__isnull=True),
+            )
         ]
 
     def __str__(self) -> str:

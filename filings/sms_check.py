@@ -170,7 +170,7 @@ def _lock(order: FilingOrder) -> FilingOrder:
 
 def _current_challenge(order: FilingOrder, challenge_id: int) -> SmsChallenge:
     return SmsChallenge.objects.get(
-        pk=challenge_id, order_id=order.pk, tenant_id=order.tenant_id, round=order.review_round
+        pk=challenge_id, order_id=order.pk, tenant_id=order.tenant_id, round=order.review_round, void_at=None
     )
 
 
@@ -214,8 +214,10 @@ def sms_check_start(*, order: FilingOrder, actor) -> FilingOrder:
     order = order_transition(order=order, action="submit_to_authority", actor=actor, actor_kind="reviewer")
     groups = _group_by_mobile(required_people(order))
     # A resubmission after a failed check keeps the review round (nothing changed);
-    # the failed attempt's codes are void and give way to the new ones.
-    SmsChallenge.objects.filter(order=order, round=order.review_round).delete()
+    # the failed attempt's codes become void (kept as history) and give way to new ones.
+    SmsChallenge.objects.filter(order=order, round=order.review_round, void_at=None).update(
+        void_at=timezone.now()
+    )
     now = timezone.now()
     for mobile, people in groups.items():
         names = list(dict.fromkeys(p.name for p in people if p.name))
@@ -279,7 +281,7 @@ def sms_code_enter(*, order: FilingOrder, challenge_id: int, code: str, actor) -
         ):
             return ALREADY
         waiting = SmsChallenge.objects.filter(
-            order_id=locked.pk, round=locked.review_round, verified_at__isnull=True
+            order_id=locked.pk, round=locked.review_round, verified_at__isnull=True, void_at=None
         ).exists()
         if not waiting:
             try:
@@ -398,7 +400,9 @@ def sms_status(*, order: FilingOrder) -> list[PersonState]:
     seconds_left = sms_seconds_left(order=order, now=now)
     wrong_left = max(0, MAX_WRONG_ENTRIES - order.sms_wrong_entries)
     sites = {s.pk: s.domain_display or s.domain or s.name for s in order.websites.all()}
-    challenges = SmsChallenge.objects.filter(order_id=order.pk, round=order.review_round).order_by("pk")
+    challenges = SmsChallenge.objects.filter(
+        order_id=order.pk, round=order.review_round, void_at=None
+    ).order_by("pk")
     return [
         PersonState(
             challenge_id=c.pk,
@@ -417,5 +421,7 @@ def sms_status(*, order: FilingOrder) -> list[PersonState]:
 
 def access_sms_challenge_by_id(*, order: FilingOrder, challenge_id: int, actor) -> SmsChallenge:
     """A code of this order's current round, or 404 (missing, foreign and stale alike)."""
-    qs = SmsChallenge.objects.filter(order_id=order.pk, tenant_id=order.tenant_id, round=order.review_round)
+    qs = SmsChallenge.objects.filter(
+        order_id=order.pk, tenant_id=order.tenant_id, round=order.review_round, void_at=None
+    )
     return get_or_404(qs, actor=actor, pk=challenge_id)

@@ -66,7 +66,7 @@ def _fresh(tenant, order) -> FilingOrder:
 
 def _challenges(tenant, order) -> list[SmsChallenge]:
     with tenant_scope(tenant.provider):
-        return list(SmsChallenge.objects.filter(order_id=order.pk).order_by("pk"))
+        return list(SmsChallenge.objects.filter(order_id=order.pk, void_at=None).order_by("pk"))
 
 
 def _code(challenge: SmsChallenge) -> str:
@@ -316,12 +316,15 @@ def test_r_s5_reviewer_resubmits_unchanged_after_a_failed_check(alpha):
     # when the reviewer submits it again without changes
     with tenant_scope(alpha.provider):
         sms_check_start(order=_fresh(alpha, order), actor=alpha.users["reviewer"])
-    # then a fresh check runs: new code, new 24 h, wrong entries back to 0, the old code is gone
+    # then a fresh check runs: new code, new 24 h, wrong entries back to 0, the old code is void
     order = _fresh(alpha, order)
     assert (order.status, order.sms_wrong_entries, order.review_round) == (S.SMS_VERIFICATION, 0, 1)
     [new] = _challenges(alpha, order)
     assert new.pk != old.pk
     assert new.sends == 1
+    # and the failed attempt's code is kept as void history, not deleted
+    with tenant_scope(alpha.provider):
+        assert SmsChallenge.objects.get(pk=old.pk).void_at is not None
     with tenant_scope(alpha.provider), pytest.raises(SmsChallenge.DoesNotExist):
         sms_code_enter(order=order, challenge_id=old.pk, code=old_code, actor=alpha.users["applicant"])
     assert _enter(alpha, order, new, _code(new)) == "verified"

@@ -240,7 +240,7 @@ def _advance(order: FilingOrder, plan: Plan, staff: dict[str, User], applicant: 
     order.refresh_from_db()
     # The demo answers its own codes the way a person would: reading the SMS the
     # console gateway sent (the outbox row's body) and typing it in.
-    for challenge in order.sms_challenges.filter(round=order.review_round):
+    for challenge in order.sms_challenges.filter(round=order.review_round, void_at=None):
         code = _sent_code(challenge)
         sms_check.sms_code_enter(order=order, challenge_id=challenge.pk, code=code, actor=applicant)
         order.refresh_from_db()
