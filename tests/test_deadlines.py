@@ -320,3 +320,37 @@ def test_r_b2_inbox_badge_counts_unread_messages_up_to_99_plus(alpha, beta):
     client.post("/inbox/read/")
     assert 'class="badge" aria-label="未读"' not in client.get("/").content.decode()
     assert InboxMessage.objects.filter(user=beta.users["applicant"], read_at__isnull=True).count() == 1
+
+
+def test_r_b2_a_sweeps_messages_read_exactly_as_a_single_transitions_would(alpha):
+    from filings.notifications import _messages
+
+    # Given an order whose SMS deadline passed
+    order = advance(alpha, complete_order(alpha), OrderStatus.SMS_VERIFICATION)
+    _set(order, sms_deadline_at=timezone.now() - timedelta(minutes=1))
+    # When the sweep moves it
+    assert sms_deadline_sweep() == 1
+    # Then each channel's row carries the texts, recipient and link one transition would write
+    with tenant_scopes_disabled():
+        moved = FilingOrder.objects.select_related("applicant").get(pk=order.pk)
+    expected = {
+        row["channel"]: row
+        for row in _messages(moved, "sms_failed", "短信核验超时：24 小时内未完成全部验证码。", kind="status")
+    }
+    rows = {
+        m.channel: m
+        for m in OutboxMessage.objects.filter(dedupe_key__startswith=f"order:{order.pk}:sms_failed:")
+    }
+    assert set(rows) == set(expected) == {"email", "inbox", "sms"}
+    for channel, row in rows.items():
+        want = expected[channel]
+        assert (row.recipient, row.subject, row.body, row.url, row.dedupe_key, row.tenant_id) == (
+            want["recipient"],
+            want.get("subject", ""),
+            want["body"],
+            want.get("url", ""),
+            want["dedupe_key"],
+            alpha.provider.pk,
+        ), channel
+    assert rows["inbox"].url == f"/orders/{order.pk}/"
+    assert f"#{order.pk}" in rows["email"].subject

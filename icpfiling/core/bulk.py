@@ -38,3 +38,31 @@ def insert_rows(
         else:
             marks = ", ".join(["%s"] * len(columns))
             cur.executemany(head + f"({marks})" + tail, rows)
+
+
+def insert_select(
+    table: str,
+    columns: Sequence[str],
+    select_sql: str,
+    params: Sequence,
+    ids: Sequence[int],
+    *,
+    on_conflict_ignore: bool = False,
+) -> int:
+    """``INSERT INTO table (columns) <select_sql>`` where ``{ids}`` in the SELECT becomes the id list.
+
+    The rows are built by the database from rows it already holds, so a batch
+    of a thousand orders costs one statement and no Python per row. Returns
+    the number of rows inserted.
+    """
+    if not ids:
+        return 0
+    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
+    marks = ", ".join(["%s"] * len(ids))
+    # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT; the SELECT has one.
+    tail = " ON CONFLICT DO NOTHING" if on_conflict_ignore else ""
+    # Names and SQL shape come from code; every value is a parameter.
+    sql = f"INSERT INTO {connection.ops.quote_name(table)} ({cols}) " + select_sql.format(ids=marks) + tail
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, *ids])
+        return cur.rowcount
