@@ -127,3 +127,31 @@ def test_r_t5_tenant_task_enters_exactly_the_named_tenant(alpha, beta):
         # when a task is run for alpha / then it sees alpha's rows only
         emails = visible_emails(tenant_id=alpha.provider.pk)
     assert emails == sorted(f"{r.value}@alpha.test" for r in Role)
+
+
+def test_r_t1_host_cache_follows_provider_and_hostname_changes_at_once(alpha, beta):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    host = alpha.provider.hostnames.first().hostname
+    client = Client(HTTP_HOST=host)
+    # Given alpha's host answered once (and is now cached: a second request reads no provider row)
+    assert client.get("/").status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/").status_code == 200
+    assert not [q for q in ctx.captured_queries if "tenancy_provider" in q["sql"]]
+    # When the provider is renamed, the next page shows the new name
+    alpha.provider.name = "阿尔法改名云"
+    alpha.provider.save()
+    assert "阿尔法改名云" in client.get("/").content.decode()
+    # When the provider is deactivated, its host is unknown on the next request (beta is unaffected)
+    alpha.provider.is_active = False
+    alpha.provider.save()
+    assert client.get("/").status_code == 404
+    assert Client(HTTP_HOST=beta.provider.hostnames.first().hostname).get("/").status_code == 200
+    # When a hostname is removed, it stops answering at once
+    alpha.provider.is_active = True
+    alpha.provider.save()
+    assert client.get("/").status_code == 200
+    ProviderHostname.objects.filter(hostname=host).delete()
+    assert client.get("/").status_code == 404

@@ -25,22 +25,30 @@ def resolve_host(host: str) -> Provider | str | None:
     if name in {h.lower() for h in settings.PLATFORM_HOSTS}:
         return PLATFORM
     # Keyed by host, not tenant: this lookup *finds* the tenant. The key is global
-    # on purpose and holds only the provider id.
+    # on purpose and holds the provider row itself (or 0 for an unknown host), so
+    # a request costs no query here; saving a provider or a hostname forgets it.
     key = f"tenancy:host:{name}"
     cache = caches["default"]
-    provider_id = cache.get(key)
-    if provider_id is None:
+    found = cache.get(key)
+    if found is None:
         row = (
             ProviderHostname.objects.filter(hostname=name, provider__is_active=True)
             .values_list("provider_id", flat=True)
             .first()
         )
-        provider_id = row or 0
-        cache.set(key, provider_id, _CACHE_SECONDS)
-    if not provider_id:
-        return None
-    return Provider.objects.filter(pk=provider_id, is_active=True).first()
+        found = (Provider.objects.filter(pk=row, is_active=True).first() if row else None) or 0
+        cache.set(key, found, _CACHE_SECONDS)
+    return found or None
 
 
 def forget_host(hostname: str) -> None:
     caches["default"].delete(f"tenancy:host:{normalise_host(hostname)}")
+
+
+def forget_provider(sender, instance, **kwargs) -> None:
+    """Signal receiver: drop the cached entries of every hostname of the saved provider."""
+    provider_id = instance.provider_id if isinstance(instance, ProviderHostname) else instance.pk
+    names = ProviderHostname.objects.filter(provider_id=provider_id).values_list("hostname", flat=True)
+    for name in [*names, getattr(instance, "hostname", "")]:
+        if name:
+            forget_host(name)
