@@ -62,16 +62,50 @@ def material_upload(
         allowed_formats=frozenset(tenant.upload_formats),
         min_size=requirement.min_size,
     )
+    return material_store(
+        order=order,
+        uploaded=uploaded,
+        policy=policy,
+        existing=len(requirement.files),
+        kind=requirement.kind,
+        slot=slot,
+        website=requirement.website,
+        actor=actor,
+        via_phone=via_phone,
+    )
+
+
+def material_store(
+    *,
+    order: FilingOrder,
+    uploaded: UploadedFile,
+    policy: UploadPolicy,
+    existing: int,
+    kind: str,
+    slot: str,
+    website=None,
+    actor=None,
+    via_phone: bool = False,
+) -> MaterialFile:
+    """Run one upload through the pipeline and store it as ``kind`` with its audit row.
+
+    Every image the portal keeps goes through here (applicant materials, curtain
+    photos taken at a point or sent remotely), so each is checked, re-encoded,
+    stored under a tenant-prefixed generated name and audited the same way.
+    The stored bytes are removed again if the rows cannot be written; the
+    caller runs inside a transaction and cleans up on a later failure.
+    """
+    tenant = order.tenant
     data = _read_bounded(uploaded, policy.max_bytes)
-    processed = process_upload(data, name=uploaded.name or "", policy=policy, existing=len(requirement.files))
-    name = tenant_file_name(tenant_id=tenant.pk, kind=requirement.kind, extension=processed.extension)
+    processed = process_upload(data, name=uploaded.name or "", policy=policy, existing=existing)
+    name = tenant_file_name(tenant_id=tenant.pk, kind=kind, extension=processed.extension)
     stored = _storage().save(name, ContentFile(processed.data))
     try:
         material = MaterialFile.objects.create(
             tenant=tenant,
             order=order,
-            website=requirement.website,
-            kind=requirement.kind,
+            website=website,
+            kind=kind,
             slot=slot,
             storage_name=stored,
             original_name=processed.original_name,

@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 
 from filings.models import FilingOrder, OrderStatus, OrderType
 from icpfiling.notifications.models import Channel
-from icpfiling.notifications.services import outbox_enqueue, outbox_enqueue_many
+from icpfiling.notifications.services import OUTBOX_INSERT_COLUMNS, outbox_enqueue, outbox_enqueue_many
 
 MIIT_URL = "https://beian.miit.gov.cn/"
 
@@ -135,21 +135,6 @@ def order_status_notify_many(
 
     now = timezone.now()
     suffix = f":{action}:{changed_at.isoformat()}:"
-    columns = (
-        "tenant_id",
-        "channel",
-        "recipient",
-        "subject",
-        "body",
-        "url",
-        "dedupe_key",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "created_at",
-        "sensitive",
-    )
     with_id = "REPLACE(%s, %s, CAST(o.id AS TEXT))"
     url_template = _order_url(FilingOrder(pk=987654321)).replace("987654321", _PK)
     written = 0
@@ -180,7 +165,12 @@ def order_status_notify_many(
                 order_type,
             ]  # fmt: skip
             written += insert_select(
-                OutboxMessage._meta.db_table, columns, select, params, order_ids, on_conflict_ignore=True
+                OutboxMessage._meta.db_table,
+                OUTBOX_INSERT_COLUMNS,
+                select,
+                params,
+                order_ids,
+                on_conflict_ignore=True,
             )
     from icpfiling.notifications.tasks import outbox_sweep
 

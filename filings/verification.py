@@ -19,7 +19,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -27,12 +26,12 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from filings.material_services import material_store
 from filings.materials import CURTAIN_MIN_SIZE
-from filings.models import FileAccessLog, FilingOrder, MaterialFile, MaterialKind, OrderStatus
-from filings.upload_pipeline import UploadPolicy, process_upload
+from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderStatus
+from filings.upload_pipeline import UploadPolicy
 from filings.workflow import order_transition
 from icpfiling.tenancy.access import get_or_404
-from icpfiling.tenancy.storage import tenant_file_name
 from verification_points.models import (
     AppointmentSlot,
     Booking,
@@ -400,40 +399,16 @@ def _store_curtain_photo(*, order: FilingOrder, uploaded: UploadedFile, actor, s
         min_size=CURTAIN_MIN_SIZE,
         max_files=REMOTE_PHOTOS_PER_ROUND,
     )
-    uploaded.seek(0)
-    data = uploaded.read(policy.max_bytes + 1)
-    processed = process_upload(data, name=uploaded.name or "", policy=policy, existing=existing)
-    name = tenant_file_name(
-        tenant_id=tenant.pk, kind=MaterialKind.CURTAIN_PHOTO, extension=processed.extension
+    material = material_store(
+        order=order,
+        uploaded=uploaded,
+        policy=policy,
+        existing=existing,
+        kind=MaterialKind.CURTAIN_PHOTO,
+        slot=slot,
+        actor=actor,
     )
-    stored = storages["default"].save(name, ContentFile(processed.data))
-    try:
-        material = MaterialFile.objects.create(
-            tenant=tenant,
-            order=order,
-            kind=MaterialKind.CURTAIN_PHOTO,
-            slot=slot,
-            storage_name=stored,
-            original_name=processed.original_name,
-            image_format=processed.format,
-            size=len(processed.data),
-            width=processed.width,
-            height=processed.height,
-            sha256=processed.sha256,
-            uploaded_by=actor if getattr(actor, "pk", None) else None,
-        )
-        FileAccessLog.objects.create(
-            tenant=tenant,
-            actor=material.uploaded_by,
-            order=order,
-            material=material,
-            kind=material.kind,
-            action="upload",
-        )
-    except Exception:
-        storages["default"].delete(stored)
-        raise
-    return material, stored
+    return material, material.storage_name
 
 
 def _photo_error(exc: ValidationError) -> ValidationError:

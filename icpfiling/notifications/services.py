@@ -68,6 +68,25 @@ def outbox_enqueue(
     return msg
 
 
+# The columns a multi-row insert of new outbox rows fills, in this order (the
+# rest are nullable): used here and by set-based sweeps that build rows in SQL.
+OUTBOX_INSERT_COLUMNS = (
+    "tenant_id",
+    "channel",
+    "recipient",
+    "subject",
+    "body",
+    "url",
+    "dedupe_key",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "sensitive",
+)
+
+
 def outbox_enqueue_many(rows: list[dict]) -> int:
     """Bulk form of ``outbox_enqueue`` for sweeps: one INSERT, one dispatch task after commit.
 
@@ -98,21 +117,7 @@ def outbox_enqueue_many(rows: list[dict]) -> int:
     # A row whose dedupe key exists (the event was notified before) is skipped by the database.
     insert_rows(
         OutboxMessage._meta.db_table,
-        (
-            "tenant_id",
-            "channel",
-            "recipient",
-            "subject",
-            "body",
-            "url",
-            "dedupe_key",
-            "status",
-            "attempts",
-            "next_attempt_at",
-            "last_error",
-            "created_at",
-            "sensitive",
-        ),
+        OUTBOX_INSERT_COLUMNS,
         values,
         on_conflict_ignore=True,
     )
