@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from filings.masking import mask_id_number, mask_mobile
 from filings.models import (
     ENTITY_FIELDS,
     PERSON_FIELDS,
@@ -266,26 +267,6 @@ def authority_order_access(*, user, order_id: int) -> Iterator[FilingOrder]:
 def authority_material_get(*, order: FilingOrder, file_id: int, actor) -> MaterialFile:
     """One material of an order already obtained through ``authority_order_access`` (its scope active)."""
     return get_or_404(MaterialFile.objects.filter(order=order), actor=actor, pk=file_id)
-
-
-def mask_id_number(value: str) -> str:
-    """3301**********1234: enough to compare with the papers, not enough to misuse."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    if len(value) <= 8:
-        return value[:1] + "*" * (len(value) - 1)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
-
-
-def mask_mobile(value: str) -> str:
-    """138****5678."""
-    digits = (value or "").strip()
-    if not digits:
-        return ""
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from filings import verification as vf
+from filings.masking import mask_id_number, mask_mobile
 from filings.material_services import material_open
 from filings.material_views import _file_response
 from filings.models import MaterialFile
@@ -86,8 +87,8 @@ def _people(order) -> list[dict]:
         {
             "role": _("主体负责人"),
             "name": order.principal_name,
-            "id_number": vf.mask_id_number(order.principal_id_number),
-            "mobile": vf.mask_mobile(order.principal_mobile),
+            "id_number": mask_id_number(order.principal_id_number),
+            "mobile": mask_mobile(order.principal_mobile),
         }
     ]
     for site in order.websites.all():
@@ -96,8 +97,8 @@ def _people(order) -> list[dict]:
                 {
                     "role": _("网站负责人（%(d)s）") % {"d": site.domain_display or site.domain},
                     "name": site.principal_name,
-                    "id_number": vf.mask_id_number(site.principal_id_number),
-                    "mobile": vf.mask_mobile(site.principal_mobile),
+                    "id_number": mask_id_number(site.principal_id_number),
+                    "mobile": mask_mobile(site.principal_mobile),
                 }
             )
     return people
@@ -167,9 +168,7 @@ def check(request: HttpRequest, booking_id: int) -> HttpResponse:
             "recorded": recorded,
             "recorded_originals": vf.originals_labels(order, recorded.originals_seen) if recorded else [],
             "certificate_number": (
-                vf.mask_id_number(order.certificate_number)
-                if order.is_individual
-                else order.certificate_number
+                mask_id_number(order.certificate_number) if order.is_individual else order.certificate_number
             ),
         },
         status=400 if form.errors else 200,

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from filings.masking import mask_mobile
 from filings.models import FilingOrder, OrderStatus, OrderType, SmsChallenge
 from filings.workflow import SYSTEM, TransitionConflict, order_transition
 from icpfiling.notifications.models import Channel
@@ -98,10 +99,6 @@ def normalise_mobile(mobile: str) -> str:
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     return digits
-
-
-def mask_mobile(mobile: str) -> str:
-    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) >= 8 else "****"
 
 
 def _new_code() -> str:

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from filings import sms_check as svc
+from filings.masking import mask_mobile
 from filings.models import FilingOrder, OrderStatus, SmsChallenge
 from filings.selectors import access_order_by_id
 from filings.views import applicant_required
@@ -103,6 +104,6 @@ def sms_resend_view(request: HttpRequest, order_id: int, challenge_id: int) -> H
     else:
         messages.success(
             request,
-            _("新的验证码已发送至 %(m)s，之前的验证码已失效。") % {"m": svc.mask_mobile(sent.mobile)},
+            _("新的验证码已发送至 %(m)s，之前的验证码已失效。") % {"m": mask_mobile(sent.mobile)},
         )
     return redirect("sms:check", order_id=order.pk)

@@ -269,21 +269,6 @@ def desk_materials(*, booking: Booking) -> list[MaterialFile]:
     return sorted(files, key=lambda f: DESK_MATERIAL_KINDS.index(f.kind))  # the upload page's order
 
 
-def mask_id_number(value: str) -> str:
-    """``330106199001011234`` -> ``3301**********1234``: enough to compare, not to copy."""
-    value = (value or "").strip()
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
-
-
-def mask_mobile(value: str) -> str:
-    value = (value or "").strip()
-    if len(value) < 7:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
-
-
 # --- writes ---------------------------------------------------------------------------------
 
 

@@ -21,10 +21,9 @@ from filings.authority_selectors import (
     authority_queue_page,
     authority_queue_size,
     decode_cursor,
-    mask_id_number,
-    mask_mobile,
 )
 from filings.authority_services import RejectItem, authority_approve, authority_reject
+from filings.masking import mask_id_number, mask_mobile
 from filings.models import FieldReturn, FileAccessLog, FilingOrder, MaterialFile, OrderEvent, OrderWebsite
 from filings.services import order_create
 from filings.workflow import TransitionConflict, order_transition
