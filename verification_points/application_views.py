@@ -3,11 +3,8 @@ link, no login) and the provider admin's review. Thin: parse, call a service or 
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from icpfiling.accounts.models import Role
+from icpfiling.accounts.decorators import provider_admin_required
 from verification_points import application_selectors as sel
 from verification_points import application_services as svc
 from verification_points.application_forms import (
@@ -35,17 +32,6 @@ from verification_points.application_workflow import ApplicationTransitionError
 
 A = ApplicationStatus
 _CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg"}
-
-
-def provider_admin_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.tenant is None or getattr(request, "role", "") != Role.PROVIDER_ADMIN:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _site_url(request: HttpRequest) -> str:

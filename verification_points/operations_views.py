@@ -7,11 +7,8 @@ request's tenant gets in; another tenant's ids answer 404 exactly like missing o
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -20,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from icpfiling.accounts.models import Role
+from icpfiling.accounts.decorators import provider_admin_required
 from verification_points import operations_selectors as sel
 from verification_points import operations_services as services
 from verification_points.models import PointStatus, StatementStatus
@@ -39,17 +36,6 @@ from verification_points.slots import CHINA_TZ
 
 # Bookings listed on a terminated point's page; the count shows how many there are in all.
 BOOKINGS_SHOWN = 50
-
-
-def provider_admin_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.tenant is None or getattr(request, "role", "") != Role.PROVIDER_ADMIN:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _today():

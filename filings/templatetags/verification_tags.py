@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from filings import verification as vf
 from filings.models import FilingOrder, MaterialFile, OrderStatus
 from verification_points.models import Booking, VerificationCheck, VerificationMode
+from verification_points.operations_services import WEEKDAY_NAMES
 
 register = template.Library()
 
@@ -69,15 +69,7 @@ def desk_summary(user) -> dict:
     return {"point": staff.point, "today": sum(1 for b in rows if b.status == "booked")}
 
 
-_WEEKDAYS = (
-    gettext_lazy("周一"),
-    gettext_lazy("周二"),
-    gettext_lazy("周三"),
-    gettext_lazy("周四"),
-    gettext_lazy("周五"),
-    gettext_lazy("周六"),
-    gettext_lazy("周日"),
-)
+_WEEKDAYS = WEEKDAY_NAMES  # one list of weekday names, with the point settings
 
 
 @register.filter
