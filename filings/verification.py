@@ -348,7 +348,7 @@ def booking_make(
     )
     if taken != 1:
         raise ValidationError({"slot": [_("该时段已约满，请选择其他时段。")]})
-    return Booking.objects.create(
+    booking = Booking.objects.create(
         tenant_id=order.tenant_id,
         order=order,
         mode=VerificationMode.IN_PERSON,
@@ -356,6 +356,8 @@ def booking_make(
         slot=slot,
         created_by=applicant,
     )
+    _booking_notify(order=order, booking=booking, event="booked")
+    return booking
 
 
 @transaction.atomic
@@ -368,7 +370,45 @@ def booking_cancel(*, order: FilingOrder, applicant) -> Booking:
     if current is None:
         raise ValidationError(_("没有可以取消的预约。"))
     _release(current)
+    if current.mode == VerificationMode.IN_PERSON:
+        _booking_notify(order=order, booking=current, event="cancelled")
     return current
+
+
+def _booking_notify(*, order: FilingOrder, booking: Booking, event: str) -> None:
+    """Email and inbox for an on-site appointment made or cancelled, through the outbox (R-B2)."""
+    from filings.notifications import _order_url
+    from icpfiling.notifications.models import Channel
+    from icpfiling.notifications.services import outbox_enqueue
+
+    slot, point = booking.slot, booking.point
+    when = timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M")
+    values = {"pk": order.pk, "point": point.name, "when": when, "address": point.address}
+    if event == "booked":
+        subject = _("备案订单 #%(pk)s 已预约现场核验：%(when)s") % values
+        body = (
+            _(
+                "您已预约 %(when)s 在“%(point)s”（%(address)s）现场核验，请按时携带所列证件原件前往。"
+                "如需改期，请在订单的核验页面重新预约。"
+            )
+            % values
+        )
+    else:
+        subject = _("备案订单 #%(pk)s 的现场核验预约已取消") % values
+        body = _("您在“%(point)s”%(when)s 的现场核验预约已取消，请在订单的核验页面重新预约。") % values
+    for channel, recipient in (
+        (Channel.EMAIL, order.applicant.email),
+        (Channel.INBOX, str(order.applicant_id)),
+    ):
+        outbox_enqueue(
+            channel=channel,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            url=_order_url(order),
+            tenant_id=order.tenant_id,
+            dedupe_key=f"booking:{booking.pk}:{event}:{channel}",
+        )
 
 
 def _store_curtain_photo(*, order: FilingOrder, uploaded: UploadedFile, actor, slot: str, existing: int):

@@ -827,3 +827,31 @@ def test_r_s4_phone_without_javascript_books_and_the_desk_records_the_check(live
     finally:
         applicant_ctx.close()
         staff_ctx.close()
+
+
+def test_r_b2_booking_and_cancelling_an_appointment_notify_the_applicant_once(alpha, beta):
+    from icpfiling.notifications.models import OutboxMessage
+
+    # Given an order in verification and a free slot at alpha's point
+    order = verification_order(alpha)
+    point = make_point(alpha, "通知核验点")
+    slot = make_slot(point)
+    applicant = alpha.users["applicant"]
+    # When the applicant books it (twice: the second is the same booking)
+    with tenant_scope(alpha.provider):
+        booking = vf.booking_make(order=order, applicant=applicant, slot_id=slot.pk)
+        assert vf.booking_make(order=order, applicant=applicant, slot_id=slot.pk).pk == booking.pk
+    # Then one email and one inbox message name the point and the time
+    made = OutboxMessage.objects.filter(dedupe_key__startswith=f"booking:{booking.pk}:booked:")
+    assert sorted(made.values_list("channel", "recipient")) == [
+        ("email", applicant.email),
+        ("inbox", str(applicant.pk)),
+    ]
+    assert all("通知核验点" in m.body for m in made)
+    # When the applicant cancels, one more pair says so; beta got nothing
+    with tenant_scope(alpha.provider):
+        vf.booking_cancel(order=order, applicant=applicant)
+    assert (
+        OutboxMessage.objects.filter(dedupe_key__startswith=f"booking:{booking.pk}:cancelled:").count() == 2
+    )
+    assert not OutboxMessage.objects.filter(tenant=beta.provider, dedupe_key__startswith="booking:").exists()
