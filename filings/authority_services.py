@@ -25,7 +25,6 @@ from filings.authority_selectors import authority_province_codes
 from filings.models import (
     ENTITY_FIELDS,
     WEBSITE_FIELDS,
-    FieldReturn,
     FilingOrder,
     MaterialKind,
     OrderEvent,
@@ -34,6 +33,7 @@ from filings.models import (
     OrderWebsite,
     ReturnSource,
 )
+from filings.services import field_returns_record
 from filings.workflow import AUTHORITY, TransitionConflict, order_transition
 from icpfiling.registry.models import FiledEntity, RegistryStatus
 from icpfiling.registry.services import registry_access_add, registry_entity_file, registry_website_file
@@ -232,21 +232,7 @@ def authority_reject(*, order: FilingOrder, reviewer, items: list) -> FilingOrde
         if locked.status != OrderStatus.AUTHORITY_REVIEW:
             raise _conflict(locked)
         clean = _clean_items(locked, items)
-        FieldReturn.objects.bulk_create(
-            [
-                FieldReturn(
-                    tenant_id=locked.tenant_id,
-                    order=locked,
-                    round=locked.review_round,
-                    source=ReturnSource.AUTHORITY,
-                    field=item.field,
-                    reason=item.reason,
-                    suggestion=item.suggestion,
-                    created_by=reviewer,
-                )
-                for item in clean
-            ]
-        )
+        field_returns_record(order=locked, items=clean, source=ReturnSource.AUTHORITY, by=reviewer)
         return order_transition(
             order=locked,
             action="authority_reject",

@@ -23,6 +23,7 @@ from filings.models import FilingOrder, OrderStatus
 from filings.notifications import order_reminder_notify_many
 from filings.workflow import IDLE_REMINDER_DAYS, order_transition_many
 from icpfiling.accounts.models import Membership, Role
+from icpfiling.core.links import id_url_template
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import outbox_enqueue_many
 from icpfiling.tenancy.context import tenant_scopes_disabled
@@ -129,6 +130,7 @@ def _remind_sla(ids: list[int], now) -> int:
     FilingOrder.objects.filter(pk__in=ids, sla_reminded_at__isnull=True).update(sla_reminded_at=now)
     reviewers: dict[int, list] = {}
     rows = []
+    review_url = id_url_template("review:order", urlconf="icpfiling.urls_tenant")
     for order in orders:
         if order.assigned_to_id:
             people = [order.assigned_to]
@@ -153,7 +155,7 @@ def _remind_sla(ids: list[int], now) -> int:
                         "recipient": recipient,
                         "subject": subject,
                         "body": body,
-                        "url": f"/review/{order.pk}/",
+                        "url": review_url % order.pk,
                         "tenant_id": order.tenant_id,
                         "dedupe_key": f"{key}:{user.pk}:{channel}",
                     }

@@ -7,12 +7,10 @@ exactly like a missing one (``verification.desk_booking``).
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,20 +24,12 @@ from filings.material_services import material_open
 from filings.material_views import _file_response
 from filings.models import MaterialFile
 from filings.workflow import TransitionConflict, TransitionError
+from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
 from icpfiling.tenancy.access import get_or_404
 from verification_points.models import BookingStatus, CheckResult, VerificationCheck
 
-
-def staff_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.tenant is None or getattr(request, "role", "") != Role.POINT_STAFF:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+staff_required = provider_role_required(Role.POINT_STAFF)
 
 
 class DayForm(forms.Form):

@@ -45,14 +45,13 @@ def material_upload(
     """Run the pipeline on one upload and store it for ``slot``. Raises ValidationError."""
     # Serialise uploads per order so "at most 3 files" holds under concurrency.
     order = FilingOrder.objects.select_for_update().select_related("tenant", "province").get(pk=order.pk)
-    if order.status in EDITABLE_STATUSES:
-        from filings.services import order_touch
-
-        order_touch(order=order)
     if order.status not in EDITABLE_STATUSES:
         raise ValidationError(
             _("订单当前状态为“%(s)s”，不能再上传材料。") % {"s": order.get_status_display()}
         )
+    from filings.services import order_touch
+
+    order_touch(order=order)
     requirement = next((r for r in requirements_for(order) if r.slot == slot), None)
     if requirement is None or requirement.later:
         raise ValidationError(_("该订单不需要这项材料，请刷新页面后重试。"))

@@ -12,29 +12,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from filings.models import FilingOrder, OrderStatus, OrderType
+from icpfiling.core.links import id_url_template
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import OUTBOX_INSERT_COLUMNS, outbox_enqueue, outbox_enqueue_many
 
 MIIT_URL = "https://beian.miit.gov.cn/"
 
 
-def _order_url(order: FilingOrder) -> str:
-    # One reverse() per process; the id is filled in (a sweep builds thousands of these).
-    global _ORDER_URL
-    if _ORDER_URL is None:
-        try:
-            _ORDER_URL = reverse(
-                "filings:order_detail", urlconf="icpfiling.urls_tenant", kwargs={"order_id": 987654321}
-            )
-        except NoReverseMatch:  # pragma: no cover - the URLconf always has it
-            return ""
-    return _ORDER_URL.replace("987654321", str(order.pk))
+ORDER_DETAIL = "filings:order_detail"
+TENANT_URLCONF = "icpfiling.urls_tenant"
 
 
-_ORDER_URL: str | None = None
+def order_url(order: FilingOrder) -> str:
+    return reverse(ORDER_DETAIL, urlconf=TENANT_URLCONF, kwargs={"order_id": order.pk})
 
 
 def approval_numbers(order: FilingOrder) -> dict:
@@ -79,7 +72,7 @@ def _messages(
             "recipient": str(order.applicant_id),
             "subject": subject,
             "body": body,
-            "url": _order_url(order),
+            "url": order_url(order),
         },
     ]
     mobile = order.principal_mobile
@@ -136,7 +129,7 @@ def order_status_notify_many(
     now = timezone.now()
     suffix = f":{action}:{changed_at.isoformat()}:"
     with_id = "REPLACE(%s, %s, CAST(o.id AS TEXT))"
-    url_template = _order_url(FilingOrder(pk=987654321)).replace("987654321", _PK)
+    url_template = id_url_template(ORDER_DETAIL, urlconf=TENANT_URLCONF) % _PK
     written = 0
     for order_type in OrderType.values:
         ctx = {"order": _BatchOrder(order_type, status), "action": action, "message": message}

@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from filings.models import (
-    FieldReturn,
     FileAccessLog,
     FilingOrder,
     OrderEvent,
@@ -31,6 +30,7 @@ from filings.models import (
     ReturnSource,
 )
 from filings.review_selectors import WORK_STATUSES
+from filings.services import field_returns_record
 from filings.snapshots import field_key_valid, field_label, is_sensitive
 from filings.workflow import REVIEWER, TransitionConflict, TransitionError, order_transition
 from icpfiling.accounts.models import Membership, Role
@@ -225,21 +225,7 @@ def order_return(*, order: FilingOrder, reviewer, items: list[ReturnItem]) -> Fi
     if bad:
         raise ValidationError({"items": bad})
     _hold(fresh, reviewer)
-    FieldReturn.objects.bulk_create(
-        [
-            FieldReturn(
-                tenant_id=fresh.tenant_id,
-                order=fresh,
-                round=fresh.review_round,
-                source=ReturnSource.PROVIDER,
-                field=item.field,
-                reason=item.reason,
-                suggestion=item.suggestion,
-                created_by=reviewer,
-            )
-            for item in items
-        ]
-    )
+    field_returns_record(order=fresh, items=items, source=ReturnSource.PROVIDER, by=reviewer)
     action = "provider_return" if fresh.status == S.PROVIDER_REVIEW else "recheck_return"
     sites = list(fresh.websites.order_by("position"))
     summary = "；".join(f"{field_label(fresh, i.field, sites=sites)}：{i.reason}" for i in items)

@@ -7,16 +7,13 @@ and missing orders answer 404 alike.
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -41,7 +38,9 @@ from filings.review_forms import (
 )
 from filings.snapshots import field_choices, field_label, is_sensitive, order_changes
 from filings.workflow import TransitionConflict, TransitionError
+from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
+from icpfiling.core.links import id_url_template
 from icpfiling.registry.models import PersonalIdType
 from icpfiling.tenancy.access import get_or_404
 
@@ -49,23 +48,8 @@ S = OrderStatus
 VIEW_ROLES = (Role.REVIEWER, Role.PROVIDER_ADMIN)
 
 
-def _staff_view(view, roles: tuple[str, ...]):
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.tenant is None or getattr(request, "role", "") not in roles:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def reviewer_may_view(view):
-    return _staff_view(view, VIEW_ROLES)
-
-
-def reviewer_may_act(view):
-    return _staff_view(view, (Role.REVIEWER,))
+reviewer_may_view = provider_role_required(*VIEW_ROLES)
+reviewer_may_act = provider_role_required(Role.REVIEWER)
 
 
 def _order(request: HttpRequest, order_id: int):
@@ -92,10 +76,6 @@ def _back(order) -> HttpResponse:
 # --- the queue ---------------------------------------------------------------------------
 
 
-# Marks where the order id goes in the order page's URL: one reverse() per page, not one per row.
-_PK_MARK = 2_147_483_647
-
-
 def _queue_rows(rows: list[sel.QueueRow]) -> list[dict]:
     """The rows as the table prints them: plain strings (dicts, the template's cheapest lookup).
 
@@ -103,7 +83,7 @@ def _queue_rows(rows: list[sel.QueueRow]) -> list[dict]:
     text translated once. The template has nothing left to compute (no URL tag, date filter
     or blocktranslate per row: those were most of the page's rendering time).
     """
-    link = reverse("review:order", args=[_PK_MARK]).replace(str(_PK_MARK), "%d")
+    link = id_url_template("review:order")
     unclaimed, overdue = _("未认领"), _("已超时")
     days_left: dict[int, str] = {}
     more_sites: dict[int, str] = {}

@@ -13,6 +13,7 @@ from filings.models import (
     EDITABLE_STATUSES,
     ENTITY_FIELDS,
     WEBSITE_FIELDS,
+    FieldReturn,
     FilingOrder,
     OrderEvent,
     OrderStatus,
@@ -106,7 +107,6 @@ def order_create(
 def _require_editable(order: FilingOrder) -> None:
     if order.status not in EDITABLE_STATUSES:
         raise ValidationError(_("订单当前状态为“%(s)s”，不能修改。") % {"s": order.get_status_display()})
-    order_touch(order=order)
 
 
 def order_touch(*, order: FilingOrder) -> None:
@@ -121,6 +121,7 @@ def order_touch(*, order: FilingOrder) -> None:
 def order_entity_save(*, order: FilingOrder, actor, values: dict) -> FilingOrder:
     """Store the entity step exactly as entered (valid or not); locked fields are never touched."""
     _require_editable(order)
+    order_touch(order=order)
     # The form may already have copied the values onto ``order``; save every given field.
     given = [f for f in ENTITY_FIELDS if f in values]
     for f in given:
@@ -148,6 +149,7 @@ def order_website_save(
 ) -> OrderWebsite:
     """Create or update one website of the order, as entered (R-O7 limit checked at add)."""
     _require_editable(order)
+    order_touch(order=order)
     if website is None:
         limit = (
             order.tenant.websites_per_order_individual
@@ -173,6 +175,7 @@ def order_website_save(
 @transaction.atomic
 def order_website_delete(*, order: FilingOrder, website: OrderWebsite, actor) -> None:
     _require_editable(order)
+    order_touch(order=order)
     if website.position == 0:
         raise ValidationError(_("第一个网站来自备案类型识别，不能删除；如需更换域名请放弃本订单后重新识别。"))
     website.delete()
@@ -223,3 +226,26 @@ def order_abandon(*, order: FilingOrder, actor) -> None:
     if order.status != OrderStatus.DRAFT or order.submitted_at is not None:
         raise ValidationError(_("只有从未提交过的草稿可以放弃。"))
     order.delete()
+
+
+def field_returns_record(*, order: FilingOrder, items, source: str, by) -> None:
+    """Write one return's reasons for the order's current round (R-S3), all at once.
+
+    ``items`` have ``field``, ``reason`` and ``suggestion``, already validated by
+    the caller (the provider's and the authority's forms check different things).
+    """
+    FieldReturn.objects.bulk_create(
+        [
+            FieldReturn(
+                tenant_id=order.tenant_id,
+                order=order,
+                round=order.review_round,
+                source=source,
+                field=item.field,
+                reason=item.reason,
+                suggestion=item.suggestion,
+                created_by=by,
+            )
+            for item in items
+        ]
+    )

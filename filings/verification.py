@@ -377,7 +377,7 @@ def booking_cancel(*, order: FilingOrder, applicant) -> Booking:
 
 def _booking_notify(*, order: FilingOrder, booking: Booking, event: str) -> None:
     """Email and inbox for an on-site appointment made or cancelled, through the outbox (R-B2)."""
-    from filings.notifications import _order_url
+    from filings.notifications import order_url
     from icpfiling.notifications.models import Channel
     from icpfiling.notifications.services import outbox_enqueue
 
@@ -405,7 +405,7 @@ def _booking_notify(*, order: FilingOrder, booking: Booking, event: str) -> None
             recipient=recipient,
             subject=subject,
             body=body,
-            url=_order_url(order),
+            url=order_url(order),
             tenant_id=order.tenant_id,
             dedupe_key=f"booking:{booking.pk}:{event}:{channel}",
         )
@@ -509,27 +509,16 @@ def check_record(
     except ValidationError as exc:
         raise _photo_error(exc) from None
     try:
-        check = VerificationCheck.objects.create(
-            tenant_id=order.tenant_id,
+        check = _check_complete(
             order=order,
             booking=booking,
-            point=booking.point,
-            mode=VerificationMode.IN_PERSON,
-            checked_by=staff_user,
-            originals_seen=seen,
-            curtain_photo=photo,
+            by=staff_user,
+            actor_kind="point_staff",
+            seen=seen,
+            photo=photo,
             result=result,
             reason=reason,
-        )
-        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.DONE)
-        order_transition(
-            order=order,
-            action="verified",
-            actor=staff_user,
-            actor_kind="point_staff",
-            message=_result_message(
-                result=result, reason=reason, where=_("现场核验（%(p)s）") % {"p": booking.point.name}
-            ),
+            where=_("现场核验（%(p)s）") % {"p": booking.point.name},
         )
     except Exception:
         storages["default"].delete(stored)
@@ -555,15 +544,32 @@ def remote_check_record(
     )
     if errors:
         raise ValidationError(errors)
+    return _check_complete(
+        order=order,
+        booking=booking,
+        by=reviewer,
+        actor_kind="reviewer",
+        seen=seen,
+        photo=photos[0],
+        result=result,
+        reason=reason,
+        where=_("远程核验"),
+    )
+
+
+def _check_complete(
+    *, order: FilingOrder, booking: Booking, by, actor_kind: str, seen, photo, result: str, reason: str, where
+) -> VerificationCheck:
+    """Record a check (on site or remote), close its booking and move the order to the recheck."""
     check = VerificationCheck.objects.create(
         tenant_id=order.tenant_id,
         order=order,
         booking=booking,
-        point=None,
-        mode=VerificationMode.REMOTE,
-        checked_by=reviewer,
+        point=booking.point,  # None for a remote booking
+        mode=booking.mode,
+        checked_by=by,
         originals_seen=seen,
-        curtain_photo=photos[0],
+        curtain_photo=photo,
         result=result,
         reason=reason,
     )
@@ -571,9 +577,9 @@ def remote_check_record(
     order_transition(
         order=order,
         action="verified",
-        actor=reviewer,
-        actor_kind="reviewer",
-        message=_result_message(result=result, reason=reason, where=_("远程核验")),
+        actor=by,
+        actor_kind=actor_kind,
+        message=_result_message(result=result, reason=reason, where=where),
     )
     return check
 

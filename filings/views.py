@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,18 +17,10 @@ from filings.models import OrderStatus
 from filings.tracking import order_progress
 from filings.validation import entity_errors, website_errors
 from filings.workflow import TransitionConflict, TransitionError
+from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
 
-
-def applicant_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.tenant is None or getattr(request, "role", "") != Role.APPLICANT:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+applicant_required = provider_role_required(Role.APPLICANT)
 
 
 def _order(request, order_id: int):

@@ -160,9 +160,10 @@ def order_transition(
         raise TransitionConflict("already handled", current_status=current, by=who)
     from_status = order.status
     for k, v in fields.items():
-        if not hasattr(v, "resolve_expression"):
+        if hasattr(v, "resolve_expression"):  # computed by the database (the round counter)
+            setattr(order, k, FilingOrder.objects.filter(pk=order.pk).values_list(k, flat=True).get())
+        else:
             setattr(order, k, v)
-    order.review_round = FilingOrder.objects.filter(pk=order.pk).values_list("review_round", flat=True).get()
     OrderEvent.objects.create(
         tenant_id=order.tenant_id,
         order=order,

@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from django import template
 
+from filings.masking import mask_value
 from filings.models import FieldReturn, FilingOrder
 
 register = template.Library()
-
-
-def mask_value(value) -> str:
-    """ID numbers keep 4+4 characters (3301**********1234), mobiles 3+4 (138****5678)."""
-    text = str(value or "")
-    n = len(text)
-    if n == 0:
-        return ""
-    if n >= 15:
-        return text[:4] + "*" * (n - 8) + text[-4:]
-    if n >= 11:
-        return text[:3] + "*" * (n - 7) + text[-4:]
-    if n >= 7:
-        return text[:2] + "*" * (n - 4) + text[-2:]
-    return "*" * n
 
 
 @register.filter

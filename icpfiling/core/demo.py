@@ -187,6 +187,7 @@ def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
     from icpfiling.core.demo_lifecycle import demo_lifecycle_seed
     from icpfiling.core.demo_orders import demo_orders_seed
     from verification_points.demo import demo_point_programme_seed
+    from verification_points.models import VerificationPoint
     from verification_points.slots import slots_generate
 
     demo_orders_seed(providers)
@@ -196,8 +197,6 @@ def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
         with tenant_scope(provider):
             verifier = User.objects.get(email=f"verifier@{slug}.demo", provider=provider)
             demo_point_programme_seed(provider, verifier_user=verifier)
-            from verification_points.models import VerificationPoint
-
             for point in VerificationPoint.objects.filter(status="operating"):
                 slots_generate(point=point, start=timezone.localdate(), days=14)
     demo_lifecycle_seed(providers)
