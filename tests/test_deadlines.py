@@ -354,3 +354,80 @@ def test_r_b2_a_sweeps_messages_read_exactly_as_a_single_transitions_would(alpha
         ), channel
     assert rows["inbox"].url == f"/orders/{order.pk}/"
     assert f"#{order.pk}" in rows["email"].subject
+
+
+def test_r_b3_embedded_run_sweeps_deadlines_and_delivers_without_redis(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    # Given the embedded default: no REDIS_URL, no DATABASE_URL
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        ICPFILING_MODE="embedded",
+        DJANGO_SETTINGS_MODULE="icpfiling.settings",
+        ICPFILING_VAR_DIR=str(tmp_path),
+    )
+    probe = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({'broker': s.CELERY_BROKER_URL, 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
+        "'beat': {k: [v['task'], v['schedule'] if isinstance(v['schedule'], float) else None] "
+        "for k, v in s.CELERY_BEAT_SCHEDULE.items()}, 'sms': s.SMS_BACKEND}))"
+    )
+    # When its settings load
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    # Then a real worker gets its tasks from a folder (no Redis), the console gateway sends SMS,
+    assert found["broker"] == "filesystem://localhost/"
+    assert found["eager"] is False
+    assert found["sms"] == "icpfiling.notifications.sms.ConsoleSmsBackend"
+    # and beat sweeps the order deadlines and the outbox every minute
+    assert found["beat"]["order-deadlines"] == ["filings.tasks.order_deadlines_sweep", 60.0]
+    assert found["beat"]["outbox-sweep"] == ["icpfiling.notifications.tasks.outbox_sweep", 60.0]
+    # and the run command starts that worker with its beat
+    portal = (ROOT / "scripts" / "portal.py").read_text(encoding="utf-8")
+    assert '"worker",' in portal
+    assert '"--beat",' in portal
+
+
+def test_r_p1_approval_sends_the_numbers_footer_snippet_and_public_security_reminder(alpha, platform_users):
+    from filings.authority_services import authority_approve
+
+    # Given a Zhejiang order with the authority
+    order = advance(alpha, complete_order(alpha), OrderStatus.AUTHORITY_REVIEW)
+    # When the Zhejiang authority approves it
+    authority_approve(order=order, reviewer=platform_users["authority"])
+    with tenant_scopes_disabled():
+        order = FilingOrder.objects.select_related("registry_entity").get(pk=order.pk)
+        site_number = order.websites.select_related("registry_website").get().registry_website.website_number
+    entity_number = order.registry_entity.entity_number
+    rows = {
+        m.channel: m
+        for m in OutboxMessage.objects.filter(dedupe_key__startswith=f"order:{order.pk}:authority_approve:")
+    }
+    # Then the email (and the inbox copy) carry both numbers, the footer snippet and the 30-day reminder
+    assert set(rows) == {"email", "inbox", "sms"}
+    for channel in ("email", "inbox"):
+        body = rows[channel].body
+        assert entity_number in body
+        assert site_number == f"{entity_number}-1"
+        assert (
+            f'<a href="https://beian.miit.gov.cn/" target="_blank" rel="noopener">{site_number}</a>' in body
+        )
+        assert "30 日内办理公安联网备案" in body
+    # and the SMS gives the entity number and the reminder
+    assert entity_number in rows["sms"].body
+    assert "30 日内办理公安联网备案" in rows["sms"].body
