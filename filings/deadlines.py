@@ -130,7 +130,7 @@ def _remind_sla(ids: list[int], now) -> int:
     FilingOrder.objects.filter(pk__in=ids, sla_reminded_at__isnull=True).update(sla_reminded_at=now)
     reviewers: dict[int, list] = {}
     rows = []
-    review_url = id_url_template("review:order", urlconf="icpfiling.urls_tenant")
+    review_url = id_url_template("review:order", urlconf="icpfiling.urls.tenant")
     for order in orders:
         if order.assigned_to_id:
             people = [order.assigned_to]

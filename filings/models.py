@@ -11,42 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from filings.states import EDITABLE_STATUSES, OPEN_STATUSES, TRANSITIONS, OrderStatus, OrderType
 from icpfiling.tenancy.managers import TenantOwnedModel
-
-
-class OrderType(models.TextChoices):
-    NEW_ENTITY = "new_entity", _("首次备案")  # R-O1: neither entity nor domain filed
-    NEW_WEBSITE = "new_website", _("新增网站")  # R-O2: entity filed, website new
-    NEW_ACCESS = "new_access", _("新增接入")  # R-O3: filed elsewhere, connect here
-
-
-class OrderStatus(models.TextChoices):
-    DRAFT = "draft", _("未提交")  # applicant is filling it in
-    PROVIDER_REVIEW = "provider_review", _("等待接入商审核")  # submitted, provider's first review
-    RETURNED = "returned", _("已退回待修改")  # sent back with reasons
-    VERIFICATION = "verification", _("等待核验")  # identity check at a point or remotely
-    PROVIDER_RECHECK = "provider_recheck", _("接入商复审")  # reviewer rechecks after verification
-    SMS_VERIFICATION = "sms_verification", _("工信部短信核验")  # 24 h SMS codes
-    AUTHORITY_REVIEW = "authority_review", _("等待管局审核")  # with the provincial authority
-    APPROVED = "approved", _("已备案")  # numbers issued
-    EXPIRED = "expired", _("已失效")  # idle past the provider's limit; can be reactivated
-
-
-# An order in any of these states blocks another order for the same entity at
-# the same provider (R-O5, a partial unique constraint) and, across providers,
-# new orders for the same entity or domain (R-O4, detection).
-OPEN_STATUSES = (
-    OrderStatus.DRAFT,
-    OrderStatus.PROVIDER_REVIEW,
-    OrderStatus.RETURNED,
-    OrderStatus.VERIFICATION,
-    OrderStatus.PROVIDER_RECHECK,
-    OrderStatus.SMS_VERIFICATION,
-    OrderStatus.AUTHORITY_REVIEW,
-)
-# The applicant may edit only in these (R-S7: never once with the authority).
-EDITABLE_STATUSES = (OrderStatus.DRAFT, OrderStatus.RETURNED)
-
 
 # A person's fields as the applicant enters them (entity or website principal).
 PERSON_FIELDS = (
@@ -298,7 +264,7 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
 
     @property
     def service_content_labels(self) -> list:
-        from filings.validators import SERVICE_CONTENT_CHOICES
+        from icpfiling.core.validators import SERVICE_CONTENT_CHOICES
 
         labels = dict(SERVICE_CONTENT_CHOICES)
         return [labels.get(code, code) for code in self.service_content or []]
@@ -324,8 +290,6 @@ class OrderEvent(TenantOwnedModel):
         return f"{self.order_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
     def get_label(self):
-        from filings.workflow import TRANSITIONS
-
         if self.kind in TRANSITIONS:
             return TRANSITIONS[self.kind].label
         return {"created": _("创建订单（已识别备案类型）")}.get(self.kind, self.kind)

@@ -18,12 +18,13 @@ from filings.models import FilingOrder, OrderStatus, OrderType
 from icpfiling.core.links import id_url_template
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import OUTBOX_INSERT_COLUMNS, outbox_enqueue, outbox_enqueue_many
+from icpfiling.notifications.tasks import outbox_sweep
 
 MIIT_URL = "https://beian.miit.gov.cn/"
 
 
 ORDER_DETAIL = "filings:order_detail"
-TENANT_URLCONF = "icpfiling.urls_tenant"
+TENANT_URLCONF = "icpfiling.urls.tenant"
 
 
 def order_url(order: FilingOrder) -> str:
@@ -165,8 +166,6 @@ def order_status_notify_many(
                 order_ids,
                 on_conflict_ignore=True,
             )
-    from icpfiling.notifications.tasks import outbox_sweep
-
     # One task drains the batch (INSERT … SELECT returns no ids to dispatch one by one).
     transaction.on_commit(lambda: outbox_sweep.delay())
     return written

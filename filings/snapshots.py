@@ -1,6 +1,6 @@
 """What the applicant submitted in each round, and what changed since the last one (R-S3).
 
-Keys are the validation keys of ``filings.validation`` (``entity.entity_name``,
+Keys are the validation keys of ``filings.orders.validation`` (``entity.entity_name``,
 ``websites[0].domain``) plus ``materials.<kind>`` and ``order``, so that a
 return reason, a validation error and a change all name a field the same way.
 """

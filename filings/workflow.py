@@ -8,54 +8,19 @@ the notification through the outbox, which dispatches after commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from filings.models import FilingOrder, OrderEvent, OrderStatus
+from filings.models import FilingOrder, OrderEvent
+from filings.notifications import order_status_notify, order_status_notify_many
+from filings.states import EDITABLE_STATUSES, SYSTEM, TRANSITIONS, OrderStatus
 from icpfiling.core.bulk import insert_select
 from icpfiling.core.workdays import add_working_days_at
 
 S = OrderStatus
-APPLICANT, REVIEWER, POINT_STAFF, AUTHORITY, SYSTEM = (
-    "applicant",
-    "reviewer",
-    "point_staff",
-    "authority",
-    "system",
-)
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
-    actors: tuple[str, ...]
-    label: object  # lazy translated text shown in the timeline
-
-
-TRANSITIONS: dict[str, Transition] = {
-    "submit": Transition((S.DRAFT,), S.PROVIDER_REVIEW, (APPLICANT,), _("提交备案")),
-    "withdraw": Transition((S.PROVIDER_REVIEW,), S.DRAFT, (APPLICANT,), _("撤回修改")),
-    "resubmit": Transition((S.RETURNED,), S.PROVIDER_REVIEW, (APPLICANT,), _("修改后重新提交")),
-    "provider_return": Transition((S.PROVIDER_REVIEW,), S.RETURNED, (REVIEWER,), _("接入商退回")),
-    "provider_pass": Transition((S.PROVIDER_REVIEW,), S.VERIFICATION, (REVIEWER,), _("接入商初审通过")),
-    "verified": Transition((S.VERIFICATION,), S.PROVIDER_RECHECK, (POINT_STAFF, REVIEWER), _("核验完成")),
-    "recheck_return": Transition((S.PROVIDER_RECHECK,), S.RETURNED, (REVIEWER,), _("复审退回")),
-    "back_to_verification": Transition((S.PROVIDER_RECHECK,), S.VERIFICATION, (REVIEWER,), _("退回重新核验")),
-    "submit_to_authority": Transition((S.PROVIDER_RECHECK,), S.SMS_VERIFICATION, (REVIEWER,), _("提交管局")),
-    "sms_passed": Transition((S.SMS_VERIFICATION,), S.AUTHORITY_REVIEW, (SYSTEM,), _("短信核验通过")),
-    "sms_failed": Transition((S.SMS_VERIFICATION,), S.PROVIDER_RECHECK, (SYSTEM,), _("短信核验失败")),
-    "authority_approve": Transition((S.AUTHORITY_REVIEW,), S.APPROVED, (AUTHORITY,), _("管局审核通过")),
-    "authority_reject": Transition((S.AUTHORITY_REVIEW,), S.RETURNED, (AUTHORITY,), _("管局退回")),
-    "expire": Transition((S.DRAFT, S.RETURNED), S.EXPIRED, (SYSTEM,), _("闲置失效")),
-    "reactivate": Transition((S.EXPIRED,), S.DRAFT, (APPLICANT,), _("重新激活")),
-}
-
 
 # Provider-side SLA in working days (R-S2: 1-2 days, seed 003), authority's (R-S6).
 PROVIDER_REVIEW_DAYS = 2
@@ -173,8 +138,6 @@ def order_transition(
         to_status=t.target,
         message=message[:500],
     )
-    from filings.notifications import order_status_notify
-
     order_status_notify(order=order, action=action, message=message)
     return order
 
@@ -223,7 +186,13 @@ def order_transition_many(*, order_ids: list[int], action: str, message: str = "
             ids,
         )
         moved += ids
-    from filings.notifications import order_status_notify_many
-
     order_status_notify_many(order_ids=moved, action=action, status=t.target, changed_at=now, message=message)
     return moved
+
+
+def order_touch(*, order: FilingOrder) -> None:
+    """The applicant worked on the order: restart its idle clock and reminders (R-S8)."""
+    fields = idle_fields(order, timezone.now())
+    FilingOrder.objects.filter(pk=order.pk, status__in=EDITABLE_STATUSES).update(**fields)
+    for k, v in fields.items():
+        setattr(order, k, v)

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "icpfiling.notifications",
     "filings",
     "verification_points",
+    "icpfiling.operator",
+    "icpfiling.demo",
 ]
 
 MIDDLEWARE = [
@@ -118,7 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "icpfiling.core.context_processors.portal",
+                "icpfiling.portal.context_processors.portal",
             ],
         },
     }
@@ -209,7 +211,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Point applications: late supplement answers and lapsed rectification periods (R-K3).
     "vp-applications-sweep": {
-        "task": "verification_points.application_tasks.applications_sweep_task",
+        "task": "verification_points.applications.tasks.applications_sweep_task",
         "schedule": 300.0,
     },
     "vp-slots-roll-forward": {

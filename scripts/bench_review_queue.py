@@ -20,7 +20,7 @@ rebuilt/validated afterwards), VACUUM ANALYZEs, and then measures in one run:
 
 Times are medians of ``--runs`` runs, the four pages interleaved so that load from other
 processes on the machine hits them alike. Exits 1 when a goal is missed. ``--json PATH`` writes
-the figures (the test ``tests/test_bench_review_queue.py`` runs a tiny size through it).
+the figures (the test ``tests/review/test_bench_review_queue.py`` runs a tiny size through it).
 """
 
 from __future__ import annotations
@@ -518,7 +518,7 @@ def measure_pages(world: World, *, runs: int, deep_page: int) -> dict:
     from django.urls import reverse
 
     reviewer, operator = clients(world)
-    queue_url = reverse("review:queue", urlconf="icpfiling.urls_tenant")
+    queue_url = reverse("review:queue", urlconf="icpfiling.urls.tenant")
     # Page N of the queue is reached as a reviewer reaches it: following "next" N-1 times.
     deep_url, reached = queue_url, 1
     follow_started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Benchmark of the image-upload pipeline (filings/upload_pipeline.py, R-D2/R-D3).
+"""Benchmark of the image-upload pipeline (icpfiling/uploads/images.py, R-D2/R-D3).
 
 Run from the checkout: ``.venv/bin/python scripts/bench_upload_pipeline.py [--runs N]``.
 
@@ -42,7 +42,7 @@ if not settings.configured:
 from django.core.exceptions import ValidationError  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter, ImageOps  # noqa: E402
 
-from filings.upload_pipeline import UploadPolicy, process_upload  # noqa: E402
+from icpfiling.uploads.images import UploadPolicy, process_upload  # noqa: E402
 
 DEFAULT_POLICY = UploadPolicy()
 MB = 1024 * 1024
@@ -82,7 +82,7 @@ def cap_size(max_pixels: int) -> tuple[int, int]:
 
 def cap_boundary_png(max_pixels: int, *, alpha: bool = False) -> bytes:
     """A colour PNG (RGB, or RGBA with an alpha ramp) just under the pixel cap; rows of colour ramps."""
-    from tests.upload_corpus import png_from_rows
+    from tests.materials.upload_corpus import png_from_rows
 
     width, height = cap_size(max_pixels)
     row = bytearray(b"\0")
@@ -189,7 +189,7 @@ def run_child(*args: str) -> str:
 def generate(directory: str) -> None:
     """Writes the inputs; runs in its own process so that the parent's peak RSS stays small
     (Linux carries ru_maxrss across fork+exec, so a big parent would hide the children's peaks)."""
-    from tests.upload_corpus import bomb_1bit, white_81mp
+    from tests.materials.upload_corpus import bomb_1bit, white_81mp
 
     out = Path(directory)
     (out / "photo.jpg").write_bytes(photo_like_jpeg())

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the TrueType CJK font the verification sheet PDF embeds (filings/sheet.py,
+# Installs the TrueType CJK font the verification sheet PDF embeds (filings/materials/sheet.py,
 # R-D5): Debian's fonts-wqy-zenhei. ReportLab embeds only TrueType-outline fonts,
 # so the CFF-based Noto CJK fonts (fonts-noto-cjk) do not do. Skips when the font
 # is present. Needs root or passwordless sudo, and apt-get; without them it

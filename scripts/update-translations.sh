@@ -5,7 +5,7 @@
 #
 # Source strings are Simplified Chinese; after running this, fill in the
 # English msgstr of every new entry (and clear any "fuzzy" flags) in
-# locale/en/LC_MESSAGES/django.po. tests/test_i18n.py fails while any entry is
+# locale/en/LC_MESSAGES/django.po. tests/platform/test_i18n.py fails while any entry is
 # untranslated or fuzzy.
 #
 # Needs GNU gettext's xgettext/msgmerge (Debian: apt-get install gettext).

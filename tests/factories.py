@@ -7,9 +7,9 @@ import datetime as dt
 from django.utils import timezone
 from stdnum.cn import ric, uscc
 
-from filings.detection import DetectionInput
 from filings.models import FilingOrder, Server
-from filings.services import order_create, order_entity_save, order_website_save
+from filings.orders.detection import DetectionInput
+from filings.orders.services import order_create, order_entity_save, order_website_save
 from icpfiling.registry.models import CertificateType, EntityNature, Province
 from icpfiling.registry.services import registry_entity_file, registry_website_file
 from icpfiling.tenancy.context import tenant_scope
@@ -103,8 +103,8 @@ def upload_required_materials(tenant, order: FilingOrder) -> int:
     """Upload a generated sample image for every required material still missing."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from filings.material_services import material_upload
-    from filings.materials import missing_materials
+    from filings.materials.requirements import missing_materials
+    from filings.materials.services import material_upload
     from icpfiling.core.sample_images import sample_image
 
     n = 0

@@ -8,8 +8,8 @@ provider's scope themselves. Both are idempotent, so beat may run them daily
 from celery import shared_task
 
 from icpfiling.tenancy.tasks import platform_task
-from verification_points.settlement import settlement_catch_up
-from verification_points.slots import slots_roll_forward
+from verification_points.operations.settlement import settlement_catch_up
+from verification_points.operations.slots import slots_roll_forward
 
 
 @shared_task(ignore_result=True)
@@ -27,4 +27,4 @@ def slots_roll_forward_task() -> int:
 
 
 # Celery autoloads each app's tasks.py only; the application programme's sweep lives beside it.
-from verification_points.application_tasks import applications_sweep_task  # noqa: E402,F401
+from verification_points.applications.tasks import applications_sweep_task  # noqa: E402,F401

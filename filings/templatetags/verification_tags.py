@@ -8,10 +8,10 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from filings import verification as vf
 from filings.models import FilingOrder, MaterialFile, OrderStatus
+from filings.verification import services as vf
 from verification_points.models import Booking, VerificationCheck, VerificationMode
-from verification_points.operations_services import WEEKDAY_NAMES
+from verification_points.operations.services import WEEKDAY_NAMES
 
 register = template.Library()
 
@@ -48,7 +48,7 @@ def verification_state(order: FilingOrder) -> VerificationState:
 @register.simple_tag
 def remote_check_form(order: FilingOrder):
     """The reviewer's remote-check form for ``order`` (unbound)."""
-    from filings.verification_views import RemoteCheckForm
+    from filings.verification.views import RemoteCheckForm
 
     return RemoteCheckForm(order=order, auto_id="rc_%s")  # ids unique beside the review forms
 

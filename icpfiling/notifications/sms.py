@@ -1,7 +1,7 @@
 """SMS gateway backends (R-B2): console for the embedded run, HTTP for production.
 
 A backend's ``send`` returns when the gateway accepted the message and raises
-otherwise; the outbox (``notifications.services.outbox_deliver_one``) turns a
+otherwise; the outbox (``notifications.delivery.outbox_deliver_one``) turns a
 raise into a retry with back-off, so a backend never retries by itself.
 Message bodies carry verification codes: no backend puts a body into an
 exception, a log line or ``OutboxMessage.last_error``.

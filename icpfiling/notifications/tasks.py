@@ -4,7 +4,7 @@ import time
 
 from celery import shared_task
 
-from icpfiling.notifications.services import outbox_deliver_one, outbox_due_ids
+from icpfiling.notifications.delivery import outbox_deliver_one, outbox_due_ids
 from icpfiling.tenancy.tasks import platform_task
 
 

@@ -71,7 +71,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from icpfiling.registry.models import Province
-from icpfiling.registry.rule_models import ProvinceRule, RuleKey, RuleScope, rule_value_errors
+from icpfiling.registry.models.rules import ProvinceRule, RuleKey, RuleScope, rule_value_errors
+from icpfiling.registry.seed_files import province_rules_data
 
 UNIT = RuleScope.UNIT.value
 PERSONAL = RuleScope.PERSONAL.value
@@ -590,8 +591,6 @@ def province_rules_load() -> int:
     nobody edited) are deleted: they mirrored the seed, they are not history.
     Provinces must be loaded first (``reference_data_load``).
     """
-    from icpfiling.registry.reference import province_rules_data  # reference.py calls this loader
-
     rows = seed_rows(province_rules_data())
     needed = {r.province_id for r in rows} - {None}
     missing = needed - set(Province.objects.filter(code__in=needed).values_list("code", flat=True))

@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-from typing import Any
-
-import yaml
 from django.db import transaction
 
 from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
 from icpfiling.registry.province_rules import province_rules_load
-
-SEED_DIR = Path(__file__).resolve().parent / "seed_data"
-PROVINCE_RULES_FILE = SEED_DIR / "province-rules.yaml"
-REFERENCE_FILE = SEED_DIR / "reference.yaml"
-
-
-@cache
-def province_rules_data() -> dict[str, Any]:
-    """The sourced province seed file, parsed once per process."""
-    with PROVINCE_RULES_FILE.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
-def _reference_data() -> dict[str, Any]:
-    with REFERENCE_FILE.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+from icpfiling.registry.seed_files import province_rules_data, reference_data
 
 
 @transaction.atomic
@@ -44,7 +24,7 @@ def reference_data_load() -> dict[str, int]:
                 "icp_prefix": p["icp_prefix"],
             },
         )
-    ref = _reference_data()
+    ref = reference_data()
     for n in ref["entity_natures"]:
         EntityNature.objects.update_or_create(
             code=n["code"], defaults={"name": n["name"], "is_individual": bool(n.get("individual"))}

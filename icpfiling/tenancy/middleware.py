@@ -11,8 +11,8 @@ from icpfiling.tenancy.resolve import PLATFORM, resolve_host
 
 log = logging.getLogger("icpfiling.tenancy")
 
-TENANT_URLCONF = "icpfiling.urls_tenant"
-PLATFORM_URLCONF = "icpfiling.urls_platform"
+TENANT_URLCONF = "icpfiling.urls.tenant"
+PLATFORM_URLCONF = "icpfiling.urls.platform"
 
 
 class TenantMiddleware:

@@ -1,0 +1,31 @@
+"""Who may open an applicant's order: the decorator and the one lookup every applicant page uses.
+
+The order pages, the materials pages, the booking pages and the SMS pages all
+open the applicant's own order the same way; the lookup lives in the spine so
+that none of those sub-packages imports another for it.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from filings.models import FilingOrder, OrderEvent, OrderWebsite
+from icpfiling.accounts.decorators import provider_role_required
+from icpfiling.accounts.models import Role
+from icpfiling.tenancy.access import get_or_404
+from icpfiling.tenancy.models import Provider
+
+applicant_required = provider_role_required(Role.APPLICANT)
+
+
+def access_order_by_id(*, actor, tenant: Provider, order_id: int) -> FilingOrder:
+    """The applicant's own order at this provider, or 404 (missing and foreign alike)."""
+    qs = (
+        FilingOrder.objects.filter(tenant=tenant, applicant=actor)
+        .select_related("province", "nature", "certificate_type", "registry_entity", "applicant")
+        .prefetch_related(
+            Prefetch("websites", queryset=OrderWebsite.objects.select_related("server").order_by("position")),
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("at", "pk")),
+        )
+    )
+    return get_or_404(qs, actor=actor, pk=order_id)

@@ -1,0 +1,168 @@
+"""Order type detection (R-O1…R-O4, R-O6): the decision table of the domain reference §1.2.
+
+The applicant gives province, nature, certificate type and number and the first
+domain; the registry answers. The result is a type or a precise block reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from filings.models import OrderType
+from filings.orders.selectors import orders_in_flight_anywhere
+from icpfiling.core import validators as v
+from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, FiledWebsite, Province
+from icpfiling.registry.selectors import filed_entity_find, filed_website_find
+
+CERT_TYPES_WITH_USCC = {"uscc", "business_licence", "organisation_code"}
+
+
+@dataclass
+class DetectionInput:
+    province: Province
+    nature: EntityNature
+    certificate_type: CertificateType
+    certificate_number: str
+    domain: str
+    city: str = ""
+    county: str = ""
+
+
+@dataclass
+class Detection:
+    order_type: str | None = None
+    block: str = ""  # a code; empty when the type was decided
+    message: str = ""
+    entity: FiledEntity | None = None
+    website: FiledWebsite | None = None
+    entity_key: str = ""
+    certificate_number: str = ""
+    site: v.SiteAddress | None = None
+    entity_at_this_provider: bool = False
+    field_errors: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.order_type) and not self.block and not self.field_errors
+
+
+def _clean_certificate(data: DetectionInput, errors: dict[str, list]) -> str:
+    number = "".join(data.certificate_number.split()).upper()
+    if not number:
+        errors.setdefault("certificate_number", []).append(_("请填写证件号码。"))
+        return ""
+    if data.nature.is_individual:
+        if data.certificate_type.code == "resident_id":
+            try:
+                return v.clean_resident_id(number, today=timezone.localdate()).number
+            except ValidationError as exc:
+                errors.setdefault("certificate_number", []).extend(exc.messages)
+                return number
+        return number
+    kind = v.certificate_number_kind(number)
+    if kind == "uscc" or (len(number) == 18 and data.certificate_type.code in CERT_TYPES_WITH_USCC):
+        try:
+            return v.clean_uscc(number)
+        except ValidationError as exc:
+            errors.setdefault("certificate_number", []).extend(exc.messages)
+    return number
+
+
+def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
+    """Decide the order type for ``data`` at provider ``tenant_id``, or say why not."""
+    errors: dict[str, list] = {}
+    result = Detection(field_errors=errors)
+    if not data.nature.certificate_types.filter(pk=data.certificate_type.pk).exists():
+        errors.setdefault("certificate_type", []).append(
+            _("“%(type)s”不适用于%(nature)s，请重新选择证件类型。")
+            % {"type": data.certificate_type.name, "nature": data.nature.name}
+        )
+    number = _clean_certificate(data, errors)
+    try:
+        result.site = v.clean_site_address(data.domain)
+    except ValidationError as exc:
+        errors.setdefault("domain", []).extend(exc.messages)
+    if errors:
+        return result
+    result.certificate_number = number
+    entity = filed_entity_find(certificate_number=number)
+    website = filed_website_find(domain=result.site.value)
+    result.entity, result.website = entity, website
+    if entity is None:
+        kind = v.certificate_number_kind(number)
+        # R-V1: pre-三证合一 numbers are only accepted for entities the registry knows.
+        if not data.nature.is_individual and kind in {"registration_number", "organisation_code"}:
+            errors.setdefault("certificate_number", []).append(
+                _("旧版注册号或组织机构代码只能用于已备案的主体；新主体请填写18位统一社会信用代码。")
+            )
+            return result
+        result.entity_key = f"{data.certificate_type.code}:{number}"
+    else:
+        result.entity_key = f"entity:{entity.pk}"
+        if entity.province_id != data.province.pk:
+            errors.setdefault("province", []).append(
+                _("该主体已在%(p)s备案，请选择%(p)s。") % {"p": entity.province.full_name}
+            )
+        if entity.nature_id != data.nature.pk:
+            errors.setdefault("nature", []).append(
+                _("该主体备案时的性质是“%(n)s”，请保持一致。") % {"n": entity.nature.name}
+            )
+        if errors:
+            return result
+        result.entity_at_this_provider = entity.websites.filter(
+            access_records__provider_id=tenant_id, access_records__ended_at__isnull=True
+        ).exists()
+
+    in_flight = orders_in_flight_anywhere(entity_key=result.entity_key, domains=[result.site.value])
+    if in_flight:
+        here = any(t == tenant_id for t, _k in in_flight)
+        result.block = "in_flight"
+        result.message = (
+            _("该主体或域名在本接入商已有一个正在办理的备案订单，请在“我的备案”中继续办理。")
+            if here
+            else _(
+                "该主体或域名在其他接入商有正在办理的备案订单（主办者冲突/域名冲突），需等该订单办结或撤销后再提交。"
+            )
+        )
+        return result
+
+    if entity is None:
+        if website is not None:
+            result.block = "domain_filed_by_other"
+            result.message = _(
+                "域名 %(d)s 已由其他主体备案（%(n)s）。请先由原主体注销该网站备案，或更换域名。"
+            ) % {"d": result.site.display, "n": website.website_number}
+            return result
+        result.order_type = OrderType.NEW_ENTITY
+        return result
+
+    active_sites = entity.websites.filter(status="active")
+    if not active_sites.exists():
+        result.block = "empty_shell"
+        result.message = _("该主体已没有任何备案网站（空壳主体），需先注销主体备案后再重新备案。")
+        return result
+    if website is None:
+        result.order_type = OrderType.NEW_WEBSITE
+        return result
+    if website.entity_id != entity.pk:
+        result.block = "domain_filed_by_other"
+        result.message = _(
+            "域名 %(d)s 已由其他主体备案（%(n)s）。请先由原主体注销该网站备案，或更换域名。"
+        ) % {
+            "d": result.site.display,
+            "n": website.website_number,
+        }
+        return result
+    if website.access_records.filter(provider_id=tenant_id, ended_at__isnull=True).exists():
+        result.block = "already_connected"
+        result.message = _(
+            "网站 %(d)s（%(n)s）已接入本接入商，无需再次备案。"
+            "如需修改信息请办理变更备案，不再使用请办理取消接入或注销网站。"
+        ) % {"d": result.site.display, "n": website.website_number}
+        return result
+    result.order_type = OrderType.NEW_ACCESS
+    return result

@@ -1,0 +1,238 @@
+"""Forms of the applicant's journey. Every field is optional at the form level:
+a draft stores what was typed, and ``filings.orders.validation`` reports what is wrong."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from filings.models import ENTITY_FIELDS, PERSON_FIELDS, WEBSITE_FIELDS, FilingOrder, OrderWebsite, Server
+from icpfiling.core import validators as v
+from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
+
+LANGUAGE_CHOICES = [
+    ("zh-hans", _("中文简体")),
+    ("zh-hant", _("中文繁体")),
+    ("en", _("英语")),
+    ("ug", _("维吾尔语")),
+    ("bo", _("藏语")),
+    ("mn", _("蒙古语")),
+    ("other", _("其他语言")),
+]
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class DetectForm(forms.Form):
+    province = forms.ModelChoiceField(
+        Province.objects.all(), label=_("主办单位所属省份"), empty_label=_("请选择")
+    )
+    city = forms.CharField(label=_("市"), max_length=40)
+    county = forms.CharField(label=_("区县"), max_length=40)
+    nature = forms.ModelChoiceField(
+        EntityNature.objects.all(), label=_("主办单位性质"), empty_label=_("请选择")
+    )
+    certificate_type = forms.ModelChoiceField(
+        CertificateType.objects.all(), label=_("证件类型"), empty_label=_("请选择")
+    )
+    certificate_number = forms.CharField(
+        label=_("证件号码"),
+        max_length=40,
+        help_text=_("单位填写统一社会信用代码；三证合一前已备案的主体可填写原注册号。个人填写身份证号码。"),
+    )
+    domain = forms.CharField(
+        label=_("域名"),
+        max_length=253,
+        help_text=_("只填写主域名，例如 example.com，不要带 www 或 http://。"),
+    )
+
+
+class GroupedForm:
+    """Fields in labelled groups for the template; a group may start collapsed."""
+
+    groups: tuple[tuple[object, tuple[str, ...], bool], ...] = ()  # (legend, field names, collapsible)
+
+    def fieldsets(self) -> list[dict]:
+        out, used = [], set()
+        for legend, names, collapsible in self.groups:
+            fields = [self[n] for n in names if n in self.fields]
+            used.update(names)
+            if fields:
+                # A select always has a value (its default), so it does not count as "filled in".
+                has_data = any(
+                    f.errors
+                    or (
+                        not isinstance(f.field.widget, forms.Select)
+                        and f.value() not in (None, "", [], False)
+                    )
+                    for f in fields
+                )
+                out.append({"legend": legend, "fields": fields, "collapsed": collapsible and not has_data})
+        rest = [self[n] for n in self.fields if n not in used]
+        if rest:
+            out.append({"legend": "", "fields": rest, "collapsed": False})
+        return out
+
+
+class EntityForm(GroupedForm, forms.ModelForm):
+    groups = (
+        (_("主办单位"), ("entity_name", "registered_address", "communication_address", "investor"), False),
+        (
+            _("主体负责人"),
+            (
+                "principal_is_legal_rep",
+                "principal_name",
+                "principal_id_type",
+                "principal_id_number",
+                "principal_id_valid_until",
+                "principal_id_long_term",
+            ),
+            False,
+        ),
+        (
+            _("联系方式"),
+            ("principal_mobile", "principal_landline", "principal_email", "emergency_mobile"),
+            False,
+        ),
+        (_("居住证明（外省个人）"), ("residence_proof",), True),
+    )
+
+    principal_id_type = forms.ModelChoiceField(
+        PersonalIdType.objects.all(), to_field_name="code", label=_("证件类型"), required=False
+    )
+
+    class Meta:
+        model = FilingOrder
+        fields = list(ENTITY_FIELDS)
+        widgets = {
+            "principal_id_valid_until": DATE_WIDGET,
+            "remarks": forms.Textarea(attrs={"rows": 3}),
+            "principal_mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+            "emergency_mobile": forms.TextInput(attrs={"inputmode": "tel"}),
+            "principal_email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
+
+    def __init__(self, *args, individual: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for f in self.fields.values():
+            f.required = False
+        if self.instance.pk and self.instance.principal_id_type:
+            self.initial["principal_id_type"] = self.instance.principal_id_type
+        if individual:
+            # An individual is their own principal; unit-only fields do not apply (R-V4).
+            for name in ("registered_address", "investor", "principal_is_legal_rep"):
+                self.fields.pop(name)
+
+    def clean_principal_id_type(self):
+        t = self.cleaned_data.get("principal_id_type")
+        return t.code if t else "resident_id"
+
+
+class WebsiteForm(GroupedForm, forms.ModelForm):
+    domain_display = forms.CharField(label=_("域名或 IP"), max_length=253, required=False)
+    service_content = forms.MultipleChoiceField(
+        choices=v.SERVICE_CONTENT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("网站服务内容"),
+        required=False,
+    )
+    languages = forms.MultipleChoiceField(
+        choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple, label=_("网站语言"), required=False
+    )
+    principal_id_type = forms.ModelChoiceField(
+        PersonalIdType.objects.all(), to_field_name="code", label=_("证件类型"), required=False
+    )
+    # Declared here, not generated: a generated field would query Server (tenant-owned)
+    # at import time, outside any scope. The real, tenant-filtered queryset is set in __init__.
+    server = forms.ModelChoiceField(
+        QuerySet(model=Server).none(), label=_("所在服务器"), required=False, empty_label=_("请选择服务器")
+    )
+
+    class Meta:
+        model = OrderWebsite
+        fields = [f for f in WEBSITE_FIELDS if f not in {"pre_approvals", "server"}]
+        widgets = {
+            "domain_real_name_on": DATE_WIDGET,
+            "principal_id_valid_until": DATE_WIDGET,
+            "remarks": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    groups = (
+        (_("网站"), ("name", "domain_display", "homepage_url", "languages"), False),
+        (_("服务内容"), ("service_content",), False),
+        (_("服务器与域名"), ("server", "domain_real_name_on"), False),
+        (
+            _("网站负责人（与主体负责人不同时填写）"),
+            PERSON_FIELDS,
+            True,
+        ),
+    )
+
+    def __init__(self, *args, servers=None, locked_domain: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for f in self.fields.values():
+            f.required = False
+        # Only the applicant's own servers at this provider can be chosen; a foreign
+        # id posted anyway fails the field's validation (tenant-scoped queryset).
+        if servers is not None:
+            self.fields["server"].queryset = servers
+        if self.instance.pk and self.instance.server_id:
+            self.initial["server"] = self.instance.server_id
+        for code, approval in v.PRE_APPROVAL_REQUIRED.items():
+            self.fields[f"pre_approval_{code}"] = forms.CharField(
+                label=_("前置审批：%(a)s 文号") % {"a": approval}, max_length=100, required=False
+            )
+            self.initial[f"pre_approval_{code}"] = (self.instance.pre_approvals or {}).get(code, "")
+        if self.instance.pk and self.instance.principal_id_type:
+            self.initial["principal_id_type"] = self.instance.principal_id_type
+        self.groups = (
+            *self.groups[:3],
+            (
+                _("前置审批（仅当服务内容涉及新闻、出版、药品等时填写）"),
+                tuple(f"pre_approval_{c}" for c in v.PRE_APPROVAL_REQUIRED),
+                True,
+            ),
+            (_("网站负责人"), ("principal_same_as_entity",), False),
+            *self.groups[3:],
+        )
+        if locked_domain:
+            self.fields["domain_display"].disabled = True
+            self.fields["name"].disabled = True
+
+    def clean_principal_id_type(self):
+        t = self.cleaned_data.get("principal_id_type")
+        return t.code if t else "resident_id"
+
+    def values(self) -> dict:
+        data = {k: self.cleaned_data.get(k) for k in [*self.Meta.fields, "server"] if k in self.cleaned_data}
+        data["pre_approvals"] = {
+            code: self.cleaned_data.get(f"pre_approval_{code}", "").strip()
+            for code in v.PRE_APPROVAL_REQUIRED
+            if self.cleaned_data.get(f"pre_approval_{code}", "").strip()
+        }
+        return {
+            k: (
+                ""
+                if val is None and k not in {"server", "domain_real_name_on", "principal_id_valid_until"}
+                else val
+            )
+            for k, val in data.items()
+        }
+
+
+def attach_errors(form: forms.Form, errors: dict[str, list[str]], prefix: str) -> int:
+    """Show order-validation errors next to this form's fields; returns how many were attached."""
+    n = 0
+    for key, msgs in errors.items():
+        if not key.startswith(prefix):
+            continue
+        name = key[len(prefix) :]
+        if name.startswith("pre_approvals."):
+            name = "pre_approval_" + name.split(".", 1)[1]
+        if name == "domain":
+            name = "domain_display"
+        target = name if name in form.fields else None
+        for m in msgs:
+            form.add_error(target, m)
+            n += 1
+    return n

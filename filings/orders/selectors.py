@@ -1,0 +1,68 @@
+"""Reads for the applicant's journey."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from filings.models import OPEN_STATUSES, FilingOrder, OrderWebsite, Server
+from icpfiling.registry.models import FiledWebsite, RegistryStatus
+from icpfiling.tenancy.access import get_or_404
+from icpfiling.tenancy.context import tenant_scopes_disabled
+from icpfiling.tenancy.models import Provider
+
+
+def order_list_for_applicant(*, tenant: Provider, applicant) -> QuerySet[FilingOrder]:
+    return (
+        FilingOrder.objects.filter(tenant=tenant, applicant=applicant)
+        .select_related("province")
+        .annotate(website_count=Count("websites"))
+        .order_by("-created_at")
+    )
+
+
+def access_order_website_by_id(*, order: FilingOrder, website_id: int, actor) -> OrderWebsite:
+    return get_or_404(
+        OrderWebsite.objects.filter(order=order, tenant_id=order.tenant_id), actor=actor, pk=website_id
+    )
+
+
+def server_list_for_applicant(*, tenant: Provider, applicant) -> QuerySet[Server]:
+    return Server.objects.filter(tenant=tenant, owner=applicant).order_by("label")
+
+
+def orders_in_flight_anywhere(*, entity_key: str, domains: list[str]) -> list[tuple[int, str]]:
+    """(provider id, what) for open orders of this entity or domain at ANY provider.
+
+    R-O4 blocks a second order in flight for the same entity or domain across
+    the whole country, so this read deliberately crosses tenants; it returns
+    only ids and a kind, never another tenant's data.
+    """
+    with tenant_scopes_disabled():  # cross-provider conflict check, ids only (R-O4)
+        by_entity = list(
+            FilingOrder.objects.filter(entity_key=entity_key, status__in=OPEN_STATUSES).values_list(
+                "tenant_id", flat=True
+            )
+        )
+        by_domain = (
+            list(
+                OrderWebsite.objects.filter(domain__in=domains, order__status__in=OPEN_STATUSES).values_list(
+                    "tenant_id", flat=True
+                )
+            )
+            if domains
+            else []
+        )
+    return [(t, "entity") for t in by_entity] + [(t, "domain") for t in by_domain]
+
+
+def filed_websites_for_applicant(*, tenant: Provider, applicant) -> QuerySet[FiledWebsite]:
+    """R-P2: the filed websites of the entities this applicant filed or connected here."""
+    entity_ids = FilingOrder.objects.filter(
+        tenant=tenant, applicant=applicant, registry_entity__isnull=False
+    ).values_list("registry_entity_id", flat=True)
+    return (
+        FiledWebsite.objects.filter(entity_id__in=list(entity_ids), status=RegistryStatus.ACTIVE)
+        .select_related("entity", "entity__province")
+        .prefetch_related("access_records__provider")
+        .order_by("entity_id", "seq")
+    )

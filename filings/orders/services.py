@@ -1,0 +1,220 @@
+"""Writes of the applicant's journey: create by detection, save steps, submit, withdraw."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from filings.materials.requirements import missing_materials
+from filings.models import (
+    EDITABLE_STATUSES,
+    ENTITY_FIELDS,
+    WEBSITE_FIELDS,
+    FilingOrder,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    OrderWebsite,
+)
+from filings.orders.detection import Detection, DetectionInput, order_detect
+from filings.orders.validation import order_errors
+from filings.states import APPLICANT
+from filings.workflow import idle_fields, order_touch, order_transition
+from icpfiling.accounts.models import Membership, Role
+from icpfiling.tenancy.models import Provider
+
+
+class OrderConflict(Exception):
+    """R-O5: another open order for this entity exists at this provider."""
+
+
+def applicant_may_file(*, user, tenant: Provider) -> str:
+    """'' when the user may file here, else the reason (R-A1)."""
+    m = Membership.objects.filter(user=user, tenant=tenant).first()
+    if m is None or m.role != Role.APPLICANT:
+        return _("只有申请人账户可以办理备案。")
+    if user.email_confirmed_at is None:
+        return _("请先确认您的邮箱，然后再开始备案。")
+    if m.approved_at is None:
+        return _("您的账户正在等待接入商审核，审核通过后即可开始备案。")
+    return ""
+
+
+def _event(order: FilingOrder, actor, kind: str, message: str = "") -> None:
+    OrderEvent.objects.create(
+        tenant_id=order.tenant_id, order=order, actor=actor, kind=kind, message=message[:500]
+    )
+
+
+@transaction.atomic
+def order_create(
+    *, tenant: Provider, applicant, data: DetectionInput
+) -> tuple[Detection, FilingOrder | None]:
+    """Detect the type and, when it is decided, create the locked draft (R-O4, R-O6).
+
+    The per-provider uniqueness of open orders is the database's job (R-O5):
+    concurrent creates for one entity produce exactly one order.
+    """
+    reason = applicant_may_file(user=applicant, tenant=tenant)
+    if reason:
+        raise PermissionDenied(reason)
+    detection = order_detect(tenant_id=tenant.pk, data=data)
+    if not detection.ok:
+        return detection, None
+    entity, website = detection.entity, detection.website
+    order = FilingOrder(
+        tenant=tenant,
+        applicant=applicant,
+        order_type=detection.order_type,
+        province=data.province,
+        city=data.city.strip(),
+        county=data.county.strip(),
+        nature=data.nature,
+        certificate_type=data.certificate_type,
+        certificate_number=detection.certificate_number,
+        entity_key=detection.entity_key,
+        registry_entity=entity,
+        registry_website=website if detection.order_type == OrderType.NEW_ACCESS else None,
+        entity_name=entity.name if entity else "",
+        # The idle clock (R-S8) starts with the draft.
+        **idle_fields(FilingOrder(tenant=tenant), timezone.now()),
+    )
+    if data.nature.is_individual:
+        order.principal_id_number = detection.certificate_number
+        order.principal_id_type = data.certificate_type.code
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        raise OrderConflict(_("该主体在本接入商已有一个正在办理的备案订单。")) from None
+    OrderWebsite.objects.create(
+        tenant=tenant,
+        order=order,
+        position=0,
+        domain=detection.site.value,
+        domain_display=detection.site.display,
+        address_kind=detection.site.kind,
+        name=website.name if website and detection.order_type == OrderType.NEW_ACCESS else "",
+        registry_website=website if detection.order_type == OrderType.NEW_ACCESS else None,
+        languages=["zh-hans"],
+    )
+    _event(order, applicant, "created", str(order.get_order_type_display()))
+    return detection, order
+
+
+def _require_editable(order: FilingOrder) -> None:
+    if order.status not in EDITABLE_STATUSES:
+        raise ValidationError(_("订单当前状态为“%(s)s”，不能修改。") % {"s": order.get_status_display()})
+
+
+@transaction.atomic
+def order_entity_save(*, order: FilingOrder, actor, values: dict) -> FilingOrder:
+    """Store the entity step exactly as entered (valid or not); locked fields are never touched."""
+    _require_editable(order)
+    order_touch(order=order)
+    # The form may already have copied the values onto ``order``; save every given field.
+    given = [f for f in ENTITY_FIELDS if f in values]
+    for f in given:
+        setattr(order, f, values[f])
+    if given:
+        order.save(update_fields=[*given, "updated_at"])
+    return order
+
+
+def _clean_domain_input(site: OrderWebsite) -> None:
+    from icpfiling.core import validators as v
+
+    raw = (site.domain_display or "").strip()
+    try:
+        addr = v.clean_site_address(raw)
+    except ValidationError:
+        site.domain = ""
+        return
+    site.domain, site.domain_display, site.address_kind = addr.value, addr.display, addr.kind
+
+
+@transaction.atomic
+def order_website_save(
+    *, order: FilingOrder, website: OrderWebsite | None, actor, values: dict
+) -> OrderWebsite:
+    """Create or update one website of the order, as entered (R-O7 limit checked at add)."""
+    _require_editable(order)
+    order_touch(order=order)
+    if website is None:
+        limit = (
+            order.tenant.websites_per_order_individual
+            if order.is_individual
+            else order.tenant.websites_per_order_unit
+        )
+        count = order.websites.count()
+        if count >= limit:
+            raise ValidationError(_("每个订单最多 %(n)d 个网站。") % {"n": limit})
+        website = OrderWebsite(tenant_id=order.tenant_id, order=order, position=count, languages=["zh-hans"])
+    if website.registry_website_id:
+        # A new-access website is the filed one: its domain and name are the registry's.
+        values = {k: val for k, val in values.items() if k not in {"domain_display", "name"}}
+    for f in WEBSITE_FIELDS:
+        if f in values:
+            setattr(website, f, values[f])
+    if not website.registry_website_id:
+        _clean_domain_input(website)
+    website.save()
+    return website
+
+
+@transaction.atomic
+def order_website_delete(*, order: FilingOrder, website: OrderWebsite, actor) -> None:
+    _require_editable(order)
+    order_touch(order=order)
+    if website.position == 0:
+        raise ValidationError(_("第一个网站来自备案类型识别，不能删除；如需更换域名请放弃本订单后重新识别。"))
+    website.delete()
+    for i, site in enumerate(order.websites.order_by("position")):
+        if site.position != i:
+            OrderWebsite.objects.filter(pk=site.pk).update(position=i)
+
+
+def order_submission_errors(order: FilingOrder) -> dict[str, list[str]]:
+    """Everything that stops a submission: data errors and missing required materials."""
+    errors = order_errors(order, today=timezone.localdate())
+    missing = missing_materials(order)
+    if missing:
+        errors["materials"] = [_("还缺材料：%(title)s。") % {"title": r.title} for r in missing]
+    return errors
+
+
+@transaction.atomic
+def order_submit(*, order: FilingOrder, actor) -> dict[str, list[str]]:
+    """Submit (or resubmit) when the whole order is valid; returns the errors otherwise."""
+    if order.applicant_id != actor.pk:
+        raise PermissionDenied
+    errors = order_submission_errors(order)
+    if errors:
+        return errors
+    action = "resubmit" if order.status == OrderStatus.RETURNED else "submit"
+    order_transition(order=order, action=action, actor=actor, actor_kind=APPLICANT)
+    # The transition started a new round; keep what was submitted so the reviewer sees changes (R-S3).
+    from filings.snapshots import snapshot_record
+
+    snapshot_record(order=order)
+    return {}
+
+
+@transaction.atomic
+def order_withdraw(*, order: FilingOrder, actor) -> None:
+    """Back to draft, allowed until the provider approves (its first review passes)."""
+    if order.applicant_id != actor.pk:
+        raise PermissionDenied
+    order_transition(order=order, action="withdraw", actor=actor, actor_kind=APPLICANT)
+
+
+@transaction.atomic
+def order_abandon(*, order: FilingOrder, actor) -> None:
+    """Delete a draft (the only way to change locked identity fields, R-O6)."""
+    if order.applicant_id != actor.pk:
+        raise PermissionDenied
+    if order.status != OrderStatus.DRAFT or order.submitted_at is not None:
+        raise ValidationError(_("只有从未提交过的草稿可以放弃。"))
+    order.delete()

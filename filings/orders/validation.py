@@ -1,0 +1,276 @@
+"""Whole-order validation: every error at once, keyed by field path (R-V*, R-W*).
+
+Drafts keep whatever was typed; this function says what is wrong with it. It
+runs after every save (errors shown next to their fields) and at submission
+(nothing is submitted while any error remains).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from filings.models import OPEN_STATUSES, FilingOrder, OrderType, OrderWebsite
+from icpfiling.core import validators as v
+from icpfiling.registry.models import FiledEntity, RegistryStatus
+from icpfiling.registry.province_rules import province_rules_for
+
+Errors = dict[str, list[str]]
+
+
+def _run(errors: Errors, key: str, fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except ValidationError as exc:
+        errors[key].extend(exc.messages)
+        return None
+
+
+def _required(errors: Errors, key: str, value, label) -> bool:
+    if value in ("", None, [], {}):
+        errors[key].append(_("请填写%(label)s。") % {"label": label})
+        return False
+    return True
+
+
+def _person(errors: Errors, prefix: str, obj, today: date, *, need_id: bool = True) -> None:
+    _required(errors, f"{prefix}principal_name", obj.principal_name, _("负责人姓名"))
+    has_id = _required(errors, f"{prefix}principal_id_number", obj.principal_id_number, _("证件号码"))
+    if has_id and need_id and obj.principal_id_type == "resident_id":
+        _run(
+            errors,
+            f"{prefix}principal_id_number",
+            v.clean_resident_id,
+            obj.principal_id_number,
+            today=today,
+        )
+    _run(
+        errors,
+        f"{prefix}principal_id_valid_until",
+        v.check_id_validity,
+        valid_until=obj.principal_id_valid_until,
+        long_term=obj.principal_id_long_term,
+        today=today,
+    )
+    if _required(errors, f"{prefix}principal_mobile", obj.principal_mobile, _("手机号码")):
+        _run(errors, f"{prefix}principal_mobile", v.clean_mobile, obj.principal_mobile)
+    if _required(errors, f"{prefix}principal_email", obj.principal_email, _("电子邮箱")):
+        try:
+            from django.core.validators import validate_email
+
+            validate_email(obj.principal_email)
+        except ValidationError:
+            errors[f"{prefix}principal_email"].append(
+                _("邮箱格式不正确，请填写形如 name@example.com 的地址。")
+            )
+
+
+def _mobile_registry_rules(errors: Errors, p: str, order: FilingOrder) -> None:
+    """R-V3: one mobile number belongs to one entity across the registry."""
+    if not order.principal_mobile:
+        return
+    try:
+        mobile = v.clean_mobile(order.principal_mobile)
+    except ValidationError:
+        return
+    taken = FiledEntity.objects.filter(principal_mobile=mobile, status=RegistryStatus.ACTIVE)
+    if order.registry_entity_id:
+        taken = taken.exclude(pk=order.registry_entity_id)
+    if taken.exists():
+        errors[p + "principal_mobile"].append(
+            _("该手机号码已登记为其他主体的负责人号码，一个手机号码只能用于一个主体，请更换。")
+        )
+
+
+def entity_errors(order: FilingOrder, *, today: date) -> Errors:
+    errors: Errors = defaultdict(list)
+    p = "entity."
+    _required(errors, p + "entity_name", order.entity_name, _("主办单位名称"))
+    if not order.is_individual:
+        _required(errors, p + "registered_address", order.registered_address, _("证件住所"))
+        _required(errors, p + "investor", order.investor, _("投资人或主管单位"))
+    _required(errors, p + "communication_address", order.communication_address, _("通讯地址"))
+    _person(errors, p, order, today)
+    if order.principal_landline:
+        _run(errors, p + "principal_landline", v.clean_landline, order.principal_landline)
+    if _required(errors, p + "emergency_mobile", order.emergency_mobile, _("应急联系电话")):
+        _run(errors, p + "emergency_mobile", v.clean_mobile, order.emergency_mobile)
+    _mobile_registry_rules(errors, p, order)
+    rules = province_rules_for(
+        province_code=order.province_id, scope="personal" if order.is_individual else "unit", on=today
+    )
+    # R-V4: units whose province requires it must name the legal representative.
+    if (
+        not order.is_individual
+        and rules.principal_must_be_legal_rep
+        and not rules.principal_authorisation_letter_allowed
+        and not order.principal_is_legal_rep
+    ):
+        errors[p + "principal_is_legal_rep"].append(
+            _("%(p)s要求主体负责人为法定代表人，请填写法定代表人的信息。") % {"p": order.province.full_name}
+        )
+    # R-V4: an individual is their own entity principal.
+    if (
+        order.is_individual
+        and order.principal_id_number
+        and order.certificate_number
+        and order.principal_id_number.strip().upper() != order.certificate_number.strip().upper()
+    ):
+        errors[p + "principal_id_number"].append(
+            _("个人备案的主体负责人必须是本人，证件号码应与主体证件号码一致。")
+        )
+    # R-V5: individuals file in the province of their ID, or with residence proof where allowed.
+    nonlocal_individual = (
+        order.is_individual
+        and order.certificate_type_id == "resident_id"
+        and len(order.certificate_number) == 18
+        and order.certificate_number[:2] != order.province.admin_code[:2]
+    )
+    if nonlocal_individual and rules.personal_nonlocal == "refused":
+        errors[p + "certificate_number"].append(
+            _("%(p)s不接受外省身份证的个人备案，请在身份证所属省份备案。") % {"p": order.province.full_name}
+        )
+    if (
+        nonlocal_individual
+        and rules.personal_nonlocal == "residence_proof"
+        and not order.residence_proof.strip()
+    ):
+        errors[p + "residence_proof"].append(
+            _("外省身份证在%(p)s备案需提供居住证明，请填写将上传的证明类型（可用：%(proofs)s）。")
+            % {"p": order.province.full_name, "proofs": "、".join(rules.residence_proofs) or _("居住证")}
+        )
+    # Province rule: some provinces require mobiles issued in the province.
+    if rules.phone_must_be_local and order.principal_mobile:
+        region = v.mobile_region(order.principal_mobile)
+        if region and not region.startswith(order.province.full_name):
+            errors[p + "principal_mobile"].append(
+                _("%(p)s要求使用本省手机号码，该号码归属地为%(r)s。")
+                % {"p": order.province.full_name, "r": region}
+            )
+    return dict(errors)
+
+
+def _server_usage(server_ids: list[int]) -> dict[int, int]:
+    """Websites of open orders on each server, in one query (R-W4's capacity)."""
+    rows = (
+        OrderWebsite.objects.filter(server_id__in=server_ids, order__status__in=OPEN_STATUSES)
+        .values("server_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["server_id"]: r["n"] for r in rows}
+
+
+def website_errors(
+    order: FilingOrder,
+    site: OrderWebsite,
+    index: int,
+    *,
+    today: date,
+    server_usage: dict[int, int] | None = None,
+) -> Errors:
+    errors: Errors = defaultdict(list)
+    p = f"websites[{index}]."
+    if _required(errors, p + "name", site.name, _("网站名称")):
+        _run(
+            errors,
+            p + "name",
+            v.clean_website_name,
+            site.name,
+            individual=order.is_individual,
+            domain=site.domain or None,
+        )
+    if _required(errors, p + "domain", site.domain_display or site.domain, _("域名")):
+        _run(errors, p + "domain", v.clean_site_address, site.domain_display or site.domain)
+    if order.order_type != OrderType.NEW_ACCESS:
+        svc = v.check_service_content(
+            codes=list(site.service_content or []),
+            pre_approvals=dict(site.pre_approvals or {}),
+            individual=order.is_individual,
+        )
+        for key, errs in svc.items():
+            errors[p + key].extend(m for e in errs for m in e.messages)
+        _run(
+            errors,
+            p + "domain_real_name_on",
+            v.check_domain_real_name,
+            verified_on=site.domain_real_name_on,
+            today=today,
+        )
+    if not site.languages:
+        errors[p + "languages"].append(_("请至少选择一种网站语言。"))
+    if site.server is None:
+        errors[p + "server"].append(_("请选择网站所在的服务器（须为本接入商的服务器）。"))
+    else:
+        _run(errors, p + "server", v.check_server_validity, paid_until=site.server.paid_until, today=today)
+        if server_usage is None:
+            server_usage = _server_usage([site.server_id])
+        # The usage counts this website too when its order is open (drafts are).
+        total = server_usage.get(site.server_id, 0) + (0 if order.status in OPEN_STATUSES else 1)
+        if total > site.server.capacity:
+            errors[p + "server"].append(
+                _("服务器 %(s)s 已承载 %(n)d 个网站，达到上限，请选择其他服务器。")
+                % {"s": site.server.label, "n": site.server.capacity}
+            )
+    if not site.principal_same_as_entity:
+        _person(errors, p, site, today)
+    return dict(errors)
+
+
+def order_errors(order: FilingOrder, *, today: date) -> Errors:
+    """Every problem of the order, keyed ``entity.<field>`` / ``websites[i].<field>`` / ``order``."""
+    errors: Errors = defaultdict(list)
+    errors.update(entity_errors(order, today=today))
+    sites = list(order.websites.all())
+    if not sites:
+        errors["order"].append(_("请至少填写一个网站。"))
+    limit = (
+        order.tenant.websites_per_order_individual
+        if order.is_individual
+        else order.tenant.websites_per_order_unit
+    )
+    if len(sites) > limit:
+        errors["order"].append(_("每个订单最多 %(n)d 个网站，请删除多余的网站或分开提交。") % {"n": limit})
+    seen: dict[str, int] = {}
+    usage = _server_usage([s.server_id for s in sites if s.server_id])
+    for i, site in enumerate(sites):
+        for k, msgs in website_errors(order, site, i, today=today, server_usage=usage).items():
+            errors[k].extend(msgs)
+        if site.domain:
+            if site.domain in seen:
+                errors[f"websites[{i}].domain"].append(
+                    _("该域名已在本订单的第 %(n)d 个网站中填写。") % {"n": seen[site.domain] + 1}
+                )
+            seen[site.domain] = i
+    # R-V3: distinct contacts when the principals differ.
+    people = v.check_people_distinct(
+        entity_principal=v.Person(
+            name=order.principal_name,
+            id_number=order.principal_id_number,
+            mobile=order.principal_mobile,
+            email=order.principal_email,
+        ),
+        website_principals=[
+            v.Person(
+                name=order.principal_name,
+                id_number=order.principal_id_number,
+                mobile=order.principal_mobile,
+                email=order.principal_email,
+            )
+            if s.principal_same_as_entity
+            else v.Person(
+                name=s.principal_name,
+                id_number=s.principal_id_number,
+                mobile=s.principal_mobile,
+                email=s.principal_email,
+            )
+            for s in sites
+        ],
+        emergency_mobile=order.emergency_mobile,
+    )
+    for key, errs in people.items():
+        errors[key.replace(".principal.", ".principal_")].extend(m for e in errs for m in e.messages)
+    return {k: list(dict.fromkeys(msgs)) for k, msgs in errors.items() if msgs}

@@ -1,0 +1,84 @@
+"""The order's types, its statuses and its transition table: data, no behaviour.
+
+``filings.models`` stores these values and ``filings.workflow`` applies the
+table; both import this module, which imports neither, so the table can be read
+(event labels, allowed actions) without importing the workflow's services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderType(models.TextChoices):
+    NEW_ENTITY = "new_entity", _("首次备案")  # R-O1: neither entity nor domain filed
+    NEW_WEBSITE = "new_website", _("新增网站")  # R-O2: entity filed, website new
+    NEW_ACCESS = "new_access", _("新增接入")  # R-O3: filed elsewhere, connect here
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", _("未提交")  # applicant is filling it in
+    PROVIDER_REVIEW = "provider_review", _("等待接入商审核")  # submitted, provider's first review
+    RETURNED = "returned", _("已退回待修改")  # sent back with reasons
+    VERIFICATION = "verification", _("等待核验")  # identity check at a point or remotely
+    PROVIDER_RECHECK = "provider_recheck", _("接入商复审")  # reviewer rechecks after verification
+    SMS_VERIFICATION = "sms_verification", _("工信部短信核验")  # 24 h SMS codes
+    AUTHORITY_REVIEW = "authority_review", _("等待管局审核")  # with the provincial authority
+    APPROVED = "approved", _("已备案")  # numbers issued
+    EXPIRED = "expired", _("已失效")  # idle past the provider's limit; can be reactivated
+
+
+# An order in any of these states blocks another order for the same entity at
+# the same provider (R-O5, a partial unique constraint) and, across providers,
+# new orders for the same entity or domain (R-O4, detection).
+OPEN_STATUSES = (
+    OrderStatus.DRAFT,
+    OrderStatus.PROVIDER_REVIEW,
+    OrderStatus.RETURNED,
+    OrderStatus.VERIFICATION,
+    OrderStatus.PROVIDER_RECHECK,
+    OrderStatus.SMS_VERIFICATION,
+    OrderStatus.AUTHORITY_REVIEW,
+)
+# The applicant may edit only in these (R-S7: never once with the authority).
+EDITABLE_STATUSES = (OrderStatus.DRAFT, OrderStatus.RETURNED)
+
+
+S = OrderStatus
+APPLICANT, REVIEWER, POINT_STAFF, AUTHORITY, SYSTEM = (
+    "applicant",
+    "reviewer",
+    "point_staff",
+    "authority",
+    "system",
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[str, ...]
+    target: str
+    actors: tuple[str, ...]
+    label: object  # lazy translated text shown in the timeline
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "submit": Transition((S.DRAFT,), S.PROVIDER_REVIEW, (APPLICANT,), _("提交备案")),
+    "withdraw": Transition((S.PROVIDER_REVIEW,), S.DRAFT, (APPLICANT,), _("撤回修改")),
+    "resubmit": Transition((S.RETURNED,), S.PROVIDER_REVIEW, (APPLICANT,), _("修改后重新提交")),
+    "provider_return": Transition((S.PROVIDER_REVIEW,), S.RETURNED, (REVIEWER,), _("接入商退回")),
+    "provider_pass": Transition((S.PROVIDER_REVIEW,), S.VERIFICATION, (REVIEWER,), _("接入商初审通过")),
+    "verified": Transition((S.VERIFICATION,), S.PROVIDER_RECHECK, (POINT_STAFF, REVIEWER), _("核验完成")),
+    "recheck_return": Transition((S.PROVIDER_RECHECK,), S.RETURNED, (REVIEWER,), _("复审退回")),
+    "back_to_verification": Transition((S.PROVIDER_RECHECK,), S.VERIFICATION, (REVIEWER,), _("退回重新核验")),
+    "submit_to_authority": Transition((S.PROVIDER_RECHECK,), S.SMS_VERIFICATION, (REVIEWER,), _("提交管局")),
+    "sms_passed": Transition((S.SMS_VERIFICATION,), S.AUTHORITY_REVIEW, (SYSTEM,), _("短信核验通过")),
+    "sms_failed": Transition((S.SMS_VERIFICATION,), S.PROVIDER_RECHECK, (SYSTEM,), _("短信核验失败")),
+    "authority_approve": Transition((S.AUTHORITY_REVIEW,), S.APPROVED, (AUTHORITY,), _("管局审核通过")),
+    "authority_reject": Transition((S.AUTHORITY_REVIEW,), S.RETURNED, (AUTHORITY,), _("管局退回")),
+    "expire": Transition((S.DRAFT, S.RETURNED), S.EXPIRED, (SYSTEM,), _("闲置失效")),
+    "reactivate": Transition((S.EXPIRED,), S.DRAFT, (APPLICANT,), _("重新激活")),
+}

@@ -1,0 +1,157 @@
+"""The operator's console: what the operator manages on ``operator_site``.
+
+Provider staff never get Django admin (reliability reference §3: admin crosses
+tenants). The operator does cross tenants, deliberately: every admin view runs
+inside ``tenant_scopes_disabled()``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from filings.models import FilingOrder
+from icpfiling.accounts.models import Membership, User
+from icpfiling.notifications.models import OutboxMessage
+
+# Importing the rules module registers the province-rule console on the same site.
+from icpfiling.operator import rules  # noqa: F401
+from icpfiling.operator.site import operator_site
+from icpfiling.registry.models import AccessRecord, FiledEntity, FiledWebsite, Province
+from icpfiling.tenancy.models import Provider, ProviderHostname
+from icpfiling.tenancy.resolve import forget_host
+
+
+class HostnameInline(admin.TabularInline):
+    model = ProviderHostname
+    extra = 1
+
+
+@admin.register(Provider, site=operator_site)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "is_active", "require_account_approval", "order_expiry_days"]
+    search_fields = ["=slug", "name"]
+    inlines = [HostnameInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for h in form.instance.hostnames.all():
+            forget_host(h.hostname)
+
+
+class UserCreationForm(forms.ModelForm):
+    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, min_length=10)
+
+    class Meta:
+        model = User
+        fields = ["email", "full_name", "provider", "platform_role", "authority_provinces", "is_staff"]
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.email = user.email.lower()
+        user.set_password(self.cleaned_data["password"])
+        if commit:
+            user.save()
+            self.save_m2m()
+        return user
+
+
+@admin.register(User, site=operator_site)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "provider", "platform_role", "is_active", "email_confirmed_at"]
+    list_filter = ["provider", "platform_role", "is_active"]
+    search_fields = ["email", "full_name"]
+    show_full_result_count = False
+    add_form = UserCreationForm
+    add_fieldsets = ((None, {"fields": [*UserCreationForm.Meta.fields, "password"]}),)
+    fieldsets = (
+        (None, {"fields": ["email", "full_name", "provider", "password"]}),
+        (_("平台角色"), {"fields": ["platform_role", "authority_provinces", "is_staff", "is_superuser"]}),
+        (_("状态"), {"fields": ["is_active", "email_confirmed_at", "last_login", "date_joined"]}),
+    )
+    filter_horizontal = ["authority_provinces"]
+    readonly_fields = ["last_login", "date_joined"]
+
+
+@admin.register(Membership, site=operator_site)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "role", "approved_at"]
+    list_filter = ["tenant", "role"]
+    raw_id_fields = ["user"]
+    fields = ["tenant", "user", "role", "approved_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["tenant"] if obj else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and "tenant" not in form.base_fields:
+            form.base_fields["tenant"] = forms.ModelChoiceField(Provider.objects.all(), label=_("接入商"))
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.tenant = form.cleaned_data["tenant"]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Province, site=operator_site)
+class ProvinceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "short_name", "icp_prefix", "admin_code"]
+
+
+@admin.register(FiledEntity, site=operator_site)
+class FiledEntityAdmin(admin.ModelAdmin):
+    list_display = ["entity_number", "name", "province", "certificate_number", "status"]
+    search_fields = ["=entity_number", "=certificate_number"]
+    show_full_result_count = False
+    list_select_related = ["province"]
+
+
+@admin.register(FiledWebsite, site=operator_site)
+class FiledWebsiteAdmin(admin.ModelAdmin):
+    list_display = ["website_number", "domain", "name", "status"]
+    search_fields = ["=website_number", "=domain"]
+    show_full_result_count = False
+
+
+@admin.register(AccessRecord, site=operator_site)
+class AccessRecordAdmin(admin.ModelAdmin):
+    list_display = ["website", "provider", "since", "ended_at"]
+    list_select_related = ["website", "provider"]
+    show_full_result_count = False
+
+
+@admin.register(OutboxMessage, site=operator_site)
+class OutboxAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "channel", "recipient", "subject", "status", "attempts"]
+    list_filter = ["status", "channel"]
+    show_full_result_count = False
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FilingOrder, site=operator_site)
+class FilingOrderAdmin(admin.ModelAdmin):
+    """Read-only support view of every tenant's orders for the operator.
+
+    Deliberately the stock changelist (default paginator, full result count): the
+    review-queue benchmark compares the reviewer's keyset queue against it.
+    """
+
+    list_display = ["id", "tenant", "order_type", "status", "province", "entity_name", "review_due_at"]
+    list_filter = ["status", "order_type"]
+    list_select_related = ["tenant", "province"]
+    search_fields = ["=id", "entity_name"]
+    readonly_fields = [f.name for f in FilingOrder._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

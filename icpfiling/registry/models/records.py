@@ -1,0 +1,190 @@
+"""The simulated national filing registry and its reference data.
+
+The registry is national, not tenant-owned: every provider consults it to
+detect the order type (R-O4). Which provider hosts a website is itself registry
+data (``AccessRecord``). Reference tables are global too.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class Province(models.Model):
+    """One of the 31 provincial-level divisions; seeded from province-rules.yaml."""
+
+    code = models.CharField(_("代码"), max_length=2, primary_key=True)  # BJ, ZJ, GD … (the seed file's ids)
+    name = models.CharField(_("简称全名"), max_length=10, unique=True)  # 浙江
+    full_name = models.CharField(_("全称"), max_length=20)  # 浙江省
+    admin_code = models.CharField(_("行政区划代码"), max_length=6, unique=True)  # 330000
+    short_name = models.CharField(_("简称"), max_length=2)  # 浙 (official one-character name)
+    icp_prefix = models.CharField(_("备案号前缀"), max_length=2)  # 浙; 蜀 for 四川 (recent numbers)
+
+    class Meta:
+        ordering = ["admin_code"]
+        verbose_name = _("省份")
+        verbose_name_plural = _("省份")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EntityNature(models.Model):
+    """主办单位性质 (MIIT-style codes; data, not code, because the list changes)."""
+
+    code = models.PositiveSmallIntegerField(primary_key=True)
+    name = models.CharField(max_length=30, unique=True)
+    is_individual = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CertificateType(models.Model):
+    """主办单位证件类型, with the natures that may use it."""
+
+    code = models.CharField(max_length=40, primary_key=True)
+    name = models.CharField(max_length=60, unique=True)
+    natures = models.ManyToManyField(EntityNature, related_name="certificate_types")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PersonalIdType(models.Model):
+    """证件类型 of a natural person (principals, individual entities)."""
+
+    code = models.CharField(max_length=40, primary_key=True)
+    name = models.CharField(max_length=60, unique=True)
+    for_citizens = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegistryStatus(models.TextChoices):
+    ACTIVE = "active", _("正常")
+    CANCELLED = "cancelled", _("已注销")  # numbers are never reused after this
+
+
+class FiledEntity(models.Model):
+    """A filed 主办单位 with its entity number."""
+
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+")
+    nature = models.ForeignKey(EntityNature, on_delete=models.PROTECT, related_name="+")
+    certificate_type = models.ForeignKey(CertificateType, on_delete=models.PROTECT, related_name="+")
+    certificate_number = models.CharField(max_length=40)
+    name = models.CharField(max_length=200)
+    principal_name = models.CharField(max_length=100)
+    # R-V3: one mobile number belongs to one entity across the registry.
+    principal_mobile = models.CharField(max_length=20, blank=True, db_index=True)
+    entity_number = models.CharField(max_length=40, unique=True)  # 浙ICP备2026000001号
+    # Last website sequence handed out for this entity; -N is never reused.
+    website_seq_last = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=RegistryStatus.choices, default=RegistryStatus.ACTIVE)
+    filed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("备案主体")
+        verbose_name_plural = _("备案主体")
+        constraints = [
+            models.UniqueConstraint(
+                "certificate_type",
+                "certificate_number",
+                name="filed_entity_certificate_unique",
+                condition=models.Q(status="active"),
+            ),
+        ]
+        indexes = [models.Index(fields=["certificate_number"], name="filed_entity_cert_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_number} {self.name}"
+
+
+class FormerCertificate(models.Model):
+    """A number the entity had before 三证合一 (old registration or organisation code).
+
+    Detection must find an entity by its old number (R-O6).
+    """
+
+    entity = models.ForeignKey(FiledEntity, on_delete=models.CASCADE, related_name="former_certificates")
+    certificate_type = models.ForeignKey(CertificateType, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=40, unique=True)
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class FiledWebsite(models.Model):
+    entity = models.ForeignKey(FiledEntity, on_delete=models.PROTECT, related_name="websites")
+    seq = models.PositiveIntegerField()
+    website_number = models.CharField(max_length=50, unique=True)  # 浙ICP备2026000001号-1
+    domain = models.CharField(max_length=253)  # registered domain, IDNA (punycode) form
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=RegistryStatus.choices, default=RegistryStatus.ACTIVE)
+    filed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("备案网站")
+        verbose_name_plural = _("备案网站")
+        constraints = [
+            models.UniqueConstraint("entity", "seq", name="filed_website_seq_unique"),
+            # One active filing per domain across the whole registry.
+            models.UniqueConstraint(
+                Lower("domain"),
+                name="filed_website_domain_unique_active",
+                condition=models.Q(status="active"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.website_number} {self.domain}"
+
+
+class AccessRecord(models.Model):
+    """Which provider hosts (接入) a filed website. A website may have several."""
+
+    website = models.ForeignKey(FiledWebsite, on_delete=models.CASCADE, related_name="access_records")
+    provider = models.ForeignKey("tenancy.Provider", on_delete=models.PROTECT, related_name="access_records")
+    since = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接入记录")
+        verbose_name_plural = _("接入记录")
+        constraints = [
+            models.UniqueConstraint(
+                "website",
+                "provider",
+                name="access_record_open_unique",
+                condition=models.Q(ended_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.website_id}@{self.provider_id}"
+
+
+class EntityNumberSequence(models.Model):
+    """Per-province, per-year entity sequence; the year is part of the number."""
+
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("province", "year", name="entity_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.year}: {self.last_value}"

@@ -1,0 +1,13 @@
+"""URL patterns served on every host (tenant and platform)."""
+
+from django.urls import include, path
+
+from icpfiling.portal import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/", include("icpfiling.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz/", core_views.healthz, name="healthz"),
+    path("inbox/", include(("icpfiling.notifications.urls", "inbox"), namespace="inbox")),
+]

@@ -1,0 +1,23 @@
+"""URLs on a provider's host (alpha.localhost): applicants and provider staff."""
+
+from django.urls import include, path
+
+from filings.orders.urls import phone_urlpatterns
+from icpfiling.urls.common import urlpatterns as common
+
+urlpatterns = [
+    *common,
+    path("orders/", include("filings.orders.urls")),
+    # Applicant-side verification booking and the SMS check (R-S4, R-S5).
+    path("orders/", include(("filings.verification.urls", "verify"), namespace="verify")),
+    path("orders/", include(("filings.sms.urls", "sms"), namespace="sms")),
+    # Provider reviewers' queue and order review (R-S2, R-S3).
+    path("review/", include(("filings.review.urls", "review"), namespace="review")),
+    # Verification-point staff: their point's bookings and check records (R-T4).
+    path("desk/", include(("filings.verification.desk.urls", "desk"), namespace="desk")),
+    # Verification points: applications (R-K1..R-K3) and operations (R-K4).
+    path("vp/", include(("verification_points.applications.urls", "vp"), namespace="vp")),
+    path("points/", include(("verification_points.operations.urls", "points"), namespace="points")),
+    # Phone hand-off pages (R-D6): same namespace, short path, no login.
+    path("m/", include((phone_urlpatterns, "phone"), namespace="phone")),
+]

@@ -1,0 +1,111 @@
+"""Browser journeys in Debian's Chromium, driven by Playwright (one shared browser)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import mail
+
+from icpfiling.demo.seed import demo_seed
+from tests.services import requires_chromium
+
+DEMO_PASSWORD = "demo-pass-2026"
+ROLE_HOMES = [
+    ("alpha", "applicant@alpha.demo", "我的备案"),
+    ("alpha", "reviewer@alpha.demo", "审核工作台"),
+    ("alpha", "admin@alpha.demo", "接入商管理"),
+    ("alpha", "verifier@alpha.demo", "核验点工作台"),
+    ("beta", "applicant@beta.demo", "我的备案"),
+    ("beta", "reviewer@beta.demo", "审核工作台"),
+    ("beta", "admin@beta.demo", "接入商管理"),
+    ("beta", "verifier@beta.demo", "核验点工作台"),
+    (None, "authority-zj@gov.demo", "管局审核"),
+    (None, "authority-gd@gov.demo", "管局审核"),
+    (None, "operator@platform.demo", "平台运营"),
+]
+
+
+def url(live_server, tenant: str | None, path: str = "/") -> str:
+    port = urlsplit(live_server.url).port
+    host = f"{tenant}.localhost" if tenant else "localhost"
+    return f"http://{host}:{port}{path}"
+
+
+def login(page, live_server, tenant, email, password=DEMO_PASSWORD):
+    page.goto(url(live_server, tenant, "/accounts/login/"))
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.click("button.primary")
+
+
+@requires_chromium
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("tenant", "email", "heading"), ROLE_HOMES)
+def test_each_role_logs_in_on_a_phone_and_sees_its_home(live_server, page, tenant, email, heading):
+    demo_seed(lifecycle=False)
+    login(page, live_server, tenant, email)
+    assert page.locator("h1").first.inner_text() == heading
+    assert email in page.locator("header").inner_text()
+    # and logs out again
+    page.click("header button.link")
+    assert page.locator("a[href='/accounts/login/']").count() >= 1
+
+
+@requires_chromium
+@pytest.mark.django_db(transaction=True)
+def test_r_a1_applicant_registers_confirms_and_is_approved_in_the_browser(live_server, browser, page):
+    demo_seed(lifecycle=False)  # alpha requires account approval
+    # the applicant registers on a phone
+    page.goto(url(live_server, "alpha", "/accounts/register/"))
+    page.fill("#id_email", "zhang@example.com")
+    page.fill("#id_full_name", "张先生")
+    page.fill("#id_password1", "short")
+    page.fill("#id_password2", "short")
+    page.click("button.primary")
+    # every error is shown at once in a summary, next to its field
+    assert "请修改以下问题后再提交" in page.locator(".error-summary").inner_text()
+    assert page.locator("#id_password1_err").count() >= 1 or page.locator(".field.has-error").count() >= 1
+    page.fill("#id_password1", "Zhang-pass-2026")
+    page.fill("#id_password2", "Zhang-pass-2026")
+    page.click("button.primary")
+    assert page.locator("h1").inner_text() == "请查收确认邮件"
+    link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "邮箱已确认"
+    # the applicant logs in and sees that approval is pending
+    login(page, live_server, "alpha", "zhang@example.com", "Zhang-pass-2026")
+    assert "等待接入商审核账户" in page.locator("main").inner_text()
+    # alpha's admin approves in a separate browser context
+    admin_ctx = browser.new_context()
+    admin = admin_ctx.new_page()
+    login(admin, live_server, "alpha", "admin@alpha.demo")
+    admin.locator("tr", has_text="zhang@example.com").locator("button").click()
+    assert "已通过 zhang@example.com 的账户审核" in admin.locator(".messages").inner_text()
+    admin_ctx.close()
+    page.reload()
+    assert "您的账户可以办理备案" in page.locator("main").inner_text()
+    assert mail.outbox[-1].to == ["zhang@example.com"]
+
+
+@requires_chromium
+@pytest.mark.django_db(transaction=True)
+def test_r_l1_language_switch_to_english(live_server, page):
+    demo_seed(lifecycle=False)
+    page.goto(url(live_server, "alpha", "/accounts/login/"))
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    page.click("form.lang button")
+    assert page.locator("html").get_attribute("lang") == "en"
+
+
+@requires_chromium
+@pytest.mark.django_db(transaction=True)
+def test_r_l1_english_browser_still_gets_chinese_by_default(live_server, browser):
+    demo_seed(lifecycle=False)
+    context = browser.new_context(locale="en-US")
+    pg = context.new_page()
+    pg.goto(url(live_server, "alpha", "/accounts/login/"))
+    assert pg.locator("html").get_attribute("lang") == "zh-Hans"
+    assert pg.locator("h1").inner_text() == "登录"
+    context.close()
