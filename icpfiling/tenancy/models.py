@@ -41,6 +41,16 @@ class Provider(models.Model):
     websites_per_order_individual = models.PositiveSmallIntegerField(
         _("个人每单网站数上限"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
+    # Seed 001: a returned order must be resubmitted "5日内"; R-M1 makes the window the provider's.
+    resubmission_window_days = models.PositiveSmallIntegerField(
+        _("退回后重新提交期限（天）"), default=5, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    # R-X2: identity images of orders that ended without a filing are purged after this many days.
+    retention_days = models.PositiveSmallIntegerField(
+        _("未完成订单身份资料保留天数"),
+        default=180,
+        validators=[MinValueValidator(30), MaxValueValidator(3650)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
