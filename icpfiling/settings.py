@@ -242,10 +242,13 @@ LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 EMAIL_CONFIRMATION_MAX_AGE = 60 * 60 * 24 * 3
 
-# django-axes (R-A2): a lockout per account (on this host) and per address.
+# django-axes (R-A2): a lockout per (account on this host, address) pair, and a higher limit per
+# address over all accounts (icpfiling/accounts/lockout.py says why the pair, not either one).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "icpfiling.accounts.lockout.PairAndAddressHandler"
 AXES_USERNAME_CALLABLE = "icpfiling.accounts.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "errors/429.html"

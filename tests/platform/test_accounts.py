@@ -142,30 +142,35 @@ def test_r_a2_argon2_is_the_production_hasher():
     assert production_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
-def test_r_a2_login_throttled_per_account(alpha, beta, settings):
+def test_r_a2_login_throttled_per_account_and_address(alpha, beta, settings):
     settings.AXES_FAILURE_LIMIT = 3
     client = alpha.client()
     email = "reviewer@alpha.test"
+    # given failures for one account from one address
     codes = [
         client.post(
-            "/accounts/login/", {"username": email, "password": "wrong"}, REMOTE_ADDR=f"10.0.0.{i}"
+            "/accounts/login/", {"username": email, "password": "wrong"}, REMOTE_ADDR="10.0.0.1"
         ).status_code
         for i in range(4)
     ]
-    # the third failure locks the account, even from new addresses
+    # then the third failure locks that (account, address) pair, the right password included
     assert codes == [200, 200, 429, 429]
     locked = client.post(
-        "/accounts/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.9"
+        "/accounts/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
     )
     assert locked.status_code == 429
     assert "尝试次数过多" in locked.content.decode()
-    # beta's account with the same local part is unaffected
+    # while the same account from another address, and beta's account of the same name, still log in
+    elsewhere = alpha.client().post(
+        "/accounts/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.9"
+    )
+    assert elsewhere.status_code == 302
     other = beta.client().post("/accounts/login/", {"username": "reviewer@beta.test", "password": PASSWORD})
     assert other.status_code == 302
 
 
 def test_r_a2_login_throttled_per_address(alpha, settings):
-    settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 3
     client = alpha.client()
     for i in range(3):
         client.post(
