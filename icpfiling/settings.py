@@ -162,6 +162,9 @@ if REDIS_URL:
             "KEY_FUNCTION": "icpfiling.tenancy.cache.make_tenant_key",
         }
     }
+    # Rate limits (public query) count in Redis so that every web worker shares them; no tenant
+    # prefix: an address is limited across hosts.
+    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     CELERY_BROKER_URL = REDIS_URL
     # Longer than any task runs, so Redis never redelivers a task that is still
     # running; deadlines never ride on ETA tasks (reliability reference §4).
@@ -172,6 +175,12 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "KEY_FUNCTION": "icpfiling.tenancy.cache.make_tenant_key",
         }
+    }
+    # The embedded run serves from one gunicorn process (threads), so local memory is shared by
+    # every request it serves (scripts/portal.py).
+    CACHES["ratelimit"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ratelimit",
     }
     # Embedded mode: a real Celery worker and beat, with the broker kept in files
     # under var/ so that no Redis is needed (kombu's filesystem transport).
@@ -384,3 +393,6 @@ LOGGING = {
 }
 
 ICPFILING_DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo logins, embedded data only
+
+# django-ratelimit counts in its own cache alias (above).
+RATELIMIT_USE_CACHE = "ratelimit"

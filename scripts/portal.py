@@ -44,8 +44,12 @@ def main() -> int:
                 "icpfiling.wsgi",
                 "--bind",
                 f"127.0.0.1:{PORT}",
+                # One process with threads: local-memory caches (host resolution, rate limits)
+                # are then shared by every request of the embedded run.
                 "--workers",
-                "2",
+                "1",
+                "--threads",
+                "8",
                 "--access-logfile",
                 "-",
                 "--graceful-timeout",

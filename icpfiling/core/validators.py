@@ -616,6 +616,26 @@ def clean_site_address(value: str) -> SiteAddress:
     return SiteAddress(kind="domain", value=ascii_domain, display=display)
 
 
+def registered_domain(value: str) -> str | None:
+    """The registered domain (ASCII form) behind any host, subdomain or URL, or None.
+
+    Lenient where ``clean_site_address`` is strict: a search box accepts
+    ``https://www.例子.中国/path`` and answers ``xn--fsqu00a.xn--fiqs8s``. Under .gov.cn the
+    name below the suffix is the registered one, as for filings.
+    """
+    text = unicodedata.normalize("NFKC", value or "").strip().lower()
+    if _URL_MARKERS.search(text) or ":" in text:
+        text = _url_host(text) or ""
+    text = text.rstrip(_TRAILING_DOTS)
+    if "." not in text or _DOTTED_NUMBERS.fullmatch(text):
+        return None
+    try:
+        ascii_host = idna.encode(text, uts46=True, std3_rules=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return None
+    return _public_suffix_list().privatesuffix(ascii_host, accept_unknown=False)
+
+
 # ---------------------------------------------------------------------------------------------
 # R-W2 Website names
 # ---------------------------------------------------------------------------------------------

@@ -9,5 +9,7 @@ urlpatterns = [
     path("accounts/", include("icpfiling.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", core_views.healthz, name="healthz"),
+    # The public query (公示查询, R-Q1): no login, on the platform host and every provider host.
+    path("query/", include("icpfiling.publicquery.urls")),
     path("inbox/", include(("icpfiling.notifications.urls", "inbox"), namespace="inbox")),
 ]

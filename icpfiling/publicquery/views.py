@@ -1,0 +1,121 @@
+"""The public query (公示查询, R-Q1): one search box, no login, on every host."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from icpfiling.publicquery.forms import SearchForm
+from icpfiling.publicquery.parse import MIN_NAME_CHARS, Query, parse_query
+from icpfiling.publicquery.selectors import SearchPage, public_entity, public_search
+from icpfiling.publicquery.throttle import throttle_search
+
+
+def highlight(text: str, term: str) -> SafeString:
+    """``text`` escaped, with every case-insensitive occurrence of ``term`` in <mark>."""
+    if not term:
+        return escape(text)
+    lower, parts, start = text.lower(), [], 0
+    while (at := lower.find(term, start)) >= 0:
+        parts += [escape(text[start:at]), "<mark>", escape(text[at : at + len(term)]), "</mark>"]
+        start = at + len(term)
+    parts.append(escape(text[start:]))
+    return mark_safe("".join(parts))  # noqa: S308 - every piece of text is escaped above
+
+
+def _hint(query: Query) -> str:
+    if query.kind == "too_short":
+        return _("请至少输入%(n)d个字符的名称，或输入完整的域名或备案号。") % {"n": MIN_NAME_CHARS}
+    if query.kind == "too_long":
+        return _("输入过长，请缩短后再查询。")
+    return ""
+
+
+def _run(request: HttpRequest) -> tuple[SearchForm, SearchPage | None, str, int]:
+    """(form, page or None, hint, retry-after seconds when throttled)."""
+    form = SearchForm(request.GET or None)
+    if not request.GET.get("q") or not form.is_valid():
+        return form, None, "", 0
+    query = parse_query(form.cleaned_data["q"])
+    hint = _hint(query)
+    if query.kind in ("empty", "too_short", "too_long"):
+        return form, None, hint, 0
+    verdict = throttle_search(request)
+    if verdict.limited:
+        return form, None, "", verdict.retry_after
+    return form, public_search(query=query, after=form.cleaned_data.get("after")), hint, 0
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    form, page, hint, retry_after = _run(request)
+    rows = []
+    if page is not None:
+        term = page.query.value if page.query.kind == "name" else ""
+        rows = [
+            {
+                "service": r,
+                "entity_name": highlight(r.entity_name, term),
+                "service_name": highlight(r.service_name, term),
+            }
+            for r in page.results
+        ]
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "hint": hint,
+        "retry_after": retry_after,
+    }
+    response = render(request, "publicquery/search.html", context, status=429 if retry_after else 200)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def search_json(request: HttpRequest) -> JsonResponse:
+    form, page, hint, retry_after = _run(request)
+    if retry_after:
+        response = JsonResponse(
+            {"error": "rate_limited", "message": _("查询过于频繁，请在%(s)d秒后再试。") % {"s": retry_after}},
+            status=429,
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
+    if page is None:
+        errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
+        message = hint or (_("请输入要查询的域名、备案号或名称。") if not errors else _("查询参数有误。"))
+        return JsonResponse({"error": "bad_query", "message": message, "fields": errors}, status=400)
+    return JsonResponse(
+        {
+            "query": {"kind": page.query.kind, "value": page.query.value},
+            "count": page.count,
+            "count_capped": page.capped,
+            "next_after": page.next_after,
+            "results": [
+                {
+                    "kind": r.kind,
+                    "entity_number": r.entity_number,
+                    "entity_name": r.entity_name,
+                    "nature": r.nature,
+                    "province": r.province,
+                    "service_number": r.service_number,
+                    "service_name": r.service_name,
+                    "address": r.address,
+                    "approved_on": r.approved_on.isoformat(),
+                    "providers": list(r.providers),
+                }
+                for r in page.results
+            ],
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def entity(request: HttpRequest, number: str) -> HttpResponse:
+    found, services = public_entity(entity_number=number)
+    if found is None:
+        raise Http404
+    return render(request, "publicquery/entity.html", {"entity": found, "services": services})

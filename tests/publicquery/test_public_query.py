@@ -1,0 +1,314 @@
+"""R-Q1: the public query (公示查询) — one box for domains, numbers and name pieces, public fields only."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from icpfiling.publicquery.parse import parse_query
+from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, Province, RegistryStatus
+from icpfiling.registry.services import registry_access_add, registry_entity_file, registry_website_file
+from icpfiling.tenancy.models import Provider
+from tests.services import redis_url, requires_postgres, requires_redis
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SECRET_ID = "330106199001011234"
+SECRET_MOBILE = "13900001111"
+SECRET_PERSON = "张秘密"
+FILED = timezone.make_aware(timezone.datetime(2026, 5, 1, 9, 0))
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    caches["ratelimit"].clear()
+    yield
+    caches["ratelimit"].clear()
+
+
+def _entity(name: str, cert: str, *, nature: int = 4, province: str = "ZJ") -> FiledEntity:
+    return registry_entity_file(
+        province=Province.objects.get(code=province),
+        nature=EntityNature.objects.get(code=nature),
+        certificate_type=CertificateType.objects.get(
+            code="business_licence" if nature == 4 else "resident_id"
+        ),
+        certificate_number=cert,
+        name=name,
+        principal_name=SECRET_PERSON,
+        principal_mobile=SECRET_MOBILE,
+        filed_at=FILED,
+    )
+
+
+@pytest.fixture
+def registry(alpha, beta):
+    """Two entities at two providers; one website of the first also connected to beta."""
+    hz = _entity("杭州云栖科技有限公司", "91330106MA2H000015")
+    shop = registry_website_file(
+        entity=hz, domain="yunqi.cn", name="云栖商城网站", provider=alpha.provider, filed_at=FILED
+    )
+    registry_website_file(
+        entity=hz, domain="xn--fsqu00a.xn--fiqs8s", name="云栖例子网站", provider=alpha.provider
+    )
+    registry_access_add(website=shop, provider=beta.provider)
+    person = _entity("李四", SECRET_ID, nature=5)
+    registry_website_file(
+        entity=person, domain="lisi-blog.com", name="李四的摄影作品", provider=beta.provider
+    )
+    shell = _entity("空壳示例有限公司", "91330106MA2H00002X")
+    return {"hz": hz, "shop": shop, "person": person, "shell": shell}
+
+
+def _json(client: Client, q: str, **extra) -> tuple[int, dict]:
+    response = client.get("/query/api/", {"q": q, **extra})
+    return response.status_code, json.loads(response.content)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "value"),
+    [
+        ("https://www.YunQi.cn/path?x=1", "domain", "yunqi.cn"),
+        ("shop.yunqi.cn", "domain", "yunqi.cn"),
+        ("例子.中国", "domain", "xn--fsqu00a.xn--fiqs8s"),
+        ("浙ICP备2026000001号", "entity_number", "浙ICP备2026000001号"),
+        ("浙 icp备2026000001", "entity_number", "浙ICP备2026000001号"),
+        ("浙ICP备2026000001号-2", "service_number", "浙ICP备2026000001号-2"),
+        ("浙ICP备2026000001号-3A", "service_number", "浙ICP备2026000001号-3A"),
+        ("浙ICP备2026000001-1X", "service_number", "浙ICP备2026000001号-1X"),
+        ("云栖", "name", "云栖"),
+        ("Yun", "name", "yun"),
+        ("云", "too_short", ""),
+        ("", "empty", ""),
+    ],
+)
+def test_r_q1_the_box_understands_what_was_typed(raw, kind, value):
+    query = parse_query(raw)
+    assert (query.kind, query.value) == (kind, value)
+
+
+@pytest.mark.django_db
+def test_r_q1_domain_search_reduces_any_url_to_the_registered_domain(registry, alpha):
+    # given a filed website yunqi.cn connected at alpha and beta
+    # when the public pastes a full URL of a subdomain
+    status, data = _json(alpha.client(), "https://www.yunqi.cn/index.html")
+    # then the filing is found with its public fields and both providers
+    assert status == 200
+    assert data["query"] == {"kind": "domain", "value": "yunqi.cn"}
+    assert data["count"] == 1
+    [row] = data["results"]
+    assert row["entity_name"] == "杭州云栖科技有限公司"
+    assert row["service_number"] == registry["shop"].website_number
+    assert row["address"] == "yunqi.cn"
+    assert row["providers"] == ["Alpha Cloud", "Beta Cloud"]
+    assert row["approved_on"] == "2026-05-01"
+
+
+@pytest.mark.django_db
+def test_r_q1_idn_domain_in_either_form(registry, beta):
+    client = beta.client()
+    for q in ("例子.中国", "xn--fsqu00a.xn--fiqs8s", "WWW.例子.中国"):
+        status, data = _json(client, q)
+        assert status == 200
+        assert [r["address"] for r in data["results"]] == ["例子.中国"], q
+
+
+@pytest.mark.django_db
+def test_r_q1_entity_number_lists_all_its_services(registry, alpha):
+    hz = registry["hz"]
+    status, data = _json(Client(), hz.entity_number)
+    assert status == 200
+    assert sorted(r["service_number"] for r in data["results"]) == [
+        f"{hz.entity_number}-1",
+        f"{hz.entity_number}-2",
+    ]
+    # and the detail page of the entity lists them too, on the platform host
+    page = Client().get(f"/query/entity/{hz.entity_number}/")
+    assert page.status_code == 200
+    assert "云栖商城网站" in page.content.decode()
+    assert "云栖例子网站" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_r_q1_shell_entity_has_a_page_saying_so(registry):
+    page = Client().get(f"/query/entity/{registry['shell'].entity_number}/")
+    assert page.status_code == 200
+    assert "空壳主体" in page.content.decode()
+    assert Client().get("/query/entity/浙ICP备2099999999号/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_r_q1_service_number_finds_one_website(registry, alpha):
+    number = f"{registry['hz'].entity_number}-2"
+    status, data = _json(alpha.client(), number)
+    assert (status, [r["address"] for r in data["results"]]) == (200, ["例子.中国"])
+
+
+@pytest.mark.django_db
+def test_r_q1_name_piece_matches_entity_or_service_names_and_highlights(registry, alpha):
+    client = alpha.client()
+    # a piece of the entity name finds both of its websites
+    _, data = _json(client, "云栖")
+    assert data["count"] == 2
+    # a piece of a website name only
+    _, data = _json(client, "摄影")
+    assert [r["service_name"] for r in data["results"]] == ["李四的摄影作品"]
+    # the page marks the matched part, escaped
+    html = client.get("/query/", {"q": "摄影"}).content.decode()
+    assert "李四的<mark>摄影</mark>作品" in html
+
+
+@pytest.mark.django_db
+def test_r_q1_one_character_is_refused_with_a_hint(registry, alpha):
+    response = alpha.client().get("/query/", {"q": "云"})
+    assert response.status_code == 200
+    assert "请至少输入2个字符" in response.content.decode()
+    assert "杭州云栖" not in response.content.decode()
+    status, data = _json(alpha.client(), "云")
+    assert status == 400
+    assert data["error"] == "bad_query"
+
+
+@pytest.mark.django_db
+def test_r_q1_like_wildcards_are_literal(registry, alpha):
+    client = alpha.client()
+    for q in ("%%", "__", "云%", "_栖", "\\%"):
+        status, data = _json(client, q)
+        assert (status, data["count"]) == (200, 0), q
+
+
+@pytest.mark.django_db
+def test_r_q1_no_private_field_appears_in_any_response(registry, alpha):
+    client = alpha.client()
+    responses = [client.get("/query/", {"q": q}).content.decode() for q in ("李四", "lisi-blog.com", "云栖")]
+    responses += [client.get("/query/api/", {"q": q}).content.decode() for q in ("李四", "lisi-blog.com")]
+    responses.append(client.get(f"/query/entity/{registry['person'].entity_number}/").content.decode())
+    for body in responses:
+        assert SECRET_ID not in body
+        assert SECRET_MOBILE not in body
+        assert SECRET_PERSON not in body
+
+
+@pytest.mark.django_db
+def test_r_q1_keyset_pages_and_capped_count(alpha, settings, monkeypatch):
+    from icpfiling.publicquery import selectors
+
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    entity = _entity("翻页测试科技有限公司", "91330106MA2H000015")
+    for n in range(5):
+        registry_website_file(
+            entity=entity, domain=f"page{n}.cn", name=f"翻页测试网站{n}", provider=alpha.provider
+        )
+    client = alpha.client()
+    _, first = _json(client, "翻页")
+    assert (first["count"], first["count_capped"]) == (3, True)
+    assert [r["address"] for r in first["results"]] == ["page4.cn", "page3.cn"]
+    _, second = _json(client, "翻页", after=first["next_after"])
+    assert [r["address"] for r in second["results"]] == ["page2.cn", "page1.cn"]
+    _, third = _json(client, "翻页", after=second["next_after"])
+    assert ([r["address"] for r in third["results"]], third["next_after"]) == (["page0.cn"], None)
+    assert "找到 3+ 条备案信息" in client.get("/query/", {"q": "翻页"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_r_q1_bad_parameters_answer_400_not_500(registry, alpha):
+    client = alpha.client()
+    for params in (
+        {"q": "云栖", "after": "x"},
+        {"q": "云栖", "after": "-1"},
+        {"q": "云栖", "after": "9" * 40},
+        {"q": "x" * 500},
+    ):
+        assert client.get("/query/api/", params).status_code == 400, params
+        assert client.get("/query/", params).status_code == 200, params
+
+
+@pytest.mark.django_db
+def test_r_q1_freshness_after_approval_and_cancellation(registry, alpha):
+    client = alpha.client()
+    # given a website filed just now
+    _, before = _json(client, "fresh-site.cn")
+    assert before["count"] == 0
+    registry_website_file(
+        entity=registry["hz"], domain="fresh-site.cn", name="刚刚备案网站", provider=alpha.provider
+    )
+    # then it is searchable at once
+    _, after = _json(client, "fresh-site.cn")
+    assert after["count"] == 1
+    # and once its entity is cancelled, neither it nor the entity is found
+    FiledEntity.objects.filter(pk=registry["hz"].pk).update(status=RegistryStatus.CANCELLED)
+    _, gone = _json(client, "fresh-site.cn")
+    assert gone["count"] == 0
+    assert client.get(f"/query/entity/{registry['hz'].entity_number}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_r_q1_rate_limit_answers_429_with_retry_after(registry, alpha, monkeypatch):
+    from icpfiling.publicquery import throttle
+
+    monkeypatch.setattr(throttle, "LIMITS", (("test.address", "ip", "3/m"),))
+    client = alpha.client()
+    codes = [client.get("/query/", {"q": "云栖"}, REMOTE_ADDR="10.1.1.1").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    limited = client.get("/query/api/", {"q": "云栖"}, REMOTE_ADDR="10.1.1.1")
+    assert limited.status_code == 429
+    assert 1 <= int(limited["Retry-After"]) <= 61
+    assert json.loads(limited.content)["error"] == "rate_limited"
+    # another address is not limited
+    assert client.get("/query/", {"q": "云栖"}, REMOTE_ADDR="10.1.1.2").status_code == 200
+
+
+WORKER_SCRIPT = """
+import sys, django
+django.setup()
+from django.test import Client
+client = Client(HTTP_HOST="localhost")
+codes = [
+    client.get("/query/api/", {"q": "云栖"}, REMOTE_ADDR="10.2.2.2").status_code
+    for _ in range(int(sys.argv[1]))
+]
+print(",".join(map(str, codes)))
+"""
+
+
+@requires_redis
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_r_q1_rate_limit_is_shared_by_two_worker_processes(tmp_path):
+    # given a committed filing and two separate processes serving the portal (as two web workers)
+    entity = _entity("杭州云栖科技有限公司", "91330106MA2H000015")
+    provider = Provider.objects.create(slug="gamma", name="Gamma Cloud")
+    registry_website_file(entity=entity, domain="yunqi.cn", name="云栖商城网站", provider=provider)
+    db = connection.settings_dict
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))},
+        "DJANGO_SETTINGS_MODULE": "icpfiling.settings_test",
+        "DATABASE_URL": "postgres://{}:{}@{}:{}/{}".format(
+            db["USER"], db["PASSWORD"] or "", db["HOST"] or "127.0.0.1", db["PORT"] or 5432, db["NAME"]
+        ),
+        "REDIS_URL": redis_url(),
+        "ICPFILING_VAR_DIR": str(tmp_path),
+    }
+
+    def worker(n: int) -> list[int]:
+        out = subprocess.run(
+            [sys.executable, "-c", WORKER_SCRIPT, str(n)], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        return [int(c) for c in out.stdout.strip().splitlines()[-1].split(",")]
+
+    # when one address searches 40 times through the first and 25 times through the second
+    first, second = worker(40), worker(25)
+    # then the per-address limit (60 a minute) counted both: the second stops at the 61st search
+    assert first == [200] * 40
+    assert second == [200] * 20 + [429] * 5
