@@ -312,3 +312,46 @@ def test_r_q1_rate_limit_is_shared_by_two_worker_processes(tmp_path):
     # then the per-address limit (60 a minute) counted both: the second stops at the 61st search
     assert first == [200] * 40
     assert second == [200] * 20 + [429] * 5
+
+
+@requires_postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("dense", [False, True])
+def test_r_q1_both_name_plans_give_the_same_answer(registry, alpha, monkeypatch, dense):
+    # given the two PostgreSQL plans for a name piece (collect through the bigram index, or walk)
+    from icpfiling.publicquery import selectors
+
+    monkeypatch.setattr(selectors, "is_dense", lambda term: dense)
+    client = alpha.client()
+    # when the same pieces are searched
+    answers = {
+        q: [r["service_number"] for r in _json(client, q)[1]["results"]]
+        for q in ("云栖", "摄影", "有限", "%%")
+    }
+    # then each plan finds exactly the names holding the piece, newest first, cancelled entities excluded
+    hz = registry["hz"].entity_number
+    assert answers == {
+        "云栖": [f"{hz}-2", f"{hz}-1"],
+        "摄影": [f"{registry['person'].entity_number}-1"],
+        "有限": [f"{hz}-2", f"{hz}-1"],
+        "%%": [],
+    }
+    FiledEntity.objects.filter(pk=registry["hz"].pk).update(status=RegistryStatus.CANCELLED)
+    assert _json(client, "云栖")[1]["results"] == []
+
+
+@requires_postgres
+@pytest.mark.django_db
+def test_r_q1_plan_choice_reads_postgres_statistics(registry):
+    # given analysed name indexes in which every entity name holds 有限 and none holds 高腾
+    from django.db import connection as conn
+
+    from icpfiling.publicquery import selectors
+
+    with conn.cursor() as cur:
+        cur.execute("ANALYZE registry_filedentity")
+        cur.execute("ANALYZE registry_filedwebsite")
+    selectors._stats.update(at=0.0)
+    # then the shares follow the data: frequent bigrams walk, rare ones use the index
+    assert selectors.name_share("有限") > 0.5
+    assert selectors.name_share("高腾") == 0.0

@@ -1,0 +1,412 @@
+"""Benchmark of the public query (公示查询, R-Q1) at MIIT scale.
+
+Run from the checkout: ``.venv/bin/python scripts/bench_public_query.py [--websites N]``.
+
+It creates its OWN PostgreSQL database (``icp_bench_query``, dropped and recreated; the name must
+start with ``icp_bench``), migrates it, and generates in SQL ``--websites`` filed websites
+(default 4,000,000) over ``--websites / 2.1`` entities (≥ 1.9M at the default): company names
+made of a city, a two-character trade name, an industry and a legal form, individuals' names,
+website names, pinyin-like domains, one access record each. The bigram GIN indexes of migration
+``registry.0004`` are dropped during the load and rebuilt afterwards (build time and sizes are
+printed). Then, in one run, through the real Django page (test client, one persistent
+connection, rate limits off):
+
+- exact lookups (domain, entity number, website number): p95 goal ≤ 10 ms;
+- 2–4 character name pieces drawn from the data: p95 goal ≤ 20 ms;
+- the broadest terms (杭州, 科技, 信息技术): p95 goal ≤ 60 ms;
+- the query count per page: constant across every kind;
+- the same 2-character terms answered by a pg_trgm GIN index on the same rows (the same
+  LIKE, the same cap): goal ≥ 100× slower than the bigram page's SQL.
+
+Exits 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import bench_review_queue as brq  # noqa: E402  (shares the safe database helpers)
+
+GOALS_MS = {"exact": 10.0, "name": 20.0, "broad": 60.0}
+GOAL_TRGM_RATIO = 100.0
+BROAD_TERMS = ("杭州", "科技", "信息技术")
+
+CITIES = [
+    "杭州",
+    "宁波",
+    "温州",
+    "嘉兴",
+    "湖州",
+    "绍兴",
+    "金华",
+    "台州",
+    "上海",
+    "北京",
+    "天津",
+    "重庆",
+    "广州",
+    "深圳",
+    "东莞",
+    "佛山",
+    "珠海",
+    "南京",
+    "苏州",
+    "无锡",
+    "常州",
+    "成都",
+    "武汉",
+    "长沙",
+    "郑州",
+    "西安",
+    "济南",
+    "青岛",
+    "厦门",
+    "福州",
+    "合肥",
+    "南昌",
+    "昆明",
+    "贵阳",
+    "南宁",
+    "海口",
+    "沈阳",
+    "大连",
+    "长春",
+    "哈尔滨",
+]
+TRADE_CHARS = "".join(
+    [
+        "华阳明信达源泰和盛兴康瑞丰鑫隆宏远安博创凯晨恒锐睿嘉禾丰汇聚云栖星辰海岳青松竹梅兰菊金银铜铁",
+        "天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏润余成岁律吕调阳云腾致雨露结为霜金生丽水玉出昆冈",
+    ]
+)
+INDUSTRIES = [
+    "科技",
+    "信息技术",
+    "网络科技",
+    "电子商务",
+    "文化传媒",
+    "贸易",
+    "教育科技",
+    "餐饮管理",
+    "建筑工程",
+    "软件",
+    "数据服务",
+    "广告",
+    "物流",
+    "医疗科技",
+    "健康管理",
+    "电子科技",
+    "智能科技",
+    "新能源",
+    "生物科技",
+    "咨询服务",
+]
+FORMS = ("有限公司", "有限责任公司", "股份有限公司")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+SITE_WORDS = ["官网", "商城", "博客", "企业网站", "服务平台", "作品展示", "资讯", "在线", "门户", "学习笔记"]
+SYLLABLES = [
+    "ba",
+    "bo",
+    "chen",
+    "da",
+    "deng",
+    "fang",
+    "feng",
+    "gao",
+    "guo",
+    "hai",
+    "hang",
+    "hong",
+    "hua",
+    "jia",
+    "jian",
+    "jin",
+    "kai",
+    "lan",
+    "li",
+    "lin",
+    "long",
+    "ming",
+    "ning",
+    "peng",
+    "qing",
+    "rui",
+    "sheng",
+    "tai",
+    "tian",
+    "wang",
+    "wei",
+    "xin",
+    "xing",
+    "yang",
+    "yi",
+    "yu",
+    "yun",
+    "zhang",
+    "zhou",
+    "zhi",
+]
+
+
+def _sql_array(items) -> str:
+    return "ARRAY[" + ",".join("'" + i + "'" for i in items) + "]"
+
+
+def seed(websites: int) -> dict:
+    """Entities, websites and access records in SQL; returns timings."""
+    from django.db import connection
+
+    from icpfiling.registry.reference import reference_data_load
+    from icpfiling.tenancy.models import Provider
+
+    reference_data_load()
+    providers = Provider.objects.bulk_create(
+        [Provider(slug=f"q{k}", name=f"基准云 {k}") for k in range(1, 4)]
+    )
+    entities = max(1, int(websites / 2.1))
+    chars = _sql_array(TRADE_CHARS)
+    t0 = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("DROP INDEX IF EXISTS filed_entity_name_bigrams")
+        cur.execute("DROP INDEX IF EXISTS filed_website_name_bigrams")
+        cur.execute("SELECT setseed(0.42)")
+        cur.execute(
+            f"""
+            INSERT INTO registry_filedentity
+                (id, province_id, nature_id, certificate_type_id, certificate_number, name,
+                 principal_name, principal_mobile, entity_number, website_seq_last, status, filed_at)
+            SELECT g,
+                   (ARRAY(SELECT code FROM registry_province ORDER BY code))[1 + g % 31],
+                   CASE WHEN g % 5 = 0 THEN 5 ELSE 4 END,
+                   CASE WHEN g % 5 = 0 THEN 'resident_id' ELSE 'business_licence' END,
+                   'B' || lpad(g::text, 17, '0'),
+                   CASE WHEN g % 5 = 0
+                     THEN substr('{SURNAMES}', 1 + (random() * {len(SURNAMES) - 1})::int, 1)
+                          || ({chars})[1 + (random() * {len(TRADE_CHARS) - 1})::int]
+                          || CASE WHEN random() < 0.6
+                               THEN ({chars})[1 + (random() * {len(TRADE_CHARS) - 1})::int] ELSE '' END
+                     ELSE ({_sql_array(CITIES)})[1 + (random() * {len(CITIES) - 1})::int]
+                          || ({chars})[1 + (random() * {len(TRADE_CHARS) - 1})::int]
+                          || ({chars})[1 + (random() * {len(TRADE_CHARS) - 1})::int]
+                          || ({_sql_array(INDUSTRIES)})[1 + (random() * {len(INDUSTRIES) - 1})::int]
+                          || ({_sql_array(FORMS)})[1 + (random() * {len(FORMS) - 1})::int]
+                   END,
+                   '', '',
+                   '浙ICP备' || (2005 + g % 20) || lpad(g::text, 7, '0') || '号',
+                   0, 'active',
+                   now() - (g % 5000) * interval '1 day'
+            FROM generate_series(1, {entities}) AS g
+            """  # noqa: S608 - built from this script's constants, no outside input
+        )
+        cur.execute(
+            f"""
+            INSERT INTO registry_filedwebsite
+                (id, entity_id, seq, website_number, domain, name, status, filed_at)
+            SELECT w, e, s, '浙ICP备' || (2005 + e % 20) || lpad(e::text, 7, '0') || '号-' || s,
+                   ({_sql_array(SYLLABLES)})[1 + (w * 7) % {len(SYLLABLES)}]
+                     || ({_sql_array(SYLLABLES)})[1 + (w * 13) % {len(SYLLABLES)}] || w::text
+                     || (ARRAY['.com', '.cn', '.net', '.com.cn'])[1 + w % 4],
+                   substr(en.name, 1, 4)
+                     || ({_sql_array(SITE_WORDS)})[1 + (random() * {len(SITE_WORDS) - 1})::int],
+                   'active', en.filed_at
+            FROM (SELECT w, 1 + (w - 1) % {entities} AS e, 1 + (w - 1) / {entities} AS s
+                  FROM generate_series(1, {websites}) AS w) AS x
+            JOIN registry_filedentity en ON en.id = x.e
+            """  # noqa: S608 - built from this script's constants, no outside input
+        )
+        cur.execute(
+            f"""
+            INSERT INTO registry_accessrecord (website_id, provider_id, since, ended_at)
+            SELECT id, (ARRAY[{",".join(str(p.pk) for p in providers)}])[1 + id % 3], filed_at, NULL
+            FROM registry_filedwebsite
+            """  # noqa: S608 - built from this script's constants, no outside input
+        )
+        cur.execute(
+            "UPDATE registry_filedentity e SET website_seq_last = c.n FROM "
+            "(SELECT entity_id, count(*) AS n FROM registry_filedwebsite GROUP BY entity_id) c"
+            " WHERE c.entity_id = e.id"
+        )
+        loaded = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        cur.execute(
+            "CREATE INDEX filed_entity_name_bigrams ON registry_filedentity USING gin (icp_bigrams(name))"
+        )
+        cur.execute(
+            "CREATE INDEX filed_website_name_bigrams ON registry_filedwebsite USING gin (icp_bigrams(name))"
+        )
+        built = time.perf_counter() - t1
+        cur.execute("VACUUM ANALYZE registry_filedentity")
+        cur.execute("VACUUM ANALYZE registry_filedwebsite")
+        cur.execute("VACUUM ANALYZE registry_accessrecord")
+        cur.execute(
+            "SELECT pg_relation_size('filed_entity_name_bigrams'),"
+            " pg_relation_size('filed_website_name_bigrams'),"
+            " pg_relation_size('registry_filedentity'), pg_relation_size('registry_filedwebsite')"
+        )
+        sizes = cur.fetchone()
+    return {"entities": entities, "load_s": loaded, "index_build_s": built, "sizes": sizes}
+
+
+def samples(n: int) -> dict[str, list[str]]:
+    """Real inputs drawn from the data: domains, numbers, and name pieces of 2-4 characters."""
+    from django.db import connection
+
+    rng = random.Random(7)  # noqa: S311 - repeatable sampling, not security
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT w.domain, w.website_number, e.entity_number, e.name FROM registry_filedwebsite w "
+            "JOIN registry_filedentity e ON e.id = w.entity_id ORDER BY random() LIMIT %s",
+            [n * 3],
+        )
+        rows = cur.fetchall()
+    rng.shuffle(rows)
+    rows = rows[:n]
+    pieces = []
+    for _domain, _site, _entity, name in rows:
+        length = rng.choice((2, 2, 3, 4))
+        start = rng.randrange(0, max(1, len(name) - length))
+        pieces.append(name[start : start + length])
+    return {
+        "exact": [r[0] for r in rows[: n // 3]]
+        + [r[1] for r in rows[: n // 3]]
+        + [r[2] for r in rows[: n // 3]],
+        "name": pieces,
+        "broad": list(BROAD_TERMS) * max(1, n // 10),
+    }
+
+
+def measure(inputs: dict[str, list[str]]) -> dict[str, dict]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="localhost")
+    for q in inputs["exact"][:5]:
+        client.get("/query/", {"q": q})  # warm the connection and caches
+    out: dict[str, dict] = {}
+    for kind, queries in inputs.items():
+        times, counts, found = [], set(), 0
+        for q in queries:
+            with CaptureQueriesContext(connection) as ctx:
+                t = time.perf_counter()
+                response = client.get("/query/", {"q": q})
+                times.append((time.perf_counter() - t) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{q!r} answered {response.status_code}")
+            counts.add(len(ctx.captured_queries))
+            found += "<tbody>" in response.content.decode()
+        times.sort()
+        out[kind] = {
+            "n": len(times),
+            "p50": statistics.median(times),
+            "p95": times[min(len(times) - 1, int(len(times) * 0.95))],
+            "queries": sorted(counts),
+            "with_results": found,
+        }
+    return out
+
+
+def trigram_comparison(terms: list[str]) -> list[tuple[str, float, float]]:
+    """The page's name SQL with the bigram index vs a pg_trgm index answering the same LIKE."""
+    from django.db import connection
+
+    from icpfiling.publicquery.selectors import escape_like
+
+    sql_bigram = (
+        "SELECT count(*) FROM (SELECT id FROM registry_filedentity WHERE icp_bigrams(name) @> icp_bigrams(%s)"
+        " AND lower(name) LIKE %s LIMIT 1001) s"
+    )
+    sql_trgm = "SELECT count(*) FROM (SELECT id FROM registry_filedentity WHERE name ILIKE %s LIMIT 1001) s"
+    rows = []
+    with connection.cursor() as cur:
+        cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        cur.execute(
+            "CREATE INDEX IF NOT EXISTS bench_entity_name_trgm"
+            " ON registry_filedentity USING gin (name gin_trgm_ops)"
+        )
+        cur.execute("ANALYZE registry_filedentity")
+        for term in terms:
+            like = escape_like(term.lower())
+            t = time.perf_counter()
+            cur.execute(sql_bigram, [term, like])
+            bigram_ms = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            cur.execute(sql_trgm, [like])
+            trgm_ms = (time.perf_counter() - t) * 1000
+            rows.append((term, bigram_ms, trgm_ms))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--websites", type=int, default=4_000_000)
+    parser.add_argument("--samples", type=int, default=60, help="inputs measured per kind")
+    parser.add_argument("--server", default=brq.DEFAULT_SERVER)
+    parser.add_argument(
+        "--db", default="icp_bench_query", help="the benchmark's own database (dropped first)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args(argv)
+    brq.recreate_database(args.server, args.db)
+    var = tempfile.mkdtemp(prefix="icp-bench-query-")
+    brq.configure_django(args.server + args.db, var)
+    from django.conf import settings
+
+    settings.RATELIMIT_ENABLE = False  # the benchmark measures the search, not the limiter
+    settings.CONN_MAX_AGE = None
+    brq.migrate()
+    try:
+        seeded = seed(args.websites)
+        results = measure(samples(args.samples))
+        trgm = trigram_comparison([t for t in samples(12)["name"] if len(t) == 2][:8] or ["科技"])
+    finally:
+        if not args.keep:
+            brq.drop_database(args.server, args.db)
+    ok = True
+    mb = [s / 2**20 for s in seeded["sizes"]]
+    print(f"\nPublic query benchmark: {args.websites:,} websites over {seeded['entities']:,} entities")
+    print(f"load {seeded['load_s']:.1f} s; bigram GIN build {seeded['index_build_s']:.1f} s")
+    print(
+        f"index sizes: entity names {mb[0]:.0f} MB, website names {mb[1]:.0f} MB "
+        f"(tables {mb[2]:.0f} MB, {mb[3]:.0f} MB)"
+    )
+    print(f"\n{'kind':<8}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'goal':>8}  queries  with results")
+    query_counts = set()
+    for kind, r in results.items():
+        goal = GOALS_MS[kind]
+        met = r["p95"] <= goal
+        ok &= met
+        query_counts.update(r["queries"])
+        print(
+            f"{kind:<8}{r['n']:>5}{r['p50']:>9.2f}{r['p95']:>9.2f}{goal:>8.0f}  {r['queries']!s:<8} "
+            f"{r['with_results']}/{r['n']}  {'ok' if met else 'MISSED'}"
+        )
+    constant = len(query_counts) == 1
+    ok &= constant
+    print(f"\nqueries per page: {sorted(query_counts)} ({'constant' if constant else 'NOT constant'})")
+    print(f"\n{'term':<8}{'bigram ms':>11}{'pg_trgm ms':>12}{'ratio':>9}")
+    ratios = []
+    for term, b, t in trgm:
+        ratios.append(t / b if b else float("inf"))
+        print(f"{term:<8}{b:>11.2f}{t:>12.2f}{ratios[-1]:>9.0f}x")
+    ratio_ok = statistics.median(ratios) >= GOAL_TRGM_RATIO
+    ok &= ratio_ok
+    print(
+        f"median ratio {statistics.median(ratios):.0f}x (goal >= {GOAL_TRGM_RATIO:.0f}x) "
+        f"{'ok' if ratio_ok else 'MISSED'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
