@@ -127,7 +127,7 @@ def rollup_order_moved(
     week = week_of(now)
     deltas = [
         (_cell(order, created, "state", from_status), -1),
-        (_cell(order, created, "state", to_status), 1),
+        (_cell(order, created, "state", str(to_status)), 1),
         (_cell(order, week, "moved", action), 1),
         (_cell(order, week, "stage", f"{from_status}:{stage_days(entered_at, now)}"), 1),
     ]
@@ -148,12 +148,12 @@ def rollup_orders_moved_many(*, groups: Iterable[tuple], action: str, to_status:
     for tenant_id, province, order_type, created_day, entered_day, from_status, n in groups:
         created = week_of(created_day)
         days = max(0, min(_working_days(entered_day, today), MAX_DAYS))
-        base = (tenant_id, province or "", order_type or "")
+        place = (province or "", order_type or "")
         deltas += [
-            ((*base, created, "state", from_status), -n),
-            ((*base, created, "state", to_status), n),
-            ((*base, week, "moved", action), n),
-            ((*base, week, "stage", f"{from_status}:{days}"), n),
+            ((tenant_id, created, *place, "state", str(from_status)), -n),
+            ((tenant_id, created, *place, "state", str(to_status)), n),
+            ((tenant_id, week, *place, "moved", action), n),
+            ((tenant_id, week, *place, "stage", f"{from_status}:{days}"), n),
         ]
     rollup_add(deltas)
 
