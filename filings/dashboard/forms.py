@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext
 
 from filings.dashboard.selectors import DEFAULT_WEEKS, PERIOD_WEEKS, DashboardFilter
 from filings.states import OrderType
@@ -19,9 +19,7 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, data=None, *, with_provider: bool = False) -> None:
         super().__init__(data)
-        self.fields["weeks"].choices = [
-            (n, ngettext("最近 %(n)d 周", "最近 %(n)d 周", n) % {"n": n}) for n in PERIOD_WEEKS
-        ]
+        self.fields["weeks"].choices = [(n, gettext("最近 %(n)d 周") % {"n": n}) for n in PERIOD_WEEKS]
         # Provinces are shared reference data (not tenant-owned): the same list for everyone.
         self.fields["province"].choices = [("", _("全部省份"))] + [
             (code, name) for code, name in Province.objects.order_by("code").values_list("code", "name")
