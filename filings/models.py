@@ -537,3 +537,30 @@ class DashboardRollup(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.tenant_id} {self.week} {self.metric}:{self.key}={self.count}"
+
+
+class PlatformDashboardRollup(models.Model):
+    """The same counters summed over every provider, for the operator's dashboard (R-M3).
+
+    Not tenant-owned on purpose: it holds no tenant's rows, only totals across
+    all of them, and only the operator's page (platform host) reads it. Written
+    next to each ``DashboardRollup`` cell by ``filings.rollups.rollup_add``, so
+    "all providers" reads one slice instead of summing twenty.
+    """
+
+    week = models.DateField()
+    province = models.CharField(max_length=6, blank=True)
+    order_type = models.CharField(max_length=20, blank=True)
+    metric = models.CharField(max_length=12)
+    key = models.CharField(max_length=80)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "province", "order_type", "week", "metric", "key", name="platform_dashboard_rollup_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.metric}:{self.key}={self.count}"

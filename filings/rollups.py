@@ -38,7 +38,7 @@ from functools import lru_cache
 from django.db import connection
 from django.utils import timezone
 
-from filings.models import DashboardRollup
+from filings.models import DashboardRollup, PlatformDashboardRollup
 from icpfiling.core.workdays import working_days_between
 
 MAX_DAYS = 60
@@ -76,8 +76,9 @@ def return_key(field: str) -> str:
 def rollup_add(deltas: Iterable[tuple[Cell, int]]) -> None:
     """Add each delta to its cell and to the cell's three "all provinces / all types" parents.
 
-    One statement; rows go in a fixed order so two transactions touching the
-    same cells lock them in the same order (no deadlock).
+    Two statements, the provider's cells and then the platform's totals
+    (``PlatformDashboardRollup``); rows go in a fixed order so two transactions
+    touching the same cells lock them in the same order (no deadlock).
     """
     total: Counter = Counter()
     for (tenant_id, week, province, order_type, metric, key), delta in deltas:
@@ -87,17 +88,38 @@ def rollup_add(deltas: Iterable[tuple[Cell, int]]) -> None:
     rows = sorted((cell, n) for cell, n in total.items() if n)
     if not rows:
         return
-    table = connection.ops.quote_name(DashboardRollup._meta.db_table)
-    marks = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    platform: Counter = Counter()
+    for (_tenant_id, *cell), n in rows:
+        platform[tuple(cell)] += n
+    _upsert(DashboardRollup._meta.db_table, ("tenant_id", *CELL_COLUMNS), rows, ("tenant_id", *CONFLICT))
+    _upsert(
+        PlatformDashboardRollup._meta.db_table,
+        CELL_COLUMNS,
+        sorted((cell, n) for cell, n in platform.items() if n),
+        CONFLICT,
+    )
+
+
+CELL_COLUMNS = ("week", "province", "order_type", "metric", "key")
+CONFLICT = ("province", "order_type", "week", "metric", "key")  # the unique constraints' column order
+
+
+def _upsert(table: str, columns: tuple, rows: list, conflict: tuple) -> None:
+    """``count = count + delta`` for each row, inserting the cells that do not exist yet."""
+    if not rows:
+        return
+    q = connection.ops.quote_name
+    width = len(columns) + 1
+    marks = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
     params: list = []
-    for (tenant_id, week, p, t, metric, key), n in rows:
-        params += [tenant_id, week, p, t, metric, key, n]
-    # Raw SQL for an atomic increment (Django's upsert can only overwrite); every row
-    # carries its own tenant, and every value is a parameter.
+    for cell, n in rows:
+        params += [*cell, n]
+    # Raw SQL for an atomic increment (Django's upsert can only overwrite). Names come
+    # from code; every value is a parameter; tenant rows carry their own tenant id.
     sql = (
-        f"INSERT INTO {table} (tenant_id, week, province, order_type, metric, key, count) "  # noqa: S608
-        f"VALUES {marks} ON CONFLICT (tenant_id, province, order_type, week, metric, key) "
-        f"DO UPDATE SET count = {table}.count + EXCLUDED.count"
+        f"INSERT INTO {q(table)} ({', '.join(q(c) for c in (*columns, 'count'))}) "  # noqa: S608
+        f"VALUES {marks} ON CONFLICT ({', '.join(q(c) for c in conflict)}) "
+        f"DO UPDATE SET {q('count')} = {q(table)}.{q('count')} + EXCLUDED.{q('count')}"
     )
     with connection.cursor() as cur:
         cur.execute(sql, params)

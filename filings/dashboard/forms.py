@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from filings.dashboard.selectors import DEFAULT_WEEKS, PERIOD_WEEKS, DashboardFilter
 from filings.states import OrderType

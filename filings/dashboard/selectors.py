@@ -17,7 +17,7 @@ from django.db.models import Case, DateField, F, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from filings.models import DashboardRollup, FilingOrder, MaterialKind, OrderWebsite
+from filings.models import DashboardRollup, FilingOrder, MaterialKind, OrderWebsite, PlatformDashboardRollup
 from filings.rollups import MAX_DAYS, SLA_STAGES, week_of
 from filings.states import OrderStatus
 from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
@@ -117,7 +117,9 @@ def dashboard_figures(*, filters: DashboardFilter, today: date | None = None) ->
     today = today or timezone.localdate()
     start, end = filters.period(today)
     weekly = Q(metric="breach") | Q(metric="moved", key=APPROVE)
-    qs = DashboardRollup.objects.filter(
+    # One provider's cells, or (operator, every provider) the platform's totals: one slice either way.
+    model = PlatformDashboardRollup if filters.tenant_id is None else DashboardRollup
+    qs = model.objects.filter(
         week__gte=start, week__lte=end, province=filters.province, order_type=filters.order_type
     ).filter(~Q(metric="moved") | Q(key=APPROVE))
     if filters.tenant_id is not None:

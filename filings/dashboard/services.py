@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
-from filings.models import DashboardRollup, FieldReturn, FilingOrder, OrderEvent
+from filings.models import DashboardRollup, FieldReturn, FilingOrder, OrderEvent, PlatformDashboardRollup
 from filings.rollups import SLA_STAGES, return_key, rollup_add, stage_days, week_of
 from filings.states import TRANSITIONS, OrderStatus
 from filings.workflow import AUTHORITY_REVIEW_DAYS, PROVIDER_RECHECK_DAYS, PROVIDER_REVIEW_DAYS
@@ -127,4 +127,16 @@ def dashboard_rollups_rebuild() -> dict[str, int]:
     items = list((history + returns).items())
     for k in range(0, len(items), 500):
         rollup_add(items[k : k + 500])
+    # The operator's totals over every provider, summed from the cells just written.
+    PlatformDashboardRollup.objects.all().delete()
+    platform = (
+        DashboardRollup.objects.values_list("week", "province", "order_type", "metric", "key")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    insert_rows(
+        PlatformDashboardRollup._meta.db_table,
+        ("week", "province", "order_type", "metric", "key", "count"),
+        [row for row in platform.iterator(chunk_size=10000) if row[-1]],
+    )
     return {"deleted": deleted, "state_cells": states, **per_metric}

@@ -65,11 +65,11 @@ def _context(
     return {
         "form": form,
         "figures": figures,
-        "state_chart": hbars([(label, [n]) for label, n in figures.states]),
-        "stage_chart": hbars(stage_rows, series=2),
-        "breach_chart": columns([(w, total) for w, _by, total in figures.breaches]),
-        "return_chart": hbars([(label, [n]) for label, n in figures.returns]),
-        "approval_chart": columns(figures.approvals),
+        "state_chart": hbars([(label, [n]) for label, n in figures.states], title_id="t-states"),
+        "stage_chart": hbars(stage_rows, title_id="t-stages"),
+        "breach_chart": columns([(w, total) for w, _by, total in figures.breaches], title_id="t-breaches"),
+        "return_chart": hbars([(label, [n]) for label, n in figures.returns], title_id="t-returns"),
+        "approval_chart": columns(figures.approvals, title_id="t-approvals"),
         "export_url": export_url + (f"?{query}" if query else ""),
     }
 

@@ -15,7 +15,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from filings.models import DashboardRollup, FieldReturn, FilingOrder, OrderEvent
+from filings.models import DashboardRollup, FieldReturn, FilingOrder, OrderEvent, PlatformDashboardRollup
 from filings.orders.services import order_create
 from filings.returns import field_returns_record
 from filings.rollups import return_key
@@ -88,13 +88,13 @@ def _stage_totals(cells: dict[str, int]) -> dict[str, int]:
     return out
 
 
-def _all_cells() -> list[tuple]:
-    with tenant_scopes_disabled():  # the whole table, both tenants, to compare before and after
-        return sorted(
-            DashboardRollup.objects.exclude(count=0).values_list(
-                "tenant_id", "week", "province", "order_type", "metric", "key", "count"
-            )
-        )
+def _all_cells() -> tuple[list[tuple], list[tuple]]:
+    """Every provider cell (both tenants) and every platform total, to compare before and after."""
+    columns = ("week", "province", "order_type", "metric", "key", "count")
+    with tenant_scopes_disabled():  # the whole table, both tenants
+        cells = sorted(DashboardRollup.objects.exclude(count=0).values_list("tenant_id", *columns))
+    totals = sorted(PlatformDashboardRollup.objects.exclude(count=0).values_list(*columns))
+    return cells, totals
 
 
 def _scenario(alpha, beta) -> dict:
@@ -132,6 +132,12 @@ def test_r_m3_rollups_match_a_direct_count_after_transitions_on_both_tenants(alp
     assert _rollup(beta, "state") == {"returned": 1, "expired": 1}
     assert _rollup(alpha, "return") == {"entity.entity_name": 1, "websites.domain": 1}
     assert _rollup(beta, "return") == {"websites.domain": 1}
+    # the operator's totals are the two tenants' cells added up, cell by cell
+    cells, totals = _all_cells()
+    summed: dict[tuple, int] = {}
+    for _tenant, *cell, n in cells:
+        summed[tuple(cell)] = summed.get(tuple(cell), 0) + n
+    assert {tuple(t[:-1]): t[-1] for t in totals} == {c: n for c, n in summed.items() if n}
     # the per-province cells add up to the all-provinces cell
     assert _rollup(alpha, "state", province="GD") == {"expired": 1}
     assert _rollup(alpha, "state", province="ZJ", order_type="new_entity") == {
@@ -145,10 +151,11 @@ def test_r_m3_backfill_rebuilds_exactly_the_cells_the_transitions_wrote(alpha, b
     # given the incremental cells after a history on both tenants
     _scenario(alpha, beta)
     before = _all_cells()
-    assert before
+    assert before[0] and before[1]
     # when the backfill recomputes everything from the orders and events
     with tenant_scopes_disabled():  # wipe to prove the command rebuilds from nothing
         DashboardRollup.objects.all().delete()
+    PlatformDashboardRollup.objects.all().delete()
     call_command("dashboard_rollups_rebuild", stdout=io.StringIO())
     # then the table is the same, cell for cell; and a second run changes nothing
     assert _all_cells() == before
