@@ -87,3 +87,17 @@ def columns(rows: list[tuple[date, int]], *, title_id: str) -> SafeString:
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  (dates and ints only)
+
+
+def table(headers: list[str], rows: list[list]) -> SafeString:
+    """The chart's numbers as a plain table (first cell a row header): readable, copyable, accessible."""
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
+    body = "".join(
+        f'<tr><th scope="row">{escape(first)}</th>' + "".join(f"<td>{escape(c)}</td>" for c in rest) + "</tr>"
+        for first, *rest in rows
+    )
+    if not rows:
+        body = f'<tr><td colspan="{len(headers)}">—</td></tr>'
+    return mark_safe(  # noqa: S308  (every header and cell is escaped above)
+        f'<table class="table nums"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )

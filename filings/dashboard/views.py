@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from filings.dashboard.charts import columns, hbars
+from filings.dashboard.charts import columns, hbars, table
 from filings.dashboard.forms import DashboardFilterForm
 from filings.dashboard.selectors import DashboardFilter, dashboard_figures, orders_export_rows
 from filings.states import OrderStatus, OrderType
@@ -56,6 +56,10 @@ def operator_required(view):
     return wrapper
 
 
+def _days(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
 def _context(
     request: HttpRequest, form: DashboardFilterForm, filters: DashboardFilter, export_url: str
 ) -> dict:
@@ -70,6 +74,31 @@ def _context(
         "breach_chart": columns([(w, total) for w, _by, total in figures.breaches], title_id="t-breaches"),
         "return_chart": hbars([(label, [n]) for label, n in figures.returns], title_id="t-returns"),
         "approval_chart": columns(figures.approvals, title_id="t-approvals"),
+        "state_table": table([_("状态"), _("订单数")], [[label, n] for label, n in figures.states]),
+        "stage_table": table(
+            [_("环节"), _("中位数"), _("90% 分位"), _("订单数")],
+            [
+                [s.label, _days(s.median), _days(s.p90) + ("+" if s.capped else ""), s.count]
+                for s in figures.stages
+            ],
+        ),
+        "breach_table": table(
+            [_("周（起）"), _("初审"), _("复审"), _("管局"), _("合计")],
+            [
+                [
+                    f"{w:%Y-%m-%d}",
+                    by["provider_review"],
+                    by["provider_recheck"],
+                    by["authority_review"],
+                    total,
+                ]
+                for w, by, total in figures.breaches
+            ],
+        ),
+        "return_table": table([_("字段"), _("退回次数")], [[label, n] for label, n in figures.returns]),
+        "approval_table": table(
+            [_("周（起）"), _("通过数")], [[f"{w:%Y-%m-%d}", n] for w, n in figures.approvals]
+        ),
         "export_url": export_url + (f"?{query}" if query else ""),
     }
 
