@@ -2,7 +2,7 @@
 
 Each function returns the finished ``<svg>`` markup (labels escaped here), built
 in Python because a template loop over 52 weeks of bars was most of the page's
-time. The SVG has a fixed ``viewBox`` 360 units wide and scales to its
+time. The SVG has a fixed ``viewBox`` 320 units wide and scales to its
 container, so one unit is about one CSS pixel on a 390 px phone and the text
 stays legible. Colours come from classes in ``portal.css`` (the CSP forbids
 inline styles); each bar carries a ``<title>`` with its number, and the table
@@ -16,9 +16,9 @@ from datetime import date
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-WIDTH = 360
-LABEL_W = 118  # room for a 9-character Chinese label at 12 units
-LABEL_CHARS = 9
+WIDTH = 320
+LABEL_W = 112  # room for an 8-character Chinese label at 13 units
+LABEL_CHARS = 8
 
 
 def _open(height: float, title_id: str) -> str:
@@ -35,16 +35,16 @@ def _short(label: str) -> str:
 def hbars(rows: list[tuple[str, list[int | None]]], *, title_id: str) -> SafeString:
     """Horizontal bars, one row per label and one bar per series (e.g. median and 90th percentile)."""
     series = max((len(vs) for _label, vs in rows), default=1)
-    bar_h = 16 if series == 1 else 11
-    row_h = 26 if series == 1 else 8 + bar_h * series
+    bar_h = 18 if series == 1 else 13
+    row_h = 28 if series == 1 else 10 + bar_h * series
     top = max([v for _label, vs in rows for v in vs if v] or [1])
-    k = (WIDTH - LABEL_W - 44) / top
+    k = (WIDTH - LABEL_W - 36) / top
     parts = [_open(max(1, len(rows)) * row_h + 8, title_id)]
     for i, (label, vs) in enumerate(rows):
         y = i * row_h + 4
         text = escape(label)
         parts.append(
-            f'<text class="label" x="{LABEL_W - 6}" y="{y + bar_h * len(vs) / 2 + 4:g}" '
+            f'<text class="label" x="{LABEL_W - 6}" y="{y + bar_h * len(vs) / 2 + 3:g}" '
             f'text-anchor="end">{escape(_short(label))}</text>'
         )
         for j, v in enumerate(vs):
