@@ -161,8 +161,8 @@ def rollup_order_moved(
 def rollup_orders_moved_many(*, groups: Iterable[tuple], action: str, to_status: str, now: datetime) -> None:
     """The set-based form for the sweeps (no SLA step is left by a sweep, so no breach).
 
-    ``groups`` are (tenant id, province, order type, created date, entered date,
-    from status, count) rows the caller aggregated in SQL before its UPDATE.
+    ``groups`` are (tenant id, province, order type, created date or week, entered
+    date, from status, count) rows the caller counted before its UPDATE.
     """
     week = week_of(now)
     today = timezone.localdate(now)

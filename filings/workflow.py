@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from filings.models import FilingOrder, OrderEvent
 from filings.notifications import order_status_notify, order_status_notify_many
-from filings.rollups import SLA_STAGES, rollup_order_moved, rollup_orders_moved_many
+from filings.rollups import SLA_STAGES, rollup_order_moved, rollup_orders_moved_many, week_of
 from filings.states import EDITABLE_STATUSES, SYSTEM, TRANSITIONS, OrderStatus
 from icpfiling.core.bulk import insert_select
 from icpfiling.core.workdays import add_working_days_at
@@ -202,10 +202,11 @@ def order_transition_many(*, order_ids: list[int], action: str, message: str = "
             ids,
         )
         moved += ids
-        # The dashboard's counters (R-M3): one Counter over the moved rows, one upsert.
+        # The dashboard's counters (R-M3): one Counter over the moved rows (by created
+        # week, so a batch folds into few cells), one upsert.
         kept = set(ids)
         groups = Counter(
-            (tenant, province, otype, timezone.localdate(created), timezone.localdate(entered), status)
+            (tenant, province, otype, week_of(created), timezone.localdate(entered), status)
             for pk, status, tenant, province, otype, created, entered in found
             if pk in kept
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 from collections.abc import Iterable, Iterator
 from functools import wraps
 
@@ -132,17 +133,10 @@ def safe_cell(value) -> str:
     """The cell's text, with an apostrophe before anything a spreadsheet would evaluate."""
     if value is None:
         return ""
-    text = str(value)
+    text = value if isinstance(value, str) else str(value)
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text
-
-
-class _Echo:
-    """A file-like object whose ``write`` hands back the line: ``csv.writer`` without a buffer."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 def _mask_name(name: str) -> str:
@@ -150,36 +144,47 @@ def _mask_name(name: str) -> str:
     return name[:1] + "*" * (len(name) - 1) if name else ""
 
 
-def _local(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+LINES_PER_WRITE = 500  # rows per chunk handed to the server: few writes, memory still constant
 
 
 def csv_lines(rows: Iterable[tuple], *, names_visible: bool) -> Iterator[bytes]:
-    """UTF-8 with a BOM (Excel reads Chinese correctly), one line at a time.
+    """UTF-8 with a BOM (Excel reads Chinese correctly), a few hundred lines per chunk.
 
     Identity numbers of individuals and mobiles are always masked (R-D4: an
     identity number is seen only when revealed on the order, and audited);
     names are masked too unless ``names_visible`` (the provider's own admin).
+    Labels and the time zone are resolved once, not per cell (a million rows).
     """
-    writer = csv.writer(_Echo())
-    statuses, types = dict(OrderStatus.choices), dict(OrderType.choices)
-    yield codecs.BOM_UTF8
-    header = [
-        _("订单号"),
-        _("接入商"),
-        _("备案类型"),
-        _("状态"),
-        _("省份"),
-        _("市"),
-        _("主办单位名称"),
-        _("证件号码"),
-        _("主体负责人"),
-        _("手机号码"),
-        _("创建时间"),
-        _("提交时间"),
-        _("备案通过时间"),
-    ]
-    yield writer.writerow(header).encode()
+    statuses = {k: str(v) for k, v in OrderStatus.choices}
+    types = {k: str(v) for k, v in OrderType.choices}
+    tz = timezone.get_current_timezone()
+
+    def local(moment) -> str:
+        return moment.astimezone(tz).isoformat(sep=" ", timespec="minutes")[:16] if moment else ""
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            _("订单号"),
+            _("接入商"),
+            _("备案类型"),
+            _("状态"),
+            _("省份"),
+            _("市"),
+            _("主办单位名称"),
+            _("证件号码"),
+            _("主体负责人"),
+            _("手机号码"),
+            _("创建时间"),
+            _("提交时间"),
+            _("备案通过时间"),
+        ]
+    )
+    yield codecs.BOM_UTF8 + buffer.getvalue().encode()
+    pending = 0
+    buffer.seek(0)
+    buffer.truncate()
     for (
         pk,
         provider,
@@ -199,7 +204,7 @@ def csv_lines(rows: Iterable[tuple], *, names_visible: bool) -> Iterator[bytes]:
         individual = nature == INDIVIDUAL_NATURE
         if individual and not names_visible:
             entity = _mask_name(entity)
-        cells = [
+        cells = (
             pk,
             provider,
             types.get(otype, otype),
@@ -210,11 +215,19 @@ def csv_lines(rows: Iterable[tuple], *, names_visible: bool) -> Iterator[bytes]:
             mask_id_number(cert) if individual else cert,
             person if names_visible else _mask_name(person),
             mask_mobile(mobile),
-            _local(created),
-            _local(submitted),
-            _local(approved),
-        ]
-        yield writer.writerow([safe_cell(c) for c in cells]).encode()
+            local(created),
+            local(submitted),
+            local(approved),
+        )
+        writer.writerow([safe_cell(c) for c in cells])
+        pending += 1
+        if pending == LINES_PER_WRITE:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode()
 
 
 def _export(filters: DashboardFilter, *, names_visible: bool, name: str) -> StreamingHttpResponse:
