@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +35,13 @@ class DashboardFilterForm(forms.Form):
                 choices=[("", _("全部接入商"))]
                 + [(p.slug, p.name) for p in Provider.objects.order_by("name").only("slug", "name")],
             )
+
+    def export_query(self) -> str:
+        """The valid filters as a query string, for the export link (an invalid one is left out)."""
+        if not self.is_bound:
+            return ""
+        self.is_valid()
+        return urlencode({k: v for k, v in self.cleaned_data.items() if v not in (None, "")})
 
     def filters(self, *, tenant_id: int | None = None) -> DashboardFilter:
         """The valid fields' values, the default for each invalid one (the page still renders)."""

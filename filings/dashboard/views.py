@@ -66,7 +66,7 @@ def _context(
 ) -> dict:
     figures = dashboard_figures(filters=filters)
     stage_rows = [(s.label, [s.median, s.p90]) for s in figures.stages]
-    query = request.GET.urlencode()
+    query = form.export_query()
     return {
         "form": form,
         "figures": figures,

@@ -257,6 +257,10 @@ def test_r_m3_a_bad_filter_is_named_and_the_page_still_renders(alpha, params):
     assert r.context["form"].errors
     assert "error-summary" in r.content.decode()
     assert r.context["figures"].total_orders == 1
+    # and the page's export link carries only the valid filters
+    assert r.context["export_url"].startswith(EXPORT)
+    assert "<script>" not in r.context["export_url"]
+    assert "ZZ" not in r.context["export_url"]
     # and the export refuses to guess (400), with the same summary
     r = alpha.client(Role.PROVIDER_ADMIN).get(EXPORT, params)
     assert r.status_code == 400
