@@ -504,3 +504,63 @@ class SmsChallenge(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.order_id} r{self.round} {self.mobile[-4:]}"
+
+
+class DashboardRollup(TenantOwnedModel):
+    """One counter of the dashboard (R-M3), kept up to date by the transitions (``filings.rollups``).
+
+    A cell is (tenant, week, province, order type, metric, key); ``province`` and
+    ``order_type`` are ``""`` in the cells that count over every province or type,
+    so a filter on one, the other, both or neither reads exactly one set of rows
+    instead of summing a whole cube. ``week`` is the Monday (Asia/Shanghai) of the
+    week the count belongs to; what that week means depends on the metric (see
+    ``filings.rollups``).
+    """
+
+    week = models.DateField()
+    province = models.CharField(max_length=6, blank=True)
+    order_type = models.CharField(max_length=20, blank=True)
+    metric = models.CharField(max_length=12)
+    key = models.CharField(max_length=80)
+    count = models.BigIntegerField(default=0)
+
+    class Meta(TenantOwnedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", "province", "order_type", "week", "metric", "key", name="dashboard_rollup_cell"
+            ),
+        ]
+        indexes = [
+            # The operator's view over every provider reads by filter and period alone.
+            models.Index(fields=["province", "order_type", "week"], name="dashboard_rollup_all_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.week} {self.metric}:{self.key}={self.count}"
+
+
+class PlatformDashboardRollup(models.Model):
+    """The same counters summed over every provider, for the operator's dashboard (R-M3).
+
+    Not tenant-owned on purpose: it holds no tenant's rows, only totals across
+    all of them, and only the operator's page (platform host) reads it. Written
+    next to each ``DashboardRollup`` cell by ``filings.rollups.rollup_add``, so
+    "all providers" reads one slice instead of summing twenty.
+    """
+
+    week = models.DateField()
+    province = models.CharField(max_length=6, blank=True)
+    order_type = models.CharField(max_length=20, blank=True)
+    metric = models.CharField(max_length=12)
+    key = models.CharField(max_length=80)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "province", "order_type", "week", "metric", "key", name="platform_dashboard_rollup_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.metric}:{self.key}={self.count}"

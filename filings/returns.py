@@ -9,8 +9,10 @@ imports another for them.
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
 from filings.models import FieldReturn, FilingOrder
+from filings.rollups import rollup_returns
 from filings.snapshots import WEBSITE_KEY, field_label
 from filings.states import OrderStatus
 
@@ -36,6 +38,7 @@ def field_returns_record(*, order: FilingOrder, items, source: str, by) -> None:
             for item in items
         ]
     )
+    rollup_returns(order=order, fields=[item.field for item in items], now=timezone.now())  # R-M3
 
 
 def current_returns(*, order: FilingOrder) -> list[FieldReturn]:

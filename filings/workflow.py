@@ -8,6 +8,7 @@ the notification through the outbox, which dispatches after commit.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from django.db import transaction
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from filings.models import FilingOrder, OrderEvent
 from filings.notifications import order_status_notify, order_status_notify_many
+from filings.rollups import SLA_STAGES, rollup_order_moved, rollup_orders_moved_many, week_of
 from filings.states import EDITABLE_STATUSES, SYSTEM, TRANSITIONS, OrderStatus
 from icpfiling.core.bulk import insert_select
 from icpfiling.core.workdays import add_working_days_at
@@ -124,6 +126,8 @@ def order_transition(
         who = (last.actor.full_name or last.actor.email) if last and last.actor else ""
         raise TransitionConflict("already handled", current_status=current, by=who)
     from_status = order.status
+    entered_at = order.status_changed_at or now
+    due = order.authority_due_at if from_status == S.AUTHORITY_REVIEW else order.review_due_at
     for k, v in fields.items():
         if hasattr(v, "resolve_expression"):  # computed by the database (the round counter)
             setattr(order, k, FilingOrder.objects.filter(pk=order.pk).values_list(k, flat=True).get())
@@ -137,6 +141,16 @@ def order_transition(
         from_status=from_status,
         to_status=t.target,
         message=message[:500],
+    )
+    # The dashboard's counters move in the same transaction (R-M3).
+    rollup_order_moved(
+        order=order,
+        action=action,
+        from_status=from_status,
+        to_status=t.target,
+        entered_at=entered_at,
+        now=now,
+        breached=bool(from_status in SLA_STAGES and due and now > due),
     )
     order_status_notify(order=order, action=action, message=message)
     return order
@@ -160,12 +174,14 @@ def order_transition_many(*, order_ids: list[int], action: str, message: str = "
         raise TransitionError(f"{action} cannot run in bulk")
     now = timezone.now()
     found = list(
-        FilingOrder.objects.filter(pk__in=order_ids, status__in=t.sources).values_list("pk", "status")
+        FilingOrder.objects.filter(pk__in=order_ids, status__in=t.sources).values_list(
+            "pk", "status", "tenant_id", "province_id", "order_type", "created_at", "status_changed_at"
+        )
     )
     fields = {"status": t.target, "status_changed_at": now, **_entry_fields(FilingOrder(), t.target, now)}
     moved: list[int] = []
     for source in t.sources:
-        ids = [pk for pk, status in found if status == source]
+        ids = [row[0] for row in found if row[1] == source]
         if not ids:
             continue
         updated = FilingOrder.objects.filter(pk__in=ids, status=source).update(**fields)
@@ -186,6 +202,17 @@ def order_transition_many(*, order_ids: list[int], action: str, message: str = "
             ids,
         )
         moved += ids
+        # The dashboard's counters (R-M3): one Counter over the moved rows (by created
+        # week, so a batch folds into few cells), one upsert.
+        kept = set(ids)
+        groups = Counter(
+            (tenant, province, otype, week_of(created), timezone.localdate(entered), status)
+            for pk, status, tenant, province, otype, created, entered in found
+            if pk in kept
+        )
+        rollup_orders_moved_many(
+            groups=[(*g, n) for g, n in groups.items()], action=action, to_status=t.target, now=now
+        )
     order_status_notify_many(order_ids=moved, action=action, status=t.target, changed_at=now, message=message)
     return moved
 

@@ -20,6 +20,7 @@ from filings.models import (
 )
 from filings.orders.detection import Detection, DetectionInput, order_detect
 from filings.orders.validation import order_errors
+from filings.rollups import rollup_order_created
 from filings.states import APPLICANT
 from filings.workflow import idle_fields, order_touch, order_transition
 from icpfiling.accounts.models import Membership, Role
@@ -89,6 +90,7 @@ def order_create(
             order.save()
     except IntegrityError:
         raise OrderConflict(_("该主体在本接入商已有一个正在办理的备案订单。")) from None
+    rollup_order_created(order=order)  # the dashboard's draft count (R-M3)
     OrderWebsite.objects.create(
         tenant=tenant,
         order=order,

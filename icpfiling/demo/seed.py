@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from filings.dashboard.services import dashboard_rollups_rebuild
 from icpfiling.accounts.models import Membership, PlatformRole, Role, User
 from icpfiling.demo.identities import demo_ric, demo_uscc
 from icpfiling.demo.lifecycle import demo_lifecycle_seed
@@ -27,7 +28,7 @@ from icpfiling.registry.models import (
 )
 from icpfiling.registry.reference import reference_data_load
 from icpfiling.registry.services import registry_access_add, registry_entity_file, registry_website_file
-from icpfiling.tenancy.context import tenant_scope
+from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
 from icpfiling.tenancy.models import Provider, ProviderHostname
 
 DEMO_PROVIDERS = [
@@ -184,6 +185,7 @@ def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
 
     demo_orders_seed(providers)
     if not lifecycle:
+        _dashboard_rebuild()
         return logins
     for slug, provider in providers.items():
         with tenant_scope(provider):
@@ -197,7 +199,14 @@ def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
 
     first_of_month = timezone.localdate().replace(day=1)
     settlement_run(month=(first_of_month - dt.timedelta(days=1)).replace(day=1))
+    _dashboard_rebuild()
     return logins
+
+
+def _dashboard_rebuild() -> None:
+    """The demo writes some orders directly (past filings): recount the dashboard's cells (R-M3)."""
+    with tenant_scopes_disabled():  # the demo's providers are all rebuilt at once
+        dashboard_rollups_rebuild()
 
 
 def _registry(providers: dict[str, Provider]) -> None:

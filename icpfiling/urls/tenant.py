@@ -18,6 +18,8 @@ urlpatterns = [
     # Verification points: applications (R-K1..R-K3) and operations (R-K4).
     path("vp/", include(("verification_points.applications.urls", "vp"), namespace="vp")),
     path("points/", include(("verification_points.operations.urls", "points"), namespace="points")),
+    # The provider admin's dashboard and CSV export of orders (R-M3).
+    path("dashboard/", include(("filings.dashboard.urls", "dashboard"), namespace="dashboard")),
     # Phone hand-off pages (R-D6): same namespace, short path, no login.
     path("m/", include((phone_urlpatterns, "phone"), namespace="phone")),
 ]
