@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from filings.access import access_order_by_id, applicant_required
+from filings.changes.selectors import filed_info_for_applicant
 from filings.models import OrderStatus
 from filings.orders import selectors, services
 from filings.orders.detection import DetectionInput
@@ -299,5 +300,6 @@ def order_abandon(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @applicant_required
 def filed_info(request: HttpRequest) -> HttpResponse:
-    sites = list(selectors.filed_websites_for_applicant(tenant=request.tenant, applicant=request.user))
-    return render(request, "filings/filed.html", {"sites": sites})
+    # R-P2: per entity and website, the change and cancel actions that apply now (filings.changes).
+    entities = filed_info_for_applicant(tenant=request.tenant, applicant=request.user)
+    return render(request, "filings/filed.html", {"entities": entities})
