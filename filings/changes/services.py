@@ -42,6 +42,7 @@ from icpfiling.registry.changes import (
     registry_service_change,
 )
 from icpfiling.registry.models import ChangeKind, FiledEntity, FiledWebsite, RegistryStatus
+from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider
 
 T = OrderType
@@ -204,9 +205,13 @@ def _who(order: FilingOrder, actor, reason: str = "") -> Who:
 
 def _staff_notify(*, provider_id: int, subject: str, body: str, key: str) -> int:
     """The provider's staff (reviewers and admins) see it in their inbox (R-C8)."""
-    staff = Membership.objects.filter(
-        tenant_id=provider_id, role__in=(Role.REVIEWER, Role.PROVIDER_ADMIN)
-    ).values_list("user_id", flat=True)
+    # The approval runs in the new provider's scope; the old provider's staff are read in theirs.
+    with tenant_scope(provider_id):
+        staff = list(
+            Membership.objects.filter(
+                tenant_id=provider_id, role__in=(Role.REVIEWER, Role.PROVIDER_ADMIN)
+            ).values_list("user_id", flat=True)
+        )
     n = 0
     for user_id in staff:
         if outbox_enqueue(
