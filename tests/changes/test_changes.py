@@ -624,3 +624,26 @@ def test_foreign_objects_are_untouched_by_permission_errors(alpha, beta, authori
         )
     # then nothing changed
     assert registry_state(entity) == before
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_r_c1_r_c5_demo_holds_change_orders_worth_seeing_at_both_providers():
+    # given the demo seeded twice (idempotent)
+    from icpfiling.demo.seed import demo_seed
+    from icpfiling.tenancy.models import Provider
+
+    demo_seed()
+    demo_seed()
+    alpha, beta = Provider.objects.get(slug="alpha"), Provider.objects.get(slug="beta")
+    # then alpha has one 变更主体 with the authority, beta one 注销网站 returned with a reason
+    with tenant_scope(alpha):
+        assert list(FilingOrder.objects.filter(order_type="change_entity").values_list("status", flat=True)) == [
+            "authority_review"
+        ]
+    with tenant_scope(beta):
+        order = FilingOrder.objects.get(order_type="cancel_website")
+        assert order.status == "returned"
+        assert list(order.field_returns.values_list("field", flat=True)) == ["materials.cancel_form"]
