@@ -640,9 +640,8 @@ def test_r_c1_r_c5_demo_holds_change_orders_worth_seeing_at_both_providers():
     alpha, beta = Provider.objects.get(slug="alpha"), Provider.objects.get(slug="beta")
     # then alpha has one 变更主体 with the authority, beta one 注销网站 returned with a reason
     with tenant_scope(alpha):
-        assert list(FilingOrder.objects.filter(order_type="change_entity").values_list("status", flat=True)) == [
-            "authority_review"
-        ]
+        statuses = FilingOrder.objects.filter(order_type="change_entity").values_list("status", flat=True)
+        assert list(statuses) == ["authority_review"]
     with tenant_scope(beta):
         order = FilingOrder.objects.get(order_type="cancel_website")
         assert order.status == "returned"
