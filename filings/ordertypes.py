@@ -127,6 +127,16 @@ def spec_for(order_type: str) -> TypeSpec:
     return TYPE_SPECS[order_type]
 
 
+def first_step(order_type: str) -> str:
+    """The first step page the applicant fills for this type (the URL name of ``filings.orders``)."""
+    spec = TYPE_SPECS.get(order_type)
+    if spec is None or "entity" in spec.edits:
+        return "filings:order_entity"
+    if "websites" in spec.edits:
+        return "filings:order_websites"
+    return "filings:materials" if spec.materials != "none" else "filings:order_preview"
+
+
 def action_for_type(order_type: str, action: str) -> str:
     """The table's action a type uses for a generic step (a pass without verification)."""
     spec = TYPE_SPECS.get(order_type)

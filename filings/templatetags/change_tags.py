@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from filings.changes.selectors import order_change_of, order_diff
-from filings.ordertypes import TYPE_SPECS
+from filings.ordertypes import TYPE_SPECS, first_step
 
 register = template.Library()
 
@@ -41,3 +41,9 @@ def plain_value(value) -> str:
     if value is False:
         return "✗"
     return str(value)
+
+
+@register.filter
+def first_step_name(order_type: str) -> str:
+    """The URL name of the first step the applicant fills for this type."""
+    return first_step(order_type)

@@ -323,7 +323,11 @@ def test_r_s7_a_submitted_cancellation_cannot_be_withdrawn(alpha, beta, authorit
         with pytest.raises(TransitionError):
             order_withdraw(order=order, actor=alpha.users["applicant"])
         order.refresh_from_db()
+        # and the same by a POST to the withdraw URL
+        r = alpha.client("applicant").post(reverse("filings:order_withdraw", kwargs={"order_id": order.pk}))
+        order.refresh_from_db()
     # then it stays with the provider, and the page offers no withdraw button
+    assert r.status_code == 302
     assert order.status == "provider_review"
     page = alpha.client("applicant").get(reverse("filings:order_detail", kwargs={"order_id": order.pk}))
     assert reverse("filings:order_withdraw", kwargs={"order_id": order.pk}) not in page.content.decode()
@@ -510,6 +514,29 @@ def test_r_p2_filed_info_lists_the_actions_that_apply_with_reasons(alpha, beta, 
         entity.entity_number
         not in beta.client("applicant").get(reverse("filings:filed_info")).content.decode()
     )
+
+
+def test_r_c2_change_website_pages_lead_to_the_website_step_with_the_name_editable(alpha, beta, authority):
+    # given a 变更网站 draft
+    entity = approved_entity(alpha, authority)
+    order = start(alpha, "change_website", entity, entity.websites.get())
+    client = alpha.client("applicant")
+    with tenant_scope(alpha.provider):
+        w = order.websites.get()
+    # when the applicant opens the detail page, the entity step and the add-website page
+    detail = client.get(reverse("filings:order_detail", kwargs={"order_id": order.pk})).content.decode()
+    entity_step = client.get(reverse("filings:order_entity", kwargs={"order_id": order.pk}))
+    add = client.get(reverse("filings:order_website_new", kwargs={"order_id": order.pk}))
+    edit = client.get(
+        reverse("filings:order_website_edit", kwargs={"order_id": order.pk, "website_id": w.pk})
+    )
+    # then "continue" leads to the websites step, the others redirect there, and only the domain is locked
+    websites_url = reverse("filings:order_websites", kwargs={"order_id": order.pk})
+    assert f'href="{websites_url}"' in detail
+    assert (entity_step.status_code, entity_step["Location"]) == (302, websites_url)
+    assert (add.status_code, add["Location"]) == (302, websites_url)
+    assert edit.context["form"].fields["domain_display"].disabled
+    assert not edit.context["form"].fields["name"].disabled
 
 
 def test_r_p2_start_from_filed_info_and_foreign_entities_are_refused(alpha, beta, authority):
