@@ -259,3 +259,12 @@ def provider_hosted_services(*, tenant: Provider) -> QuerySet[FiledWebsite]:
         .select_related("entity")
         .order_by("website_number")
     )
+
+
+def entity_is_shell(entity_id: int) -> bool:
+    """R-C7: an active entity with no active website (空壳主体)."""
+    return (
+        FiledEntity.objects.filter(pk=entity_id, status=RegistryStatus.ACTIVE)
+        .exclude(websites__status=RegistryStatus.ACTIVE)
+        .exists()
+    )

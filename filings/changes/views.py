@@ -124,3 +124,25 @@ def hosted_services(request: HttpRequest) -> HttpResponse:
     """The websites this provider hosts, each with its 取消接入 action (R-C6)."""
     services_ = list(selectors.provider_hosted_services(tenant=request.tenant)[:500])
     return render(request, "filings/changes/hosted.html", {"services": services_})
+
+
+@applicant_required
+def offline_kit(request: HttpRequest, entity_id: int) -> HttpResponse:
+    """R-C7: the printable cancellation application of the applicant's empty-shell entity."""
+    from django.utils import timezone
+
+    from filings.changes.offline_kit import offline_kit_pdf
+
+    entity_ids = selectors.applicant_entity_ids(tenant=request.tenant, applicant=request.user)
+    shells = [pk for pk in entity_ids if selectors.entity_is_shell(pk)]
+    entity = get_or_404(
+        FiledEntity.objects.filter(pk__in=shells).select_related("province", "certificate_type"),
+        actor=request.user,
+        pk=entity_id,
+    )
+    response = HttpResponse(
+        offline_kit_pdf(entity=entity, today=timezone.localdate()), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="cancellation-{entity.pk}.pdf"'
+    response["Cache-Control"] = "no-store, private"
+    return response

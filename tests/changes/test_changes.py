@@ -406,6 +406,22 @@ def test_r_c6_r_c7_provider_started_cancel_access_of_the_last_website_leaves_an_
         )
     assert d.block == "empty_shell"
     assert [(o.order_type, o.reason) for o in d.offers] == [("cancel_entity", "")]
+    # and the offline kit is a PDF for its applicant only
+    kit = reverse("changes:offline_kit", kwargs={"entity_id": entity.pk})
+    assert f'href="{kit}"' in filed
+    pdf = alpha.client("applicant").get(kit)
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert beta.client("applicant").get(kit).status_code == 404
+
+
+def test_r_c7_offline_kit_is_only_for_an_empty_shell(alpha, beta, authority):
+    # given an entity that still has its website
+    entity = approved_entity(alpha, authority)
+    # when its applicant asks for the offline kit, then it is not offered
+    kit = reverse("changes:offline_kit", kwargs={"entity_id": entity.pk})
+    assert alpha.client("applicant").get(kit).status_code == 404
 
 
 def test_r_c6_provider_cancel_access_needs_a_reason_and_is_staff_only(alpha, beta, authority):

@@ -27,6 +27,7 @@ def _beta_service(w):
 
 FOREIGN = {
     "changes:transfer": lambda w: ({"order_id": w.beta_order.pk}, {"order_id": _MISSING}),
+    "changes:offline_kit": lambda w: ({"entity_id": _beta_service(w).entity_id}, {"entity_id": _MISSING}),
     "changes:provider_cancel_access": lambda w: (
         {"service_id": _beta_service(w).pk},
         {"service_id": _MISSING},
