@@ -73,6 +73,22 @@ def _copy_entity(order: FilingOrder, tenant: Provider, entity: FiledEntity) -> N
     order.principal_mobile = entity.principal_mobile or order.principal_mobile
 
 
+def registry_prefill(*, order: FilingOrder, tenant: Provider, entity: FiledEntity) -> None:
+    """R-O4: a 新增网站 or 新增接入 starts with the entity's filed data (not its locked identity)."""
+    last = last_approved_order(tenant=tenant, entity=entity)
+    if last is not None:
+        for f in ENTITY_FIELDS:
+            setattr(order, f, getattr(last, f))
+        if not order.principal_id_number:
+            order.principal_id_type, order.principal_id_number = (
+                last.principal_id_type,
+                last.principal_id_number,
+            )
+    order.entity_name = entity.name
+    order.principal_name = order.principal_name or entity.principal_name
+    order.principal_mobile = order.principal_mobile or entity.principal_mobile
+
+
 def _copy_site(site: OrderWebsite, tenant: Provider, service: FiledWebsite) -> None:
     last = last_approved_site(tenant=tenant, service=service)
     if last is not None:

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from filings.changes.services import registry_prefill
 from filings.materials.requirements import missing_materials
 from filings.models import (
     EDITABLE_STATUSES,
@@ -85,6 +86,8 @@ def order_create(
     if data.nature.is_individual:
         order.principal_id_number = detection.certificate_number
         order.principal_id_type = data.certificate_type.code
+    if entity is not None:
+        registry_prefill(order=order, tenant=tenant, entity=entity)
     try:
         with transaction.atomic():
             order.save()

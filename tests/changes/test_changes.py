@@ -608,6 +608,27 @@ def test_r_o4_already_connected_routes_to_change_and_cancel_orders(alpha, beta, 
     ]
 
 
+def test_r_o4_new_website_starts_prefilled_from_the_filed_entity(alpha, beta, authority):
+    # given an entity filed through alpha
+    entity = approved_entity(alpha, authority)
+    # when its applicant detects a new domain for it
+    from filings.orders.services import order_create
+
+    with tenant_scope(alpha.provider):
+        d, order = order_create(
+            tenant=alpha.provider,
+            applicant=alpha.users["applicant"],
+            data=detection_input(cert=entity.certificate_number, domain="another-new-site.cn"),
+        )
+    # then the 新增网站 draft carries the filed entity's data
+    assert d.order_type == "new_website"
+    assert (order.entity_name, order.registered_address, order.principal_mobile) == (
+        entity.name,
+        "杭州市西湖区示例路 1 号",
+        "13905710001",
+    )
+
+
 # --- races (PostgreSQL) ----------------------------------------------------------------------
 
 
