@@ -119,7 +119,7 @@ def provider_cancel_access(request: HttpRequest, service_id: int) -> HttpRespons
     )
 
 
-@provider_role_required(Role.REVIEWER)
+@provider_role_required(Role.REVIEWER, Role.PROVIDER_ADMIN)
 def hosted_services(request: HttpRequest) -> HttpResponse:
     """The websites this provider hosts, each with its 取消接入 action (R-C6)."""
     services_ = list(selectors.provider_hosted_services(tenant=request.tenant)[:500])
