@@ -678,7 +678,7 @@ def test_r_c4_eight_simultaneous_approvals_of_one_cancellation_give_one_effect()
         assert OrderEvent.objects.filter(order_id=order.pk, kind="authority_approve").count() == 1
 
 
-def test_foreign_objects_are_untouched_by_permission_errors(alpha, beta, authority):
+def test_r_p2_another_providers_applicant_cannot_start_a_change_and_nothing_changes(alpha, beta, authority):
     # given an entity at alpha; when beta's applicant calls the service directly
     entity = approved_entity(alpha, authority)
     before = registry_state(entity)
