@@ -307,6 +307,10 @@ class MaterialKind(models.TextChoices):
     RESIDENCE_PROOF = "residence_proof", _("居住证明")
     PROVINCE_EXTRA = "province_extra", _("省管局要求的其他材料")
     CURTAIN_PHOTO = "curtain_photo", _("幕布照片")
+    # After approval (R-C1, R-C4, R-C5): the registrar's proof of a new name, the province's forms.
+    CHANGE_PROOF = "change_proof", _("名称变更证明（登记机关核准变更通知书）")
+    CHANGE_FORM = "change_form", _("备案变更申请表（签字盖章）")
+    CANCEL_FORM = "cancel_form", _("备案注销申请表（签字盖章）")
 
 
 # Identity documents: every view or download of one is audited (R-D4).
@@ -564,3 +568,31 @@ class PlatformDashboardRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.week} {self.metric}:{self.key}={self.count}"
+
+
+class OrderChange(TenantOwnedModel):
+    """What a change or cancel order (R-C1…R-C6) or a transfer (R-C8) starts from.
+
+    ``baseline`` is the filed data when the order started (the registry, completed
+    from the last approved order here), keyed like ``ordertypes`` (``entity.<f>``,
+    ``service.<f>``): the diff shown to reviewer and authority is the order's
+    current data against it, and the approval writes it into the registry history.
+    """
+
+    order = models.OneToOneField(FilingOrder, on_delete=models.CASCADE, related_name="change")
+    baseline = models.JSONField(default=dict, blank=True)
+    # R-C8: a 新增接入 that replaces this provider's access record on approval.
+    replaces_provider = models.ForeignKey(
+        "tenancy.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # R-C6: 取消接入 started by the provider, with the reason the applicant sees.
+    started_by_provider = models.BooleanField(default=False)
+    reason = models.CharField(_("原因"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("变更内容")
+        verbose_name_plural = _("变更内容")
+
+    def __str__(self) -> str:
+        return f"change of order {self.order_id}"

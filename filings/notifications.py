@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from filings.models import FilingOrder, OrderStatus, OrderType
+from filings.ordertypes import spec_for
 from icpfiling.core.links import id_url_template
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import OUTBOX_INSERT_COLUMNS, outbox_enqueue, outbox_enqueue_many
@@ -51,7 +52,13 @@ def _messages(
     order: FilingOrder, action: str, message: str, *, kind: str, extra: dict | None = None
 ) -> list[dict]:
     ctx = {"order": order, "action": action, "message": message, **(extra or {})}
-    if order.status == OrderStatus.APPROVED and kind == "status":
+    # The numbers, footer snippet and 公安 reminder belong to a first filing (R-P1); an approved
+    # change or cancellation says what changed in ``message`` (R-C1…R-C6).
+    if (
+        order.status == OrderStatus.APPROVED
+        and kind == "status"
+        and spec_for(order.order_type).target == "new"
+    ):
         numbers = approval_numbers(order)
         ctx.update(
             numbers=numbers,

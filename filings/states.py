@@ -17,6 +17,13 @@ class OrderType(models.TextChoices):
     NEW_ENTITY = "new_entity", _("首次备案")  # R-O1: neither entity nor domain filed
     NEW_WEBSITE = "new_website", _("新增网站")  # R-O2: entity filed, website new
     NEW_ACCESS = "new_access", _("新增接入")  # R-O3: filed elsewhere, connect here
+    # After approval (R-C1…R-C6); what each changes and who confirms is data in ``filings.ordertypes``.
+    CHANGE_ENTITY = "change_entity", _("变更主体")  # R-C1
+    CHANGE_WEBSITE = "change_website", _("变更网站")  # R-C2
+    CHANGE_ACCESS = "change_access", _("变更接入")  # R-C3
+    CANCEL_ENTITY = "cancel_entity", _("注销主体")  # R-C4
+    CANCEL_WEBSITE = "cancel_website", _("注销网站")  # R-C5
+    CANCEL_ACCESS = "cancel_access", _("取消接入")  # R-C6
 
 
 class OrderStatus(models.TextChoices):
@@ -71,6 +78,12 @@ TRANSITIONS: dict[str, Transition] = {
     "resubmit": Transition((S.RETURNED,), S.PROVIDER_REVIEW, (APPLICANT,), _("修改后重新提交")),
     "provider_return": Transition((S.PROVIDER_REVIEW,), S.RETURNED, (REVIEWER,), _("接入商退回")),
     "provider_pass": Transition((S.PROVIDER_REVIEW,), S.VERIFICATION, (REVIEWER,), _("接入商初审通过")),
+    # Types that need no identity check (``ordertypes``: verification=False) skip to the recheck.
+    "provider_pass_direct": Transition(
+        (S.PROVIDER_REVIEW,), S.PROVIDER_RECHECK, (REVIEWER,), _("接入商审核通过（无需核验）")
+    ),
+    # R-C6: a provider starts 取消接入 itself (e.g. after a failed spot check).
+    "provider_submit": Transition((S.DRAFT,), S.PROVIDER_REVIEW, (REVIEWER,), _("接入商发起")),
     "verified": Transition((S.VERIFICATION,), S.PROVIDER_RECHECK, (POINT_STAFF, REVIEWER), _("核验完成")),
     "recheck_return": Transition((S.PROVIDER_RECHECK,), S.RETURNED, (REVIEWER,), _("复审退回")),
     "back_to_verification": Transition((S.PROVIDER_RECHECK,), S.VERIFICATION, (REVIEWER,), _("退回重新核验")),

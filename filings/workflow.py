@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from filings.models import FilingOrder, OrderEvent
 from filings.notifications import order_status_notify, order_status_notify_many
+from filings.ordertypes import type_forbids
 from filings.rollups import SLA_STAGES, rollup_order_moved, rollup_orders_moved_many, week_of
 from filings.states import EDITABLE_STATUSES, SYSTEM, TRANSITIONS, OrderStatus
 from icpfiling.core.bulk import insert_select
@@ -86,7 +87,11 @@ class TransitionConflict(TransitionError):
 
 
 def allowed_actions(*, order: FilingOrder, actor_kind: str) -> list[str]:
-    return [name for name, t in TRANSITIONS.items() if order.status in t.sources and actor_kind in t.actors]
+    return [
+        name
+        for name, t in TRANSITIONS.items()
+        if order.status in t.sources and actor_kind in t.actors and not type_forbids(order.order_type, name)
+    ]
 
 
 @transaction.atomic
@@ -105,6 +110,8 @@ def order_transition(
         raise TransitionError(f"{actor_kind} may not {action}")
     if order.status not in t.sources:
         raise TransitionError(f"cannot {action} from {order.status}")
+    if type_forbids(order.order_type, action):  # the type's own rules (R-S7, ordertypes)
+        raise TransitionError(f"a {order.order_type} order may not {action}")
     now = timezone.now()
     fields = {
         "status": t.target,

@@ -58,7 +58,18 @@ STATUS_SHARES = (
     ("sms_verification", 0.01),
     ("authority_review", 0.05),
 )
-ORDER_TYPE_SHARES = (("new_entity", 0.6), ("new_website", 0.25), ("new_access", 0.15))
+# The first filings dominate; the change and cancel types (R-C1…R-C6) share the same queue.
+ORDER_TYPE_SHARES = (
+    ("new_entity", 0.5),
+    ("new_website", 0.2),
+    ("new_access", 0.1),
+    ("change_entity", 0.06),
+    ("change_website", 0.06),
+    ("change_access", 0.03),
+    ("cancel_entity", 0.02),
+    ("cancel_website", 0.02),
+    ("cancel_access", 0.01),
+)
 # (nature, certificate type, share): companies and individuals dominate.
 NATURE_SHARES = (
     (4, "business_licence", 0.55),

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from filings.authority.selectors import authority_province_codes
+from filings.changes.services import access_added, change_apply
 from filings.models import (
     ENTITY_FIELDS,
     WEBSITE_FIELDS,
@@ -33,6 +34,7 @@ from filings.models import (
     OrderWebsite,
     ReturnSource,
 )
+from filings.ordertypes import CHANGE_TYPES
 from filings.returns import field_returns_record
 from filings.states import AUTHORITY
 from filings.workflow import TransitionConflict, order_transition
@@ -134,7 +136,10 @@ def authority_approve(*, order: FilingOrder, reviewer) -> FilingOrder:
         extra: dict = {}
         try:
             with transaction.atomic():
-                if locked.order_type == OrderType.NEW_ENTITY:
+                if locked.order_type in CHANGE_TYPES:
+                    # R-C1…R-C7: the diff or the cancellation, with registry history (R-C9).
+                    message = change_apply(order=locked, actor=reviewer, now=now)
+                elif locked.order_type == OrderType.NEW_ENTITY:
                     entity = registry_entity_file(
                         province=locked.province,
                         nature=locked.nature,
@@ -161,8 +166,13 @@ def authority_approve(*, order: FilingOrder, reviewer) -> FilingOrder:
                     new = [s for s in sites if not s.registry_website_id]
                     if any(s.registry_website.status != RegistryStatus.ACTIVE for s in connected):
                         raise ValidationError(_("要接入的网站已在工信部注销，不能通过。"))
+                    transfer_notes = []
                     for site in connected:
                         registry_access_add(website=site.registry_website, provider=locked.tenant, since=now)
+                        # R-C8 / R-C9: history, and the old provider released when this is a transfer.
+                        transfer_notes.append(
+                            access_added(order=locked, service=site.registry_website, actor=reviewer, now=now)
+                        )
                     numbers = [
                         f"{s.registry_website.website_number}（{s.registry_website.domain}）"
                         for s in connected
@@ -172,6 +182,7 @@ def authority_approve(*, order: FilingOrder, reviewer) -> FilingOrder:
                             entity=_active_entity(locked), sites=new, order=locked, now=now
                         )
                     message = _("已接入网站：%(sites)s") % {"sites": "、".join(numbers)}
+                    message = " ".join([message, *filter(None, transfer_notes)])
         except IntegrityError:
             raise ValidationError(
                 _("工信部备案库中已有冲突的记录（主体证件或域名已备案），不能通过。")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderType, OrderWebsite
+from filings.ordertypes import spec_for
 from icpfiling.core.validators import PRE_APPROVAL_REQUIRED, SERVICE_CONTENT_CHOICES
 from icpfiling.registry.province_rules import EffectiveProvinceRules, province_rules_for
 
@@ -66,6 +67,8 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
     websites = list(order.websites.all())
     scope = "personal" if order.is_individual else "unit"
     rules = rules or province_rules_for(province_code=order.province_id, scope=scope, on=timezone.localdate())
+    if spec_for(order.order_type).materials != "full":  # R-C1…R-C6: the type's own set
+        return _with_files(order, change_requirements(order))
     reqs: list[Requirement] = []
     if not order.is_individual:
         reqs.append(
@@ -209,6 +212,10 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
             min_size=CURTAIN_MIN_SIZE,
         )
     )
+    return _with_files(order, reqs)
+
+
+def _with_files(order: FilingOrder, reqs: list[Requirement]) -> list[Requirement]:
     files = list(order.materials.all()) if order.pk else []
     by_slot: dict[str, list[MaterialFile]] = {}
     for f in files:
@@ -220,3 +227,106 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
 
 def missing_materials(order: FilingOrder) -> list[Requirement]:
     return [r for r in requirements_for(order) if r.state == "missing"]
+
+
+def _baseline(order: FilingOrder) -> dict:
+    change = getattr(order, "change", None) if order.pk else None
+    return change.baseline if change is not None else {}
+
+
+def change_requirements(order: FilingOrder) -> list[Requirement]:
+    """Materials of a change or cancel order (R-C1, R-C4, R-C5; domain reference §1.1).
+
+    A name change needs the registrar's proof; a new principal their ID; every
+    change the province's signed 变更 form, every cancellation its 注销 form.
+    变更接入 and 取消接入 need nothing: the provider's own data changes.
+    """
+    kind = spec_for(order.order_type).materials
+    base = _baseline(order)
+    reqs: list[Requirement] = []
+    licence = Requirement(
+        "licence",
+        MaterialKind.LICENCE,
+        _("单位证件"),
+        _("%(type)s的彩色扫描件或照片，证件号码须与备案一致。") % {"type": order.certificate_type.name},
+    )
+    id_front = Requirement(
+        "principal_id_front",
+        MaterialKind.PRINCIPAL_ID_FRONT,
+        _("主体负责人证件（人像面）"),
+        _("主体负责人%(name)s的证件原件彩色照片。") % {"name": order.principal_name or ""},
+    )
+    if kind == "change_entity":
+        if base.get("entity.entity_name") not in (None, order.entity_name):
+            reqs.append(
+                Requirement(
+                    "change_proof",
+                    MaterialKind.CHANGE_PROOF,
+                    _("名称变更证明"),
+                    _("主办单位更名，须提供登记机关的核准变更通知书（或更名后的证件）。"),
+                )
+            )
+            if not order.is_individual:
+                reqs.append(licence)
+        if base.get("entity.principal_name") not in (None, order.principal_name):
+            reqs.append(id_front)
+            reqs.append(
+                Requirement(
+                    "principal_id_back",
+                    MaterialKind.PRINCIPAL_ID_BACK,
+                    _("主体负责人证件（国徽面）"),
+                    _("证件背面，须在有效期内。"),
+                )
+            )
+    if kind == "change_website":
+        for site in order.websites.all()[:1]:
+            if (
+                not site.principal_same_as_entity
+                and base.get("service.principal_name") != site.principal_name
+            ):
+                reqs.append(
+                    Requirement(
+                        f"website_principal_id:{site.pk}",
+                        MaterialKind.WEBSITE_PRINCIPAL_ID,
+                        _("网站负责人证件（%(d)s）") % {"d": site.domain},
+                        _("网站负责人%(name)s的证件原件彩色照片（人像面）。") % {"name": site.principal_name},
+                        website=site,
+                    )
+                )
+            for code in site.service_content or []:
+                if code in PRE_APPROVAL_REQUIRED and code not in (base.get("service.service_content") or []):
+                    reqs.append(
+                        Requirement(
+                            f"pre_approval:{site.pk}:{code}",
+                            MaterialKind.PRE_APPROVAL,
+                            _("前置审批：%(doc)s（%(d)s）")
+                            % {"doc": PRE_APPROVAL_REQUIRED[code], "d": site.domain},
+                            _("新增的服务内容须提供前置审批文件。"),
+                            website=site,
+                        )
+                    )
+    if kind in ("change_entity", "change_website"):
+        reqs.append(
+            Requirement(
+                "change_form",
+                MaterialKind.CHANGE_FORM,
+                _("备案变更申请表"),
+                _("%(p)s管局的备案变更申请表，负责人签字（单位加盖公章）后拍照或扫描上传。")
+                % {"p": order.province.full_name},
+            )
+        )
+    if kind == "cancel_entity":
+        if not order.is_individual:
+            reqs.append(licence)
+        reqs.append(id_front)
+    if kind in ("cancel_entity", "cancel_website"):
+        reqs.append(
+            Requirement(
+                "cancel_form",
+                MaterialKind.CANCEL_FORM,
+                _("备案注销申请表"),
+                _("%(p)s管局的备案注销申请表，负责人签字（单位加盖公章）后拍照或扫描上传。")
+                % {"p": order.province.full_name},
+            )
+        )
+    return reqs

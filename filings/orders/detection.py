@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from filings.changes.detection import detection_offers
 from filings.models import OrderType
 from filings.orders.selectors import orders_in_flight_anywhere
 from icpfiling.core import validators as v
@@ -44,6 +45,8 @@ class Detection:
     site: v.SiteAddress | None = None
     entity_at_this_provider: bool = False
     field_errors: dict[str, list] = field(default_factory=dict)
+    # R-O4 / R-C7: instead of a dead end, the change or cancel orders that apply (``changes.detection``).
+    offers: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -144,6 +147,7 @@ def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
     if not active_sites.exists():
         result.block = "empty_shell"
         result.message = _("该主体已没有任何备案网站（空壳主体），需先注销主体备案后再重新备案。")
+        result.offers = detection_offers(tenant_id=tenant_id, entity=entity, block=result.block)
         return result
     if website is None:
         result.order_type = OrderType.NEW_WEBSITE
@@ -163,6 +167,9 @@ def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
             "网站 %(d)s（%(n)s）已接入本接入商，无需再次备案。"
             "如需修改信息请办理变更备案，不再使用请办理取消接入或注销网站。"
         ) % {"d": result.site.display, "n": website.website_number}
+        result.offers = detection_offers(
+            tenant_id=tenant_id, entity=entity, block=result.block, service=website
+        )
         return result
     result.order_type = OrderType.NEW_ACCESS
     return result

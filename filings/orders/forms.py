@@ -168,7 +168,9 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         ),
     )
 
-    def __init__(self, *args, servers=None, locked_domain: bool = False, **kwargs):
+    def __init__(
+        self, *args, servers=None, locked_domain: bool = False, locked_name: bool | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             f.required = False
@@ -197,6 +199,8 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         )
         if locked_domain:
             self.fields["domain_display"].disabled = True
+        # The filed website's name is the registry's, except in a 变更网站 (R-C2).
+        if locked_domain if locked_name is None else locked_name:
             self.fields["name"].disabled = True
 
     def clean_principal_id_type(self):

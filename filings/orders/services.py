@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from filings.changes.services import registry_prefill
 from filings.materials.requirements import missing_materials
 from filings.models import (
     EDITABLE_STATUSES,
@@ -20,6 +21,7 @@ from filings.models import (
 )
 from filings.orders.detection import Detection, DetectionInput, order_detect
 from filings.orders.validation import order_errors
+from filings.ordertypes import spec_for
 from filings.rollups import rollup_order_created
 from filings.states import APPLICANT
 from filings.workflow import idle_fields, order_touch, order_transition
@@ -85,6 +87,8 @@ def order_create(
     if data.nature.is_individual:
         order.principal_id_number = detection.certificate_number
         order.principal_id_type = data.certificate_type.code
+    if entity is not None:
+        registry_prefill(order=order, tenant=tenant, entity=entity)
     try:
         with transaction.atomic():
             order.save()
@@ -106,6 +110,15 @@ def order_create(
     return detection, order
 
 
+def _require_step(order: FilingOrder, step: str, *, adding: bool = False) -> None:
+    """A change or cancel type edits only its own steps and never adds websites (filings.ordertypes)."""
+    spec = spec_for(order.order_type)
+    if step not in spec.edits or (adding and spec.target != "new"):
+        raise ValidationError(
+            _("“%(type)s”订单不能修改这一步的信息。") % {"type": order.get_order_type_display()}
+        )
+
+
 def _require_editable(order: FilingOrder) -> None:
     if order.status not in EDITABLE_STATUSES:
         raise ValidationError(_("订单当前状态为“%(s)s”，不能修改。") % {"s": order.get_status_display()})
@@ -115,6 +128,7 @@ def _require_editable(order: FilingOrder) -> None:
 def order_entity_save(*, order: FilingOrder, actor, values: dict) -> FilingOrder:
     """Store the entity step exactly as entered (valid or not); locked fields are never touched."""
     _require_editable(order)
+    _require_step(order, "entity")
     order_touch(order=order)
     # The form may already have copied the values onto ``order``; save every given field.
     given = [f for f in ENTITY_FIELDS if f in values]
@@ -143,6 +157,7 @@ def order_website_save(
 ) -> OrderWebsite:
     """Create or update one website of the order, as entered (R-O7 limit checked at add)."""
     _require_editable(order)
+    _require_step(order, "websites", adding=website is None)
     order_touch(order=order)
     if website is None:
         limit = (
@@ -156,7 +171,11 @@ def order_website_save(
         website = OrderWebsite(tenant_id=order.tenant_id, order=order, position=count, languages=["zh-hans"])
     if website.registry_website_id:
         # A new-access website is the filed one: its domain and name are the registry's.
-        values = {k: val for k, val in values.items() if k not in {"domain_display", "name"}}
+        # 变更网站 may rename it (R-C2); the domain never changes here.
+        locked = (
+            {"domain_display"} if order.order_type == OrderType.CHANGE_WEBSITE else {"domain_display", "name"}
+        )
+        values = {k: val for k, val in values.items() if k not in locked}
     for f in WEBSITE_FIELDS:
         if f in values:
             setattr(website, f, values[f])
@@ -170,6 +189,7 @@ def order_website_save(
 def order_website_delete(*, order: FilingOrder, website: OrderWebsite, actor) -> None:
     _require_editable(order)
     order_touch(order=order)
+    _require_step(order, "websites", adding=True)
     if website.position == 0:
         raise ValidationError(_("第一个网站来自备案类型识别，不能删除；如需更换域名请放弃本订单后重新识别。"))
     website.delete()

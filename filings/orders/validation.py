@@ -14,7 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from filings.changes.validation import change_errors
 from filings.models import OPEN_STATUSES, FilingOrder, OrderType, OrderWebsite
+from filings.ordertypes import CHANGE_TYPES
 from icpfiling.core import validators as v
 from icpfiling.registry.models import FiledEntity, RegistryStatus
 from icpfiling.registry.province_rules import province_rules_for
@@ -222,6 +224,8 @@ def website_errors(
 
 def order_errors(order: FilingOrder, *, today: date) -> Errors:
     """Every problem of the order, keyed ``entity.<field>`` / ``websites[i].<field>`` / ``order``."""
+    if order.order_type in CHANGE_TYPES:  # R-C1…R-C6: the type's own checks (filings.changes)
+        return change_errors(order, today=today, entity_errors=entity_errors, website_errors=website_errors)
     errors: Errors = defaultdict(list)
     errors.update(entity_errors(order, today=today))
     sites = list(order.websites.all())

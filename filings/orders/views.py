@@ -11,12 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from filings.access import access_order_by_id, applicant_required
-from filings.models import OrderStatus
+from filings.changes.selectors import filed_info_for_applicant
+from filings.models import OrderStatus, OrderType
 from filings.orders import selectors, services
 from filings.orders.detection import DetectionInput
 from filings.orders.forms import DetectForm, EntityForm, WebsiteForm, attach_errors
 from filings.orders.tracking import order_progress
 from filings.orders.validation import entity_errors, website_errors
+from filings.ordertypes import first_step, spec_for
 from filings.workflow import TransitionConflict, TransitionError
 
 
@@ -107,6 +109,8 @@ def order_entity(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _order(request, order_id)
     if not order.is_editable:
         return redirect("filings:order_detail", order_id=order.pk)
+    if "entity" not in spec_for(order.order_type).edits:  # a change type without this step
+        return redirect(first_step(order.order_type), order_id=order.pk)
     form = EntityForm(request.POST or None, instance=order, individual=order.is_individual)
     if request.method == "POST" and form.is_valid():
         services.order_entity_save(order=order, actor=request.user, values=form.cleaned_data)
@@ -138,7 +142,13 @@ def order_websites(request: HttpRequest, order_id: int) -> HttpResponse:
     return render(
         request,
         "filings/order_websites.html",
-        {**_step_context(order, "websites"), "sites": sites, "limit": limit, "can_add": len(sites) < limit},
+        {
+            **_step_context(order, "websites"),
+            "sites": sites,
+            "limit": limit,
+            # A change or cancel order works on filed websites only: nothing to add.
+            "can_add": len(sites) < limit and spec_for(order.order_type).target == "new",
+        },
     )
 
 
@@ -147,6 +157,9 @@ def order_website_edit(request: HttpRequest, order_id: int, website_id: int | No
     order = _order(request, order_id)
     if not order.is_editable:
         return redirect("filings:order_detail", order_id=order.pk)
+    spec = spec_for(order.order_type)
+    if "websites" not in spec.edits or (website_id is None and spec.target != "new"):
+        return redirect(first_step(order.order_type), order_id=order.pk)
     site = (
         selectors.access_order_website_by_id(order=order, website_id=website_id, actor=request.user)
         if website_id
@@ -159,6 +172,7 @@ def order_website_edit(request: HttpRequest, order_id: int, website_id: int | No
         instance=site,
         servers=servers,
         locked_domain=bool(site and site.registry_website_id),
+        locked_name=bool(site and site.registry_website_id) and order.order_type != OrderType.CHANGE_WEBSITE,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -299,5 +313,6 @@ def order_abandon(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @applicant_required
 def filed_info(request: HttpRequest) -> HttpResponse:
-    sites = list(selectors.filed_websites_for_applicant(tenant=request.tenant, applicant=request.user))
-    return render(request, "filings/filed.html", {"sites": sites})
+    # R-P2: per entity and website, the change and cancel actions that apply now (filings.changes).
+    entities = filed_info_for_applicant(tenant=request.tenant, applicant=request.user)
+    return render(request, "filings/filed.html", {"entities": entities})

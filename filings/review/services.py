@@ -29,6 +29,7 @@ from filings.models import (
     PhoneCheckOutcome,
     ReturnSource,
 )
+from filings.ordertypes import action_for_type
 from filings.returns import field_returns_record
 from filings.review.selectors import WORK_STATUSES
 from filings.snapshots import field_key_valid, field_label, is_sensitive
@@ -261,7 +262,9 @@ def order_pass(*, order: FilingOrder, reviewer) -> FilingOrder:
             {"phone_check": [_("请先电话联系主体负责人并记录结果为“已确认备案意愿”，然后再通过初审。")]}
         )
     _hold(fresh, reviewer)
-    return order_transition(order=fresh, action="provider_pass", actor=reviewer, actor_kind=REVIEWER)
+    # A type without an identity check goes straight to the recheck (ordertypes: verification).
+    action = action_for_type(fresh.order_type, "provider_pass")
+    return order_transition(order=fresh, action=action, actor=reviewer, actor_kind=REVIEWER)
 
 
 def _audit_kind(key: str) -> str:

@@ -41,7 +41,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from filings.models import FilingOrder, OrderStatus, OrderType, SmsChallenge
+from filings.models import FilingOrder, OrderStatus, SmsChallenge
+from filings.ordertypes import spec_for
 from filings.states import SYSTEM
 from filings.workflow import TransitionConflict, order_transition
 from icpfiling.core.masking import mask_mobile
@@ -173,9 +174,15 @@ def _current_challenge(order: FilingOrder, challenge_id: int) -> SmsChallenge:
 
 
 def required_people(order: FilingOrder) -> list[Person]:
-    """Who must confirm by SMS (R-S5): new access needs only the website principals."""
+    """Who must confirm by SMS (R-S5, R-C9): the type's table in ``filings.ordertypes``.
+
+    New access: the website principals only; 变更接入, 注销网站, 取消接入: nobody.
+    """
+    recipients = spec_for(order.order_type).sms
     entity = Person("entity", order.principal_name, order.principal_mobile)
-    people = [] if order.order_type == OrderType.NEW_ACCESS else [entity]
+    people = [entity] if "entity" in recipients else []
+    if "service" not in recipients:
+        return people
     for site in order.websites.order_by("position"):
         if site.principal_same_as_entity:
             people.append(Person(f"website:{site.pk}", order.principal_name, order.principal_mobile))
@@ -240,6 +247,15 @@ def sms_check_start(*, order: FilingOrder, actor) -> FilingOrder:
         )
         challenge.save()
         _send_code(order=order, challenge=challenge, code=code)
+    if not groups:
+        # Nobody receives a code for this type: the authority has it at once.
+        order = order_transition(
+            order=order,
+            action="sms_passed",
+            actor=None,
+            actor_kind=SYSTEM,
+            message=_("该备案类型无需短信核验。"),
+        )
     return order
 
 

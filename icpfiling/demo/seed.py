@@ -194,6 +194,10 @@ def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
             for point in VerificationPoint.objects.filter(status="operating"):
                 slots_generate(point=point, start=timezone.localdate(), days=14)
     demo_lifecycle_seed(providers)
+    # Change and cancel orders after approval (R-C1…R-C9) in states worth seeing.
+    from icpfiling.demo.changes import demo_changes_seed
+
+    demo_changes_seed(providers)
     # Last month's statements, so the settlement pages have content (idempotent).
     from verification_points.operations.settlement import settlement_run
 

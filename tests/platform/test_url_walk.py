@@ -140,6 +140,8 @@ OPERATOR_NAMESPACE = "operator:"
 
 # Callables (World) -> anything comparable: more of beta's state a leaking view could change.
 EXTRA_SNAPSHOTS: list[Callable[[World], object]] = []
+# Callables (World) -> None: a recipe's own beta objects, made before the first snapshot.
+PREPARE: list[Callable[[World], None]] = []
 
 # Each feature keeps its recipes beside its tests, in ``tests/<part>/walk_<feature>.py``
 # (``FOREIGN`` and ``NO_OBJECT`` of the same shapes); they are merged here so the
@@ -150,6 +152,8 @@ for _path in sorted(Path(__file__).resolve().parents[1].glob("*/walk_*.py")):
     NO_OBJECT |= set(getattr(_mod, "NO_OBJECT", ()))
     if hasattr(_mod, "snapshot"):
         EXTRA_SNAPSHOTS.append(_mod.snapshot)
+    if hasattr(_mod, "prepare"):
+        PREPARE.append(_mod.prepare)
 
 
 @pytest.fixture
@@ -167,7 +171,7 @@ def world(alpha, beta) -> World:
         beta_site = beta_order.websites.get()
         beta_file_id = beta_order.materials.values_list("pk", flat=True).first()
         _link, beta_phone_token = phone_link_create(order=beta_order, tenant_id=beta.provider.pk)
-    return World(
+    w = World(
         alpha=alpha,
         beta=beta,
         beta_pending=m,
@@ -178,6 +182,9 @@ def world(alpha, beta) -> World:
         beta_file_id=beta_file_id,
         beta_phone_token=beta_phone_token,
     )
+    for prepare in PREPARE:
+        prepare(w)
+    return w
 
 
 def _snapshot(w: World) -> tuple:

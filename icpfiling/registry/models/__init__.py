@@ -2,6 +2,7 @@
 province rules (rules).
 """
 
+from icpfiling.registry.models.history import ChangeKind, RegistryChange, ServiceKind
 from icpfiling.registry.models.records import (
     AccessRecord,
     CertificateType,
@@ -34,6 +35,7 @@ __all__ = [
     "THRESHOLD_SHAPE",
     "AccessRecord",
     "CertificateType",
+    "ChangeKind",
     "EntityNature",
     "EntityNumberSequence",
     "FiledEntity",
@@ -42,8 +44,10 @@ __all__ = [
     "PersonalIdType",
     "Province",
     "ProvinceRule",
+    "RegistryChange",
     "RegistryStatus",
     "RuleKey",
     "RuleScope",
+    "ServiceKind",
     "rule_value_errors",
 ]

@@ -159,6 +159,8 @@ class AccessRecord(models.Model):
     provider = models.ForeignKey("tenancy.Provider", on_delete=models.PROTECT, related_name="access_records")
     since = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Why the record ended (R-C6, R-C8): shown to the applicant and the old provider.
+    end_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("接入记录")

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from icpfiling.demo.changes import demo_change_examples
 from icpfiling.demo.seed import demo_detection_examples, demo_seed
 
 
@@ -18,4 +19,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  http://{host}/accounts/login/  {email:<28} {label}")
         self.stdout.write("Order type detection examples for applicant@alpha.demo (新建备案):")
         for line in demo_detection_examples():
+            self.stdout.write(f"  {line}")
+        self.stdout.write("Change and cancel orders (R-C1…R-C9):")
+        for line in demo_change_examples():
             self.stdout.write(f"  {line}")

@@ -1,0 +1,270 @@
+"""Reads for change and cancel orders: the baseline, the diff, and what 已备案信息 offers (R-P2).
+
+``filed_actions`` answers, per filed entity and per website of an applicant,
+which of the six types apply now and, when one does not, why — the same rules
+the services enforce when the order starts, so a button is never shown for an
+action that would then be refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from filings.models import FilingOrder, OrderStatus, OrderWebsite, Server
+from filings.ordertypes import ACCESS_DIFF_FIELDS, ENTITY_DIFF_FIELDS, WEBSITE_DIFF_FIELDS, spec_for
+from filings.states import OPEN_STATUSES, OrderType
+from icpfiling.registry.models import FiledEntity, FiledWebsite, RegistryChange, RegistryStatus
+from icpfiling.tenancy.models import Provider
+
+T = OrderType
+
+
+def _plain(value):
+    """A JSON-safe, comparable form of a field's value (the baseline is stored as JSON)."""
+    if isinstance(value, Server):
+        return f"{value.label} ({value.ip_address})"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def order_values(order: FilingOrder) -> dict:
+    """Every diffable value of the order now, keyed like ``ordertypes`` (``entity.x``, ``service.x``)."""
+    values = {f"entity.{f}": _plain(getattr(order, f)) for f in ENTITY_DIFF_FIELDS}
+    site = order.websites.select_related("server").order_by("position").first()
+    if site is not None:
+        for f in (*WEBSITE_DIFF_FIELDS, *ACCESS_DIFF_FIELDS):
+            values[f"service.{f}"] = _plain(getattr(site, f))
+        values["service.domain"] = site.domain
+    return values
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    key: str
+    label: object
+    before: object
+    after: object
+
+
+def _label(key: str):
+    part, name = key.split(".", 1)
+    model = FilingOrder if part == "entity" else OrderWebsite
+    try:
+        return model._meta.get_field(name).verbose_name
+    except Exception:
+        return name
+
+
+def order_diff(order: FilingOrder, *, all_fields: bool = False) -> list[DiffRow]:
+    """Before → after of the order against its baseline (R-C1…R-C3); the type's keys only."""
+    change = getattr(order, "change", None) if order.pk else None
+    if change is None:
+        return []
+    now = order_values(order)
+    keys = list(change.baseline) if all_fields else list(spec_for(order.order_type).changes)
+    return [
+        DiffRow(k, _label(k), change.baseline.get(k), now.get(k))
+        for k in keys
+        if k in now and change.baseline.get(k) != now.get(k)
+    ]
+
+
+def _order_change(order: FilingOrder):
+    try:
+        return order.change
+    except FilingOrder.change.RelatedObjectDoesNotExist:
+        return None
+
+
+def order_change_of(order: FilingOrder):
+    """The order's ``OrderChange`` or None (orders of the first filing types have none)."""
+    return _order_change(order)
+
+
+# --- 已备案信息 (R-P2) ---------------------------------------------------------------
+
+
+@dataclass
+class Action:
+    order_type: str
+    label: object
+    reason: object = ""  # empty when the action applies now
+
+    @property
+    def available(self) -> bool:
+        return not self.reason
+
+
+@dataclass
+class FiledService:
+    service: FiledWebsite
+    providers: list[Provider]
+    here: bool
+    actions: list[Action] = field(default_factory=list)
+
+
+@dataclass
+class FiledEntityView:
+    entity: FiledEntity
+    services: list[FiledService]
+    empty_shell: bool
+    actions: list[Action] = field(default_factory=list)
+    history: list[RegistryChange] = field(default_factory=list)
+
+
+def applicant_entity_ids(*, tenant: Provider, applicant) -> list[int]:
+    """The filed entities this applicant filed, changed or connected at this provider."""
+    return list(
+        FilingOrder.objects.filter(tenant=tenant, applicant=applicant, registry_entity__isnull=False)
+        .values_list("registry_entity_id", flat=True)
+        .distinct()
+    )
+
+
+def open_order_for_entity(entity: FiledEntity) -> FilingOrder | None:
+    """Any open order for the entity at any provider (one order per entity in flow, R-O4/R-O5)."""
+    return (
+        FilingOrder.objects.filter(entity_key=f"entity:{entity.pk}", status__in=OPEN_STATUSES)
+        .only("pk", "tenant_id", "order_type", "status")
+        .first()
+    )
+
+
+def action_reason(
+    *, tenant: Provider, order_type: str, entity: FiledEntity, service: FiledWebsite | None = None
+) -> str:
+    """'' when ``order_type`` may start now for this record at ``tenant``, else why not (R-P2)."""
+    if entity.status != RegistryStatus.ACTIVE:
+        return _("该主体已注销。")
+    active = list(entity.websites.filter(status=RegistryStatus.ACTIVE))
+    here_ids = set(
+        FiledWebsite.objects.filter(
+            entity=entity,
+            status=RegistryStatus.ACTIVE,
+            access_records__provider=tenant,
+            access_records__ended_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+    spec = spec_for(order_type)
+    if service is not None:
+        if service.entity_id != entity.pk:
+            return _("该网站不属于该主体。")
+        if service.status != RegistryStatus.ACTIVE:
+            return _("该网站已注销。")
+    if spec.target in ("service", "access") and service is None:
+        return _("请选择一个网站。")
+    if order_type == T.CANCEL_ENTITY:
+        if active and not here_ids:
+            return _("该主体的网站均未接入本接入商，请到网站接入的接入商办理注销主体。")
+    elif order_type == T.CHANGE_ENTITY:
+        if not here_ids:
+            return _("该主体没有接入本接入商的网站，请到网站接入的接入商办理变更主体。")
+    elif service is not None and service.pk not in here_ids:
+        return _("该网站未接入本接入商，只能由其接入商办理。")
+    if order_type == T.CANCEL_WEBSITE and len(active) <= 1:
+        return _("这是该主体的最后一个网站，不能单独注销：请办理注销主体。")
+    if order_type == T.CHANGE_WEBSITE and service is not None:
+        # Listed with its reason (R-C2): the domain itself never changes by this type.
+        pass
+    busy = open_order_for_entity(entity)
+    if busy is not None:
+        if busy.tenant_id == tenant.pk:
+            return _("该主体已有一个正在办理的订单（#%(id)s），办结后才能办理新的业务。") % {"id": busy.pk}
+        return _("该主体在其他接入商有正在办理的订单，办结后才能办理新的业务。")
+    return ""
+
+
+ENTITY_ACTIONS = (T.CHANGE_ENTITY, T.CANCEL_ENTITY)
+SERVICE_ACTIONS = (T.CHANGE_WEBSITE, T.CHANGE_ACCESS, T.CANCEL_WEBSITE, T.CANCEL_ACCESS)
+
+
+def filed_info_for_applicant(*, tenant: Provider, applicant) -> list[FiledEntityView]:
+    """R-P2: the applicant's filed entities and websites with the actions that apply now."""
+    entities = FiledEntity.objects.filter(pk__in=applicant_entity_ids(tenant=tenant, applicant=applicant))
+    views = []
+    for entity in entities.select_related("province").order_by("entity_number"):
+        services = []
+        for site in entity.websites.filter(status=RegistryStatus.ACTIVE).order_by("seq"):
+            providers = [
+                a.provider
+                for a in site.access_records.filter(ended_at__isnull=True).select_related("provider")
+            ]
+            services.append(
+                FiledService(
+                    service=site,
+                    providers=providers,
+                    here=any(p.pk == tenant.pk for p in providers),
+                    actions=[
+                        Action(
+                            t,
+                            T(t).label,
+                            action_reason(tenant=tenant, order_type=t, entity=entity, service=site),
+                        )
+                        for t in SERVICE_ACTIONS
+                    ],
+                )
+            )
+        views.append(
+            FiledEntityView(
+                entity=entity,
+                services=services,
+                empty_shell=entity.status == RegistryStatus.ACTIVE and not services,
+                actions=[
+                    Action(t, T(t).label, action_reason(tenant=tenant, order_type=t, entity=entity))
+                    for t in ENTITY_ACTIONS
+                ],
+                history=list(entity.history.select_related("service", "provider")[:50]),
+            )
+        )
+    return views
+
+
+def last_approved_order(*, tenant: Provider, entity: FiledEntity) -> FilingOrder | None:
+    """The newest approved order for the entity here: the full data the registry does not keep."""
+    return (
+        FilingOrder.objects.filter(tenant=tenant, registry_entity=entity, status=OrderStatus.APPROVED)
+        .order_by("-approved_at", "-pk")
+        .first()
+    )
+
+
+def last_approved_site(*, tenant: Provider, service: FiledWebsite) -> OrderWebsite | None:
+    return (
+        OrderWebsite.objects.filter(
+            tenant=tenant, registry_website=service, order__status=OrderStatus.APPROVED
+        )
+        .select_related("server")
+        .order_by("-order__approved_at", "-pk")
+        .first()
+    )
+
+
+def provider_hosted_services(*, tenant: Provider) -> QuerySet[FiledWebsite]:
+    """Websites this provider hosts now (for a provider-started 取消接入, R-C6)."""
+    return (
+        FiledWebsite.objects.filter(
+            status=RegistryStatus.ACTIVE,
+            access_records__provider=tenant,
+            access_records__ended_at__isnull=True,
+        )
+        .select_related("entity")
+        .order_by("website_number")
+    )
+
+
+def entity_is_shell(entity_id: int) -> bool:
+    """R-C7: an active entity with no active website (空壳主体)."""
+    return (
+        FiledEntity.objects.filter(pk=entity_id, status=RegistryStatus.ACTIVE)
+        .exclude(websites__status=RegistryStatus.ACTIVE)
+        .exists()
+    )

@@ -1,0 +1,204 @@
+"""Registry writes after approval (R-C1…R-C9): change, cancel, end an access record, with history.
+
+Every write here records a ``RegistryChange`` in the same transaction (who,
+when, which order, before → after). Cancelling marks records ``cancelled``
+and never deletes them, so their numbers stay taken: the entity sequence and
+``website_seq_last`` only ever grow (R-C9). The caller (the authority's
+approval) holds the order's row lock, which makes each change happen once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from icpfiling.registry.models import (
+    AccessRecord,
+    ChangeKind,
+    FiledEntity,
+    FiledWebsite,
+    RegistryChange,
+    RegistryStatus,
+)
+
+# The registry columns a change may write; everything else of a diff is history only.
+ENTITY_COLUMNS = {
+    "entity_name": "name",
+    "principal_name": "principal_name",
+    "principal_mobile": "principal_mobile",
+}
+SERVICE_COLUMNS = {"name": "name"}
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who made a change and through which order (R-C9)."""
+
+    provider_id: int | None = None
+    order_id: int | None = None
+    actor: object = None
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        a = self.actor
+        return (getattr(a, "full_name", "") or getattr(a, "email", "")) if a is not None else ""
+
+
+def registry_history_record(
+    *,
+    entity: FiledEntity,
+    kind: str,
+    who: Who,
+    before: dict,
+    after: dict,
+    service: FiledWebsite | None = None,
+    at: datetime | None = None,
+) -> RegistryChange:
+    return RegistryChange.objects.create(
+        entity=entity,
+        service=service,
+        kind=kind,
+        provider_id=who.provider_id,
+        order_id=who.order_id,
+        actor=who.actor if getattr(who.actor, "pk", None) else None,
+        actor_label=who.label[:200],
+        before=before,
+        after=after,
+        reason=who.reason[:300],
+        at=at or timezone.now(),
+    )
+
+
+@transaction.atomic
+def registry_entity_change(
+    *, entity: FiledEntity, before: dict, after: dict, who: Who, at: datetime | None = None
+) -> FiledEntity:
+    """R-C1: apply an approved entity diff; numbers never change."""
+    columns = {ENTITY_COLUMNS[k]: v for k, v in after.items() if k in ENTITY_COLUMNS}
+    if columns:
+        FiledEntity.objects.filter(pk=entity.pk).update(**columns)
+        for k, v in columns.items():
+            setattr(entity, k, v)
+    registry_history_record(
+        entity=entity, kind=ChangeKind.CHANGE_ENTITY, who=who, before=before, after=after, at=at
+    )
+    return entity
+
+
+@transaction.atomic
+def registry_service_change(
+    *,
+    service: FiledWebsite,
+    before: dict,
+    after: dict,
+    who: Who,
+    kind: str = ChangeKind.CHANGE_SERVICE,
+    at: datetime | None = None,
+) -> FiledWebsite:
+    """R-C2 / R-C3: apply an approved website (or access) diff; numbers and domains never change here."""
+    columns = {SERVICE_COLUMNS[k]: v for k, v in after.items() if k in SERVICE_COLUMNS}
+    if columns:
+        FiledWebsite.objects.filter(pk=service.pk).update(**columns)
+        for k, v in columns.items():
+            setattr(service, k, v)
+    registry_history_record(
+        entity=service.entity, service=service, kind=kind, who=who, before=before, after=after, at=at
+    )
+    return service
+
+
+def _open_access(service: FiledWebsite) -> QuerySet[AccessRecord]:
+    return AccessRecord.objects.filter(website=service, ended_at__isnull=True)
+
+
+def _providers(service: FiledWebsite) -> list[int]:
+    return sorted(_open_access(service).values_list("provider_id", flat=True))
+
+
+@transaction.atomic
+def registry_service_cancel(*, service: FiledWebsite, who: Who, at: datetime | None = None) -> FiledWebsite:
+    """R-C5: cancel one website and end its access records; its number is never reused."""
+    at = at or timezone.now()
+    before = {"status": service.status, "access": _providers(service)}
+    _open_access(service).update(ended_at=at, end_reason=who.reason[:300])
+    FiledWebsite.objects.filter(pk=service.pk).update(status=RegistryStatus.CANCELLED)
+    service.status = RegistryStatus.CANCELLED
+    registry_history_record(
+        entity=service.entity,
+        service=service,
+        kind=ChangeKind.CANCEL_SERVICE,
+        who=who,
+        before=before,
+        after={"status": RegistryStatus.CANCELLED, "access": []},
+        at=at,
+    )
+    return service
+
+
+@transaction.atomic
+def registry_entity_cancel(*, entity: FiledEntity, who: Who, at: datetime | None = None) -> FiledEntity:
+    """R-C4: cancel the entity and every website under it."""
+    at = at or timezone.now()
+    for service in entity.websites.filter(status=RegistryStatus.ACTIVE).order_by("seq"):
+        registry_service_cancel(service=service, who=who, at=at)
+    FiledEntity.objects.filter(pk=entity.pk).update(status=RegistryStatus.CANCELLED)
+    entity.status = RegistryStatus.CANCELLED
+    registry_history_record(
+        entity=entity,
+        kind=ChangeKind.CANCEL_ENTITY,
+        who=who,
+        before={"status": RegistryStatus.ACTIVE},
+        after={"status": RegistryStatus.CANCELLED},
+        at=at,
+    )
+    return entity
+
+
+@transaction.atomic
+def registry_access_end(
+    *,
+    service: FiledWebsite,
+    provider_id: int,
+    who: Who,
+    kind: str = ChangeKind.ACCESS_ENDED,
+    at: datetime | None = None,
+) -> bool:
+    """End ``provider_id``'s access record (R-C6, R-C8). Returns True when the filing itself ended.
+
+    The filing survives while another provider is still connected; otherwise the
+    website's filing is cancelled (and its entity may become 空壳, R-C7).
+    """
+    at = at or timezone.now()
+    before = _providers(service)
+    ended = (
+        _open_access(service).filter(provider_id=provider_id).update(ended_at=at, end_reason=who.reason[:300])
+    )
+    if ended != 1:
+        raise ValueError("no open access record for this provider")
+    after = _providers(service)
+    registry_history_record(
+        entity=service.entity,
+        service=service,
+        kind=kind,
+        who=who,
+        before={"access": before},
+        after={"access": after},
+        at=at,
+    )
+    if after:
+        return False
+    registry_service_cancel(service=service, who=who, at=at)
+    return True
+
+
+def entity_is_empty_shell(entity: FiledEntity) -> bool:
+    """R-C7: an active entity with no active website left (空壳主体)."""
+    return (
+        entity.status == RegistryStatus.ACTIVE
+        and not entity.websites.filter(status=RegistryStatus.ACTIVE).exists()
+    )
