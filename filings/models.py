@@ -36,6 +36,9 @@ ENTITY_FIELDS = (
     "principal_email",
     "emergency_mobile",
     "residence_proof",
+    "licence_valid_until",
+    "licence_long_term",
+    "business_scope",
     "remarks",
 )
 WEBSITE_FIELDS = (
@@ -49,6 +52,9 @@ WEBSITE_FIELDS = (
     *PERSON_FIELDS,
     "server",
     "domain_real_name_on",
+    "domain_expires_on",
+    "domain_registrant",
+    "domain_registrar",
     "remarks",
 )
 
@@ -88,6 +94,13 @@ class PersonFields(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ReturnedBy(models.TextChoices):
+    """Who sent a returned order back (seed 001: 退回主办者修改 vs 管局退回)."""
+
+    PROVIDER = "provider", _("接入商退回")
+    AUTHORITY = "authority", _("管局退回")
 
 
 class FilingOrder(PersonFields, TenantOwnedModel):
@@ -135,6 +148,10 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     emergency_mobile = models.CharField(_("应急联系电话"), max_length=30, blank=True)
     # R-V5: a non-local individual names the residence proof they will upload.
     residence_proof = models.CharField(_("居住证明"), max_length=60, blank=True)
+    # Seed 003: the provider checks the licence's validity and business scope (units only).
+    licence_valid_until = models.DateField(_("营业执照有效期至"), null=True, blank=True)
+    licence_long_term = models.BooleanField(_("营业执照长期有效"), default=False)
+    business_scope = models.TextField(_("经营范围"), blank=True, max_length=2000)
     remarks = models.TextField(_("备注"), blank=True, max_length=2000)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -167,6 +184,11 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     next_reminder_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     approved_at = models.DateTimeField(_("备案通过时间"), null=True, blank=True)
+    # Set while returned: who returned it, and the provider's resubmission window
+    # (R-M1, seed 001 "5日内再次提交"), swept by deadlines.resubmit_deadline_sweep.
+    returned_by = models.CharField(_("退回方"), max_length=10, choices=ReturnedBy.choices, blank=True)
+    resubmit_due_at = models.DateTimeField(_("重新提交截止时间"), null=True, blank=True)
+    resubmit_reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("备案订单")
@@ -208,6 +230,11 @@ class FilingOrder(PersonFields, TenantOwnedModel):
                 condition=models.Q(next_reminder_at__isnull=False),
             ),
             models.Index(
+                fields=["resubmit_due_at"],
+                name="order_resubmit_due_idx",
+                condition=models.Q(status="returned"),
+            ),
+            models.Index(
                 fields=["review_due_at"],
                 name="order_sla_due_idx",
                 condition=models.Q(sla_reminded_at__isnull=True, review_due_at__isnull=False),
@@ -247,6 +274,10 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
         Server, on_delete=models.PROTECT, null=True, blank=True, related_name="websites"
     )
     domain_real_name_on = models.DateField(_("域名实名认证日期"), null=True, blank=True)
+    # Seed 001 "域名注册信息必须与备案信息相一致"; the province's minimum validity (R-W2).
+    domain_expires_on = models.DateField(_("域名到期日"), null=True, blank=True)
+    domain_registrant = models.CharField(_("域名持有者"), max_length=200, blank=True)
+    domain_registrar = models.CharField(_("域名注册商"), max_length=100, blank=True)
     remarks = models.TextField(_("网站备注"), blank=True, max_length=1000)
     # Set for a new-access website: the filed website being connected here.
     registry_website = models.ForeignKey(

@@ -77,6 +77,7 @@ class GroupedForm:
 class EntityForm(GroupedForm, forms.ModelForm):
     groups = (
         (_("主办单位"), ("entity_name", "registered_address", "communication_address", "investor"), False),
+        (_("营业执照"), ("licence_valid_until", "licence_long_term", "business_scope"), False),
         (
             _("主体负责人"),
             (
@@ -106,6 +107,8 @@ class EntityForm(GroupedForm, forms.ModelForm):
         fields = list(ENTITY_FIELDS)
         widgets = {
             "principal_id_valid_until": DATE_WIDGET,
+            "licence_valid_until": DATE_WIDGET,
+            "business_scope": forms.Textarea(attrs={"rows": 3}),
             "remarks": forms.Textarea(attrs={"rows": 3}),
             "principal_mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
             "emergency_mobile": forms.TextInput(attrs={"inputmode": "tel"}),
@@ -120,7 +123,8 @@ class EntityForm(GroupedForm, forms.ModelForm):
             self.initial["principal_id_type"] = self.instance.principal_id_type
         if individual:
             # An individual is their own principal; unit-only fields do not apply (R-V4).
-            for name in ("registered_address", "investor", "principal_is_legal_rep"):
+            unit_only = ("registered_address", "investor", "principal_is_legal_rep")
+            for name in (*unit_only, "licence_valid_until", "licence_long_term", "business_scope"):
                 self.fields.pop(name)
 
     def clean_principal_id_type(self):
@@ -153,6 +157,7 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         fields = [f for f in WEBSITE_FIELDS if f not in {"pre_approvals", "server"}]
         widgets = {
             "domain_real_name_on": DATE_WIDGET,
+            "domain_expires_on": DATE_WIDGET,
             "principal_id_valid_until": DATE_WIDGET,
             "remarks": forms.Textarea(attrs={"rows": 2}),
         }
@@ -160,7 +165,11 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
     groups = (
         (_("网站"), ("name", "domain_display", "homepage_url", "languages"), False),
         (_("服务内容"), ("service_content",), False),
-        (_("服务器与域名"), ("server", "domain_real_name_on"), False),
+        (
+            _("服务器与域名"),
+            ("server", "domain_real_name_on", "domain_expires_on", "domain_registrant", "domain_registrar"),
+            False,
+        ),
         (
             _("网站负责人（与主体负责人不同时填写）"),
             PERSON_FIELDS,
@@ -168,10 +177,15 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         ),
     )
 
-    def __init__(self, *args, servers=None, locked_domain: bool = False, **kwargs):
+    def __init__(
+        self, *args, servers=None, locked_domain: bool = False, individual: bool = False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             f.required = False
+        self.fields["domain_registrant"].help_text = _(
+            "域名注册信息中的持有者，须与主办单位名称（个人为本人姓名）一致。"
+        )
         # Only the applicant's own servers at this provider can be chosen; a foreign
         # id posted anyway fails the field's validation (tenant-scoped queryset).
         if servers is not None:
@@ -195,6 +209,11 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
             (_("网站负责人"), ("principal_same_as_entity",), False),
             *self.groups[3:],
         )
+        if individual:
+            # Seed 001: an individual's website principal is the individual (the entity
+            # principal); the service enforces it for any posted data.
+            for name in ("principal_same_as_entity", *PERSON_FIELDS):
+                self.fields.pop(name, None)
         if locked_domain:
             self.fields["domain_display"].disabled = True
             self.fields["name"].disabled = True
@@ -213,7 +232,8 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         return {
             k: (
                 ""
-                if val is None and k not in {"server", "domain_real_name_on", "principal_id_valid_until"}
+                if val is None
+                and k not in {"server", "domain_real_name_on", "domain_expires_on", "principal_id_valid_until"}
                 else val
             )
             for k, val in data.items()

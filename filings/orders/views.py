@@ -159,6 +159,7 @@ def order_website_edit(request: HttpRequest, order_id: int, website_id: int | No
         instance=site,
         servers=servers,
         locked_domain=bool(site and site.registry_website_id),
+        individual=order.is_individual,
     )
     if request.method == "POST" and form.is_valid():
         try:

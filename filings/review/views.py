@@ -165,7 +165,14 @@ def queue(request: HttpRequest) -> HttpResponse:
 # --- the order page ----------------------------------------------------------------------
 
 
-_UNIT_ONLY = ("registered_address", "investor", "principal_is_legal_rep")
+_UNIT_ONLY = (
+    "registered_address",
+    "investor",
+    "principal_is_legal_rep",
+    "licence_valid_until",
+    "licence_long_term",
+    "business_scope",
+)
 _WEBSITE_SHOWN = ("name", "domain", *(f for f in WEBSITE_FIELDS if f not in ("name", "domain_display")))
 
 
@@ -224,6 +231,16 @@ def _facts(order, sites) -> tuple[list[dict], list[dict]]:
                         "label": field_label(order, key, sites=sites).split("：", 1)[-1],
                         "value": _value(site, name, id_types),
                         "sensitive": is_sensitive(order, key),
+                    }
+                )
+            if name == "service_content" and not order.is_individual:
+                # Seed 003: the reviewer matches the service content against the licence's scope.
+                facts.append(
+                    {
+                        "key": "entity.business_scope",
+                        "label": str(order._meta.get_field("business_scope").verbose_name),
+                        "value": order.business_scope,
+                        "sensitive": False,
                     }
                 )
         websites.append({"site": site, "index": i, "facts": facts})

@@ -200,12 +200,13 @@ def _region_known(region_code: str) -> bool:
     return "province" in info and "county" in info
 
 
-def clean_resident_id(value: str, *, today: date) -> ResidentId:
+def clean_resident_id(value: str, *, today: date, min_age: int = ADULT_AGE) -> ResidentId:
     """R-V2: check a mainland resident ID number and that its holder is an adult.
 
     Normalises (whitespace removed, ``x`` upper-cased), then checks the length, the format,
     the GB 11643 check digit (python-stdnum), a real birth date that is not after ``today``,
-    a known region code, and an age of at least 18 on ``today``.
+    a known region code, and an age of at least ``min_age`` on ``today`` (18 unless the
+    province's age rule says otherwise).
     """
     number = _compact(value)
     if not number:
@@ -250,11 +251,11 @@ def clean_resident_id(value: str, *, today: date) -> ResidentId:
             params={"region_code": region_code},
         )
     age = _age_on(birth_date, today)
-    if age < ADULT_AGE:
+    if age < min_age:
         raise ValidationError(
             _("负责人须年满%(min_age)s周岁（此证件持有人现年%(age)s岁），请更换为成年负责人。"),
             code="id_under_18",
-            params={"min_age": ADULT_AGE, "age": age},
+            params={"min_age": min_age, "age": age},
         )
     return ResidentId(
         number=number,
