@@ -20,6 +20,8 @@ LANGUAGE_CHOICES = [
     ("mn", _("蒙古语")),
     ("other", _("其他语言")),
 ]
+# Website values stored as NULL when empty (every other empty value is "").
+_NULLABLE = frozenset({"server", "domain_real_name_on", "domain_expires_on", "principal_id_valid_until"})
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -177,9 +179,7 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         ),
     )
 
-    def __init__(
-        self, *args, servers=None, locked_domain: bool = False, individual: bool = False, **kwargs
-    ):
+    def __init__(self, *args, servers=None, locked_domain: bool = False, individual: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             f.required = False
@@ -229,15 +229,7 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
             for code in v.PRE_APPROVAL_REQUIRED
             if self.cleaned_data.get(f"pre_approval_{code}", "").strip()
         }
-        return {
-            k: (
-                ""
-                if val is None
-                and k not in {"server", "domain_real_name_on", "domain_expires_on", "principal_id_valid_until"}
-                else val
-            )
-            for k, val in data.items()
-        }
+        return {k: ("" if val is None and k not in _NULLABLE else val) for k, val in data.items()}
 
 
 def attach_errors(form: forms.Form, errors: dict[str, list[str]], prefix: str) -> int:

@@ -277,19 +277,19 @@ def _domain_registration(
             % {"p": order.province.full_name, "n": min_days, "d": site.domain_expires_on.isoformat()}
         )
     owner = order.entity_name if not order.is_individual else (order.entity_name or order.principal_name)
-    if _required(errors, p + "domain_registrant", site.domain_registrant.strip(), _("域名持有者")):
-        if owner and not _same_name(site.domain_registrant, owner):
-            errors[p + "domain_registrant"].append(
-                _(
-                    "域名持有者“%(r)s”与%(what)s“%(o)s”不一致，请到注册商处将域名持有者过户为"
-                    "%(what)s，实名认证通过后再提交。"
-                )
-                % {
-                    "r": site.domain_registrant,
-                    "o": owner,
-                    "what": _("备案人本人") if order.is_individual else _("主办单位"),
-                }
+    registrant = _required(errors, p + "domain_registrant", site.domain_registrant.strip(), _("域名持有者"))
+    if registrant and owner and not _same_name(site.domain_registrant, owner):
+        errors[p + "domain_registrant"].append(
+            _(
+                "域名持有者“%(r)s”与%(what)s“%(o)s”不一致，请到注册商处将域名持有者过户为"
+                "%(what)s，实名认证通过后再提交。"
             )
+            % {
+                "r": site.domain_registrant,
+                "o": owner,
+                "what": _("备案人本人") if order.is_individual else _("主办单位"),
+            }
+        )
     _required(errors, p + "domain_registrar", site.domain_registrar.strip(), _("域名注册商"))
 
 

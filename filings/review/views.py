@@ -128,11 +128,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     # one (the first page, or a next link) has nothing to check and skips building the form.
     form = QueueFilterForm(request.GET) if any(request.GET.get(k) for k in QUEUE_FILTERS) else None
     filters = form.cleaned_data if form is not None and form.is_valid() else {}
-    status = filters.get("status") or ""
+    status, _sep, returned_by = (filters.get("status") or "").partition(":")
     province = filters.get("province")
     kwargs = {
         "tenant_id": request.tenant.pk,
         "statuses": (status,) if status else sel.WORK_STATUSES,
+        "returned_by": returned_by or None,
         "order_type": filters.get("order_type") or None,
         "province": province or None,
         "due": filters.get("due") or None,
