@@ -61,6 +61,60 @@ def _threshold_met(threshold: dict | None, count: int) -> bool:
     return op(count, int(threshold.get("n", 0)))
 
 
+def _nonlocal_principal(order: FilingOrder) -> bool | None:
+    number = (order.principal_id_number or "").strip()
+    if order.principal_id_type != "resident_id" or len(number) != 18:
+        return None
+    return number[:2] != order.province.admin_code[:2]
+
+
+# The seed's conditions are English notes; each known one is either decided from the order
+# (True: needed, False: not needed) or shown in Chinese for the applicant to judge (None).
+_CONDITIONS: dict[str, tuple] = {
+    "all filings": (lambda o, n: True, ""),
+    "all new filings / new websites": (
+        lambda o, n: o.order_type in (OrderType.NEW_ENTITY, OrderType.NEW_WEBSITE),
+        "",
+    ),
+    "subject principal is not the legal rep": (
+        lambda o, n: not o.is_individual and not o.principal_is_legal_rep,
+        "",
+    ),
+    "template offered for 甘肃 (subject principal not legal rep)": (
+        lambda o, n: not o.is_individual and not o.principal_is_legal_rep,
+        "",
+    ),
+    "any principal holds a non-江西 ID": (
+        lambda o, n: _nonlocal_principal(o),
+        _("负责人持非江西身份证时提供"),
+    ),
+    "more than 5 domains": (lambda o, n: n > 5, ""),
+    "entity is a law firm": (None, _("主办单位为律师事务所时提供")),
+    "legal rep does not reside in 内蒙古": (None, _("法定代表人不在内蒙古居住时提供")),
+    "template offered for Shanghai; when content is not cultural": (None, _("网站内容不涉及文化类时提供")),
+    "subject principal would be a foreigner (must authorise a Chinese citizen)": (
+        None,
+        _("主体负责人为外国人时提供（须授权中国公民）"),
+    ),
+    "site offers a public fundraising platform": (None, _("网站提供公开募捐平台时提供")),
+    "licence scope covers TV/film production but no online AV service": (
+        None,
+        _("经营范围含影视制作但不提供网络视听服务时提供"),
+    ),
+    "entity runs internet-finance business": (None, _("主办单位从事互联网金融业务时提供")),
+    "finance-related": (None, _("涉及金融类业务时提供")),
+}
+
+
+def _condition(order: FilingOrder, text: str, domains: int) -> tuple[bool | None, object]:
+    """(needed?, the condition in the applicant's language) for a province document's condition."""
+    decide, shown = _CONDITIONS.get(text.strip(), (None, None))
+    if shown is None:
+        shown = _("视具体情况提供：%(c)s") % {"c": text}
+    needed = decide(order, domains) if decide else None
+    return needed, shown
+
+
 def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None = None) -> list[Requirement]:
     """The materials this order needs, in the order the upload page lists them."""
     websites = list(order.websites.all())
@@ -181,14 +235,21 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
         ):
             continue
         condition = "" if threshold else (doc.get("condition") or "")
+        needed = True
+        if condition:
+            needed, condition = _condition(order, condition, sum(1 for w in websites if w.domain))
+            if needed is False:
+                continue
+            if needed:
+                condition = ""
         reqs.append(
             Requirement(
                 f"extra:{n}",
                 MaterialKind.PROVINCE_EXTRA,
                 doc.get("name", ""),
                 _("%(p)s管局要求的材料。") % {"p": order.province.full_name},
-                required=not condition,
-                condition=condition,
+                required=needed is True,
+                condition=str(condition),
             )
         )
     reqs.append(
