@@ -48,6 +48,7 @@ WEBSITE_FIELDS = (
     "service_content",
     "languages",
     "pre_approvals",
+    "pre_approval_details",
     "principal_same_as_entity",
     *PERSON_FIELDS,
     "server",
@@ -269,6 +270,8 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
     service_content = models.JSONField(_("服务内容"), default=list, blank=True)
     languages = models.JSONField(_("网站语言"), default=list, blank=True)
     pre_approvals = models.JSONField(_("前置审批"), default=dict, blank=True)
+    # Per approval code: {"authority": issuing authority, "valid_until": "YYYY-MM-DD"} (R-W3).
+    pre_approval_details = models.JSONField(_("前置审批发证机关及有效期"), default=dict, blank=True)
     principal_same_as_entity = models.BooleanField(_("网站负责人同主体负责人"), default=True)
     server = models.ForeignKey(
         Server, on_delete=models.PROTECT, null=True, blank=True, related_name="websites"

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderType, OrderWebsite
-from icpfiling.core.validators import PRE_APPROVAL_REQUIRED, SERVICE_CONTENT_CHOICES
+from icpfiling.core.pre_approvals import pre_approvals_in_force
+from icpfiling.core.validators import SERVICE_CONTENT_CHOICES
 from icpfiling.registry.province_rules import EffectiveProvinceRules, province_rules_for
 
 CURTAIN_MIN_SIZE = (800, 600)  # R-D3: curtain photos at least 800×600
@@ -212,13 +213,14 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                     website=site,
                 )
             )
+        in_force = pre_approvals_in_force(on=timezone.localdate())
         for code in site.service_content or []:
-            if code in PRE_APPROVAL_REQUIRED:
+            if code in in_force:
                 reqs.append(
                     Requirement(
                         f"pre_approval:{site.pk}:{code}",
                         MaterialKind.PRE_APPROVAL,
-                        _("前置审批：%(doc)s（%(d)s）") % {"doc": PRE_APPROVAL_REQUIRED[code], "d": label},
+                        _("前置审批：%(doc)s（%(d)s）") % {"doc": in_force[code].document, "d": label},
                         _("服务内容含“%(c)s”，须提供前置审批文件。") % {"c": labels.get(code, code)},
                         website=site,
                     )

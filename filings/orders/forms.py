@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import ENTITY_FIELDS, PERSON_FIELDS, WEBSITE_FIELDS, FilingOrder, OrderWebsite, Server
 from icpfiling.core import validators as v
+from icpfiling.core.pre_approvals import pre_approvals_in_force
 from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
 
 LANGUAGE_CHOICES = [
@@ -156,7 +158,7 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
 
     class Meta:
         model = OrderWebsite
-        fields = [f for f in WEBSITE_FIELDS if f not in {"pre_approvals", "server"}]
+        fields = [f for f in WEBSITE_FIELDS if f not in {"pre_approvals", "pre_approval_details", "server"}]
         widgets = {
             "domain_real_name_on": DATE_WIDGET,
             "domain_expires_on": DATE_WIDGET,
@@ -192,18 +194,36 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
             self.fields["server"].queryset = servers
         if self.instance.pk and self.instance.server_id:
             self.initial["server"] = self.instance.server_id
-        for code, approval in v.PRE_APPROVAL_REQUIRED.items():
+        # The catalogue in force today (R-W3): number, issuing authority and validity of each.
+        self.approvals = pre_approvals_in_force(on=timezone.localdate())
+        details = self.instance.pre_approval_details or {}
+        for code, approval in self.approvals.items():
             self.fields[f"pre_approval_{code}"] = forms.CharField(
-                label=_("前置审批：%(a)s 文号") % {"a": approval}, max_length=100, required=False
+                label=_("前置审批：%(a)s 文号") % {"a": approval.document}, max_length=100, required=False
             )
             self.initial[f"pre_approval_{code}"] = (self.instance.pre_approvals or {}).get(code, "")
+            self.fields[f"pre_approval_{code}_authority"] = forms.CharField(
+                label=_("%(a)s 发证机关") % {"a": approval.document},
+                max_length=100,
+                required=False,
+                help_text=_("一般为%(who)s") % {"who": approval.authority},
+            )
+            self.initial[f"pre_approval_{code}_authority"] = (details.get(code) or {}).get("authority", "")
+            self.fields[f"pre_approval_{code}_valid_until"] = forms.DateField(
+                label=_("%(a)s 有效期至") % {"a": approval.document}, required=False, widget=DATE_WIDGET
+            )
+            self.initial[f"pre_approval_{code}_valid_until"] = (details.get(code) or {}).get("valid_until")
         if self.instance.pk and self.instance.principal_id_type:
             self.initial["principal_id_type"] = self.instance.principal_id_type
         self.groups = (
             *self.groups[:3],
             (
                 _("前置审批（仅当服务内容涉及新闻、出版、药品等时填写）"),
-                tuple(f"pre_approval_{c}" for c in v.PRE_APPROVAL_REQUIRED),
+                tuple(
+                    f"pre_approval_{c}{suffix}"
+                    for c in self.approvals
+                    for suffix in ("", "_authority", "_valid_until")
+                ),
                 True,
             ),
             (_("网站负责人"), ("principal_same_as_entity",), False),
@@ -226,9 +246,19 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         data = {k: self.cleaned_data.get(k) for k in [*self.Meta.fields, "server"] if k in self.cleaned_data}
         data["pre_approvals"] = {
             code: self.cleaned_data.get(f"pre_approval_{code}", "").strip()
-            for code in v.PRE_APPROVAL_REQUIRED
+            for code in self.approvals
             if self.cleaned_data.get(f"pre_approval_{code}", "").strip()
         }
+        details = {}
+        for code in self.approvals:
+            authority = (self.cleaned_data.get(f"pre_approval_{code}_authority") or "").strip()
+            valid_until = self.cleaned_data.get(f"pre_approval_{code}_valid_until")
+            if authority or valid_until:
+                details[code] = {
+                    "authority": authority,
+                    "valid_until": valid_until.isoformat() if valid_until else "",
+                }
+        data["pre_approval_details"] = details
         return {k: ("" if val is None and k not in _NULLABLE else val) for k, val in data.items()}
 
 
@@ -240,7 +270,7 @@ def attach_errors(form: forms.Form, errors: dict[str, list[str]], prefix: str) -
             continue
         name = key[len(prefix) :]
         if name.startswith("pre_approvals."):
-            name = "pre_approval_" + name.split(".", 1)[1]
+            name = "pre_approval_" + name.split(".", 1)[1].replace(".", "_")
         if name == "domain":
             name = "domain_display"
         target = name if name in form.fields else None

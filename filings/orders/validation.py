@@ -228,6 +228,8 @@ def website_errors(
             codes=list(site.service_content or []),
             pre_approvals=dict(site.pre_approvals or {}),
             individual=order.is_individual,
+            today=today,
+            details=dict(site.pre_approval_details or {}),
         )
         for key, errs in svc.items():
             errors[p + key].extend(m for e in errs for m in e.messages)

@@ -185,6 +185,11 @@ def _value(obj, name: str, id_types: dict):
         return "、".join(str(labels.get(code, code)) for code in obj.languages or [])
     if name == "pre_approvals":
         return "；".join(f"{k}：{v}" for k, v in (obj.pre_approvals or {}).items())
+    if name == "pre_approval_details":
+        return "；".join(
+            f"{k}：{d.get('authority', '')} {_('有效期至')} {d.get('valid_until', '')}"
+            for k, d in (obj.pre_approval_details or {}).items()
+        )
     if name == "domain":
         return obj.domain_display or obj.domain
     if name == "principal_id_type":
