@@ -340,6 +340,7 @@ class MaterialKind(models.TextChoices):
     PRE_APPROVAL = "pre_approval", _("前置审批文件")
     RESIDENCE_PROOF = "residence_proof", _("居住证明")
     PROVINCE_EXTRA = "province_extra", _("省管局要求的其他材料")
+    PROVIDER_EXTRA = "provider_extra", _("接入商要求的其他材料")
     CURTAIN_PHOTO = "curtain_photo", _("幕布照片")
 
 
@@ -538,3 +539,37 @@ class SmsChallenge(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.order_id} r{self.round} {self.mobile[-4:]}"
+
+
+class DocumentScope(models.TextChoices):
+    ALL = "all", _("单位和个人")
+    UNIT = "unit", _("单位")
+    PERSONAL = "personal", _("个人")
+
+
+class ProviderDocument(TenantOwnedModel):
+    """A material this provider asks of its orders besides the province's (seed 001: 信息安全协议,
+    two copies), with a description and a template to download; kept by the provider admin."""
+
+    name = models.CharField(_("材料名称"), max_length=100)
+    description = models.TextField(_("说明"), max_length=1000)
+    copies = models.PositiveSmallIntegerField(_("份数"), default=1)
+    applies_to = models.CharField(_("适用"), max_length=10, choices=DocumentScope.choices, default="all")
+    template_name = models.CharField(max_length=200, blank=True)  # generated storage name
+    template_original_name = models.CharField(_("模板文件"), max_length=100, blank=True)  # display only
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("接入商材料")
+        verbose_name_plural = _("接入商材料")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint("tenant", "name", name="provider_document_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(copies__gte=1, copies__lte=10), name="provider_document_copies_1_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -10,10 +10,11 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderType, OrderWebsite
+from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderType, OrderWebsite, ProviderDocument
 from icpfiling.core.pre_approvals import pre_approvals_in_force
 from icpfiling.core.validators import SERVICE_CONTENT_CHOICES
 from icpfiling.registry.province_rules import EffectiveProvinceRules, province_rules_for
@@ -34,6 +35,7 @@ class Requirement:
     later: bool = False  # provided at a later stage (curtain photo at verification)
     min_size: tuple[int, int] | None = None
     files: list[MaterialFile] = field(default_factory=list)
+    template_url: str = ""  # a provider's template to download and fill in (seed 001)
 
     @property
     def done(self) -> bool:
@@ -252,6 +254,23 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                 _("%(p)s管局要求的材料。") % {"p": order.province.full_name},
                 required=needed is True,
                 condition=str(condition),
+            )
+        )
+    # The provider's own extra materials (seed 001: 信息安全协议, two copies), as its admin keeps them.
+    for doc in ProviderDocument.objects.filter(tenant_id=order.tenant_id, active=True):
+        if doc.applies_to not in ("all", scope):
+            continue
+        reqs.append(
+            Requirement(
+                f"provider_doc:{doc.pk}",
+                MaterialKind.PROVIDER_EXTRA,
+                doc.name,
+                _("%(desc)s（%(n)d 份，接入商要求的材料）") % {"desc": doc.description, "n": doc.copies},
+                template_url=reverse(
+                    "provider_docs:template", urlconf="icpfiling.urls.tenant", kwargs={"document_id": doc.pk}
+                )
+                if doc.template_name
+                else "",
             )
         )
     reqs.append(

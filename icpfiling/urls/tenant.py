@@ -18,6 +18,11 @@ urlpatterns = [
     # Verification points: applications (R-K1..R-K3) and operations (R-K4).
     path("vp/", include(("verification_points.applications.urls", "vp"), namespace="vp")),
     path("points/", include(("verification_points.operations.urls", "points"), namespace="points")),
+    # The provider's own extra materials and their templates (seed 001: 信息安全协议).
+    path(
+        "provider/documents/",
+        include(("filings.provider_documents.urls", "provider_docs"), namespace="provider_docs"),
+    ),
     # Phone hand-off pages (R-D6): same namespace, short path, no login.
     path("m/", include((phone_urlpatterns, "phone"), namespace="phone")),
 ]
