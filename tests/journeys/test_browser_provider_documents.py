@@ -29,7 +29,8 @@ def test_seed001_admin_adds_a_provider_document_and_the_applicant_downloads_its_
     )
     admin.click("form[enctype] button.primary")
     assert "已添加材料“信息安全协议”。" in admin.content()
-    assert admin.locator("table a", has_text="信息安全协议").count() == 1
+    assert admin.get_by_role("link", name="信息安全协议", exact=True).count() == 1
+    assert admin.get_by_role("link", name="信息安全协议.pdf", exact=True).count() == 1
     admin.close()
     # the applicant's draft order now lists it with the template link
     with tenant_scopes_disabled():
