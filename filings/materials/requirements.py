@@ -10,13 +10,14 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderType, OrderWebsite, ProviderDocument
 from icpfiling.core.pre_approvals import pre_approvals_in_force
-from icpfiling.core.validators import SERVICE_CONTENT_CHOICES
+from icpfiling.core.validators import SERVICE_CONTENT_CHOICES, clean_resident_id
 from icpfiling.registry.province_rules import EffectiveProvinceRules, province_rules_for
 
 CURTAIN_MIN_SIZE = (800, 600)  # R-D3: curtain photos at least 800×600
@@ -162,6 +163,25 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                 % {"p": order.province.full_name},
             )
         )
+    age_rule = (rules.raw.get("age_rules") or {}).get("value") or {}
+    if age_rule.get("below_min") in ("employment_proof", "employment_or_income_proof"):
+        # R-V2: a principal under the province's age, accepted with proof of their own income.
+        try:
+            age = clean_resident_id(
+                order.principal_id_number or "", today=timezone.localdate(), min_age=0
+            ).age
+        except ValidationError:
+            age = None
+        if age is not None and age < int(age_rule.get("min_age") or 18):
+            reqs.append(
+                Requirement(
+                    "age_proof",
+                    MaterialKind.PROVINCE_EXTRA,
+                    _("就业或收入证明"),
+                    _("主体负责人未满 %(n)s 周岁，%(p)s要求提供其以自己劳动收入为主要生活来源的证明。")
+                    % {"n": age_rule.get("min_age"), "p": order.province.full_name},
+                )
+            )
     if order.is_individual and order.residence_proof:
         reqs.append(
             Requirement(

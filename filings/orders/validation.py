@@ -37,13 +37,23 @@ def _required(errors: Errors, key: str, value, label) -> bool:
     return True
 
 
+# Below the province's minimum age, "employment_proof" rules accept a principal of 16 or more
+# with proof of living on their own income (民法典第十八条: 十六周岁以上…以自己的劳动收入为主要
+# 生活来源的，视为完全民事行为能力人); the proof is then asked as a material.
+PROOF_FLOOR_AGE = 16
+AGE_PROOF_RULES = ("employment_proof", "employment_or_income_proof")
+
+
 def _min_age(rules) -> int:
-    """R-V2: the province's minimum principal age for this scope (age_rules), 18 without a rule."""
+    """R-V2: the youngest principal the province's age rule accepts (18 without a rule)."""
     value = (rules.raw.get("age_rules") or {}).get("value") if rules is not None else None
     try:
-        return int(value["min_age"])
+        min_age = int(value["min_age"])
     except (TypeError, KeyError, ValueError):
         return v.ADULT_AGE
+    if value.get("below_min") in AGE_PROOF_RULES:
+        return min(min_age, PROOF_FLOOR_AGE)
+    return min_age
 
 
 def _same_name(a: str, b: str) -> bool:

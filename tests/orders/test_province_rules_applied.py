@@ -253,3 +253,29 @@ def test_seed001_individual_website_principal_is_entity_principal(alpha, beta):
         unit_site = unit.websites.get()
     page = beta.client("applicant").get(f"/orders/{unit.pk}/websites/{unit_site.pk}/").content.decode()
     assert 'name="principal_same_as_entity"' in page
+
+
+def test_r_v2_employment_proof_rule_accepts_a_17_year_old_with_the_proof_material(alpha, beta):
+    from filings.materials.requirements import requirements_for
+
+    # given 17-year-old principals, refused under the default rule
+    a, b = complete_order(alpha), complete_order(beta)
+    set_order(alpha, a, principal_id_number=_seventeen_year_old_id())
+    set_order(beta, b, principal_id_number=_seventeen_year_old_id())
+    assert "entity.principal_id_number" in errors_of(alpha, a)
+    # when Zhejiang's unit rule from today accepts younger principals with an employment proof
+    new_rule(RuleKey.AGE_RULES, {"min_age": 18, "below_min": "employment_proof"}, scope="unit")
+    # then the age no longer refuses the order, and the proof is asked as a material
+    for tenant, order in ((alpha, a), (beta, b)):
+        assert "entity.principal_id_number" not in errors_of(tenant, order)
+        with tenant_scope(tenant.provider):
+            [proof] = [
+                r for r in requirements_for(FilingOrder.objects.get(pk=order.pk)) if r.slot == "age_proof"
+            ]
+        assert (str(proof.title), proof.required) == ("就业或收入证明", True)
+    # a principal of 15 is still refused
+    born = timezone.localdate() - dt.timedelta(days=15 * 365 + 30)
+    set_order(alpha, a, principal_id_number=make_ric(f"330106{born:%Y%m%d}123"))
+    assert errors_of(alpha, a)["entity.principal_id_number"] == [
+        "负责人须年满16周岁（此证件持有人现年15岁），请更换为成年负责人。"
+    ]
