@@ -1,4 +1,4 @@
-"""Deadline sweeps (R-B1, R-S5, R-S8, R-S2): timestamps on rows, enforced by a periodic scan.
+"""Deadline sweeps (R-B1, R-S5, R-S8, R-S2, R-M1): timestamps on rows, enforced by a periodic scan.
 
 Nothing here waits for a countdown: each deadline is a column, each sweep
 selects the rows whose moment has passed, in batches locked with
@@ -179,12 +179,69 @@ def sla_reminder_sweep(*, now=None, batch: int = BATCH) -> int:
         )
 
 
+# The applicant is reminded once, this long before the resubmission window closes.
+RESUBMIT_REMINDER_BEFORE = timedelta(days=1)
+
+
+def resubmit_deadline_sweep(*, now=None, batch: int = BATCH) -> int:
+    """R-M1, seed 001 ("5日内再次提交"): a returned order not resubmitted within the
+    provider's window expires, once (the applicant can reactivate it and resubmit)."""
+    now = now or timezone.now()
+    with tenant_scopes_disabled():  # platform sweep; see sms_deadline_sweep
+        return _sweep(
+            lambda: FilingOrder.objects.filter(status=S.RETURNED, resubmit_due_at__lte=now).order_by(
+                "resubmit_due_at", "pk"
+            ),
+            lambda ids: len(
+                order_transition_many(
+                    order_ids=ids,
+                    action="expire",
+                    message=_("未在接入商规定的期限内修改并重新提交，订单已失效；可重新激活后修改提交。"),
+                )
+            ),
+            batch,
+        )
+
+
+def _remind_resubmit(ids: list[int], now) -> int:
+    orders = list(FilingOrder.objects.filter(pk__in=ids).select_related("applicant"))
+    sent = [
+        o
+        for o in orders
+        if FilingOrder.objects.filter(pk=o.pk, resubmit_reminded_at__isnull=True).update(
+            resubmit_reminded_at=now
+        )
+    ]
+    for o in sent:
+        # The stamp ties the reminder to this return's deadline: a re-run never sends it twice.
+        order_reminder_notify_many(orders=[o], reminder="resubmit", stamp=o.resubmit_due_at.isoformat())
+    return len(sent)
+
+
+def resubmit_reminder_sweep(*, now=None, batch: int = BATCH) -> int:
+    """R-M1: one reminder a day before the resubmission window closes."""
+    now = now or timezone.now()
+    with tenant_scopes_disabled():  # platform sweep; see sms_deadline_sweep
+        return _sweep(
+            lambda: FilingOrder.objects.filter(
+                status=S.RETURNED,
+                resubmit_reminded_at__isnull=True,
+                resubmit_due_at__gt=now,
+                resubmit_due_at__lte=now + RESUBMIT_REMINDER_BEFORE,
+            ).order_by("resubmit_due_at", "pk"),
+            lambda ids: _remind_resubmit(ids, now),
+            batch,
+        )
+
+
 def deadlines_sweep(*, now=None) -> dict[str, int]:
     """Every order deadline, in the order that makes catch-up right (expiry before reminders)."""
     now = now or timezone.now()
     return {
         "sms_expired": sms_deadline_sweep(now=now),
         "expired": idle_expiry_sweep(now=now),
+        "resubmit_expired": resubmit_deadline_sweep(now=now),
         "idle_reminders": idle_reminder_sweep(now=now),
+        "resubmit_reminders": resubmit_reminder_sweep(now=now),
         "sla_reminders": sla_reminder_sweep(now=now),
     }

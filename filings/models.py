@@ -36,6 +36,9 @@ ENTITY_FIELDS = (
     "principal_email",
     "emergency_mobile",
     "residence_proof",
+    "licence_valid_until",
+    "licence_long_term",
+    "business_scope",
     "remarks",
 )
 WEBSITE_FIELDS = (
@@ -45,10 +48,14 @@ WEBSITE_FIELDS = (
     "service_content",
     "languages",
     "pre_approvals",
+    "pre_approval_details",
     "principal_same_as_entity",
     *PERSON_FIELDS,
     "server",
     "domain_real_name_on",
+    "domain_expires_on",
+    "domain_registrant",
+    "domain_registrar",
     "remarks",
 )
 
@@ -88,6 +95,13 @@ class PersonFields(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ReturnedBy(models.TextChoices):
+    """Who sent a returned order back (seed 001: 退回主办者修改 vs 管局退回)."""
+
+    PROVIDER = "provider", _("接入商退回")
+    AUTHORITY = "authority", _("管局退回")
 
 
 class FilingOrder(PersonFields, TenantOwnedModel):
@@ -135,6 +149,10 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     emergency_mobile = models.CharField(_("应急联系电话"), max_length=30, blank=True)
     # R-V5: a non-local individual names the residence proof they will upload.
     residence_proof = models.CharField(_("居住证明"), max_length=60, blank=True)
+    # Seed 003: the provider checks the licence's validity and business scope (units only).
+    licence_valid_until = models.DateField(_("营业执照有效期至"), null=True, blank=True)
+    licence_long_term = models.BooleanField(_("营业执照长期有效"), default=False)
+    business_scope = models.TextField(_("经营范围"), blank=True, max_length=2000)
     remarks = models.TextField(_("备注"), blank=True, max_length=2000)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -167,6 +185,11 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     next_reminder_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     approved_at = models.DateTimeField(_("备案通过时间"), null=True, blank=True)
+    # Set while returned: who returned it, and the provider's resubmission window
+    # (R-M1, seed 001 "5日内再次提交"), swept by deadlines.resubmit_deadline_sweep.
+    returned_by = models.CharField(_("退回方"), max_length=10, choices=ReturnedBy.choices, blank=True)
+    resubmit_due_at = models.DateTimeField(_("重新提交截止时间"), null=True, blank=True)
+    resubmit_reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("备案订单")
@@ -208,6 +231,11 @@ class FilingOrder(PersonFields, TenantOwnedModel):
                 condition=models.Q(next_reminder_at__isnull=False),
             ),
             models.Index(
+                fields=["resubmit_due_at"],
+                name="order_resubmit_due_idx",
+                condition=models.Q(status="returned"),
+            ),
+            models.Index(
                 fields=["review_due_at"],
                 name="order_sla_due_idx",
                 condition=models.Q(sla_reminded_at__isnull=True, review_due_at__isnull=False),
@@ -242,11 +270,17 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
     service_content = models.JSONField(_("服务内容"), default=list, blank=True)
     languages = models.JSONField(_("网站语言"), default=list, blank=True)
     pre_approvals = models.JSONField(_("前置审批"), default=dict, blank=True)
+    # Per approval code: {"authority": issuing authority, "valid_until": "YYYY-MM-DD"} (R-W3).
+    pre_approval_details = models.JSONField(_("前置审批发证机关及有效期"), default=dict, blank=True)
     principal_same_as_entity = models.BooleanField(_("网站负责人同主体负责人"), default=True)
     server = models.ForeignKey(
         Server, on_delete=models.PROTECT, null=True, blank=True, related_name="websites"
     )
     domain_real_name_on = models.DateField(_("域名实名认证日期"), null=True, blank=True)
+    # Seed 001 "域名注册信息必须与备案信息相一致"; the province's minimum validity (R-W2).
+    domain_expires_on = models.DateField(_("域名到期日"), null=True, blank=True)
+    domain_registrant = models.CharField(_("域名持有者"), max_length=200, blank=True)
+    domain_registrar = models.CharField(_("域名注册商"), max_length=100, blank=True)
     remarks = models.TextField(_("网站备注"), blank=True, max_length=1000)
     # Set for a new-access website: the filed website being connected here.
     registry_website = models.ForeignKey(
@@ -306,6 +340,7 @@ class MaterialKind(models.TextChoices):
     PRE_APPROVAL = "pre_approval", _("前置审批文件")
     RESIDENCE_PROOF = "residence_proof", _("居住证明")
     PROVINCE_EXTRA = "province_extra", _("省管局要求的其他材料")
+    PROVIDER_EXTRA = "provider_extra", _("接入商要求的其他材料")
     CURTAIN_PHOTO = "curtain_photo", _("幕布照片")
     # After approval (R-C1, R-C4, R-C5): the registrar's proof of a new name, the province's forms.
     CHANGE_PROOF = "change_proof", _("名称变更证明（登记机关核准变更通知书）")
@@ -596,3 +631,37 @@ class OrderChange(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"change of order {self.order_id}"
+
+
+class DocumentScope(models.TextChoices):
+    ALL = "all", _("单位和个人")
+    UNIT = "unit", _("单位")
+    PERSONAL = "personal", _("个人")
+
+
+class ProviderDocument(TenantOwnedModel):
+    """A material this provider asks of its orders besides the province's (seed 001: 信息安全协议,
+    two copies), with a description and a template to download; kept by the provider admin."""
+
+    name = models.CharField(_("材料名称"), max_length=100)
+    description = models.TextField(_("说明"), max_length=1000)
+    copies = models.PositiveSmallIntegerField(_("份数"), default=1)
+    applies_to = models.CharField(_("适用"), max_length=10, choices=DocumentScope.choices, default="all")
+    template_name = models.CharField(max_length=200, blank=True)  # generated storage name
+    template_original_name = models.CharField(_("模板文件"), max_length=100, blank=True)  # display only
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        verbose_name = _("接入商材料")
+        verbose_name_plural = _("接入商材料")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint("tenant", "name", name="provider_document_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(copies__gte=1, copies__lte=10), name="provider_document_copies_1_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -20,6 +20,8 @@ from icpfiling.core.links import id_url_template
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import OUTBOX_INSERT_COLUMNS, outbox_enqueue, outbox_enqueue_many
 from icpfiling.notifications.tasks import outbox_sweep
+from icpfiling.registry.models.rules import FOOTER_VALUES, RuleKey
+from icpfiling.registry.province_rules import province_rules_for
 
 MIIT_URL = "https://beian.miit.gov.cn/"
 
@@ -43,6 +45,25 @@ def approval_numbers(order: FilingOrder) -> dict:
     return {"entity_number": entity.entity_number if entity else "", "websites": sites}
 
 
+def footer_number_kind(order: FilingOrder) -> str:
+    """R-P1: "website_number" or "entity_number" (Guangdong): the province rule on the approval day."""
+    from django.utils import timezone
+
+    on = timezone.localdate(order.approved_at) if order.approved_at else timezone.localdate()
+    rules = province_rules_for(
+        province_code=order.province_id, scope="personal" if order.is_individual else "unit", on=on
+    )
+    kind = (rules.raw.get(RuleKey.FOOTER_SHOWS) or {}).get("value")
+    return kind if kind in FOOTER_VALUES else "website_number"
+
+
+def footer_numbers(order: FilingOrder, numbers: dict) -> list[tuple[str, str]]:
+    """(domain, the number its footer shows) per website, as the province rule says (R-P1)."""
+    if footer_number_kind(order) == "entity_number" and numbers["entity_number"]:
+        return [(domain, numbers["entity_number"]) for domain, _n in numbers["websites"]]
+    return list(numbers["websites"])
+
+
 def footer_snippet(number: str) -> str:
     """The copy-paste footer link every filed site must show (R-P1)."""
     return f'<a href="{MIIT_URL}" target="_blank" rel="noopener">{number}</a>'
@@ -62,7 +83,8 @@ def _messages(
         numbers = approval_numbers(order)
         ctx.update(
             numbers=numbers,
-            snippets=[footer_snippet(n) for _d, n in numbers["websites"]],
+            # one snippet per distinct number (Guangdong's sites all show the entity number)
+            snippets=list(dict.fromkeys(footer_snippet(n) for _d, n in footer_numbers(order, numbers))),
             miit_url=MIIT_URL,
         )
         template = "order_approved"

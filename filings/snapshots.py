@@ -105,7 +105,14 @@ def field_choices(order: FilingOrder, *, material_kinds: list[str] | None = None
     return out
 
 
-_UNIT_ONLY = ("registered_address", "investor", "principal_is_legal_rep")
+_UNIT_ONLY = (
+    "registered_address",
+    "investor",
+    "principal_is_legal_rep",
+    "licence_valid_until",
+    "licence_long_term",
+    "business_scope",
+)
 
 
 def field_key_valid(order: FilingOrder, key: str, *, website_count: int) -> bool:

@@ -15,20 +15,22 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from filings.models import FilingOrder, OrderEvent
+from filings.models import FilingOrder, OrderEvent, ReturnedBy
 from filings.notifications import order_status_notify, order_status_notify_many
 from filings.ordertypes import type_forbids
 from filings.rollups import SLA_STAGES, rollup_order_moved, rollup_orders_moved_many, week_of
-from filings.states import EDITABLE_STATUSES, SYSTEM, TRANSITIONS, OrderStatus
+from filings.states import AUTHORITY, EDITABLE_STATUSES, SYSTEM, TRANSITIONS, OrderStatus
 from icpfiling.core.bulk import insert_select
 from icpfiling.core.workdays import add_working_days_at
+from icpfiling.registry.province_rules import province_rules_for
 
 S = OrderStatus
 
-# Provider-side SLA in working days (R-S2: 1-2 days, seed 003), authority's (R-S6).
+# Provider-side SLA in working days (R-S2: 1-2 days, seed 003). The authority's
+# (R-S6) is a province rule read when the order enters its review: see
+# authority_review_days.
 PROVIDER_REVIEW_DAYS = 2
 PROVIDER_RECHECK_DAYS = 1
-AUTHORITY_REVIEW_DAYS = 20
 SMS_WINDOW = timedelta(hours=24)
 # Idle reminders after 7, 15 and 30 days without the applicant's activity (R-S8).
 IDLE_REMINDER_DAYS = (7, 15, 30)
@@ -43,6 +45,9 @@ def _entry_fields(order: FilingOrder, target: str, now) -> dict:
         "authority_due_at": None,
         "expires_at": None,
         "next_reminder_at": None,
+        "resubmit_due_at": None,
+        "resubmit_reminded_at": None,
+        "returned_by": "",
     }
     if target == S.PROVIDER_REVIEW:
         fields.update(
@@ -55,12 +60,30 @@ def _entry_fields(order: FilingOrder, target: str, now) -> dict:
     elif target == S.SMS_VERIFICATION:
         fields.update(sms_deadline_at=now + SMS_WINDOW, sms_wrong_entries=0)
     elif target == S.AUTHORITY_REVIEW:
-        fields["authority_due_at"] = add_working_days_at(now, AUTHORITY_REVIEW_DAYS)
+        fields["authority_due_at"] = add_working_days_at(now, authority_review_days(order, now))
     elif target in (S.DRAFT, S.RETURNED):
         fields.update(idle_fields(order, now))
+    if target == S.RETURNED:
+        fields.update(resubmit_fields(order, now))
     elif target == S.APPROVED:
         fields["approved_at"] = now
     return fields
+
+
+def authority_review_days(order: FilingOrder, now) -> int:
+    """R-S6: the authority's working days in the order's province on the day it enters review."""
+    rules = province_rules_for(
+        province_code=order.province_id,
+        scope="personal" if order.is_individual else "unit",
+        on=timezone.localdate(now),
+    )
+    return rules.authority_review_working_days
+
+
+def resubmit_fields(order: FilingOrder, now) -> dict:
+    """R-M1 / seed 001 ("5日内再次提交"): the provider's resubmission window starts at the return."""
+    days = order.tenant.resubmission_window_days if order.tenant_id else 5
+    return {"resubmit_due_at": now + timedelta(days=days), "resubmit_reminded_at": None}
 
 
 def idle_fields(order: FilingOrder, now) -> dict:
@@ -119,6 +142,9 @@ def order_transition(
         **_entry_fields(order, t.target, now),
         **(extra or {}),
     }
+    if t.target == S.RETURNED:
+        # Seed 001 tells 退回主办者修改 (provider) from 管局退回 (authority) apart.
+        fields["returned_by"] = ReturnedBy.AUTHORITY if AUTHORITY in t.actors else ReturnedBy.PROVIDER
     updated = FilingOrder.objects.filter(pk=order.pk, tenant_id=order.tenant_id, status=order.status).update(
         **fields
     )
@@ -177,7 +203,8 @@ def order_transition_many(*, order_ids: list[int], action: str, message: str = "
     t = TRANSITIONS[action]
     if SYSTEM not in t.actors:
         raise TransitionError(f"{action} is not a system transition")
-    if t.target in (S.DRAFT, S.RETURNED, S.APPROVED):  # per-order entry fields or texts
+    # per-order entry fields (idle clock, the province's authority days) or texts
+    if t.target in (S.DRAFT, S.RETURNED, S.APPROVED, S.AUTHORITY_REVIEW):
         raise TransitionError(f"{action} cannot run in bulk")
     now = timezone.now()
     found = list(

@@ -319,6 +319,13 @@ def order_columns() -> dict[str, str]:
         "THEN %(now)s + (1 + r_due * 6) * interval '1 day' END",
         "reminders_sent": "0",
         "approved_at": "CASE WHEN st = 'approved' THEN LEAST(ca + interval '15 days', %(now)s) END",
+        "licence_valid_until": "NULL",
+        "licence_long_term": "true",
+        "business_scope": "'技术开发、技术服务'",
+        # returned rows were returned by the provider, with the default 5-day window still open
+        "returned_by": "CASE WHEN st = 'returned' THEN 'provider' ELSE '' END",
+        "resubmit_due_at": "CASE WHEN st = 'returned' THEN %(now)s + (1 + r_due * 4) * interval '1 day' END",
+        "resubmit_reminded_at": "NULL",
     }
 
 
@@ -339,6 +346,10 @@ def website_columns() -> dict[str, str]:
         "principal_same_as_entity": "true",
         "server_id": "NULL",
         "domain_real_name_on": "DATE '2026-01-05'",
+        "domain_expires_on": "DATE '2028-01-05'",
+        "domain_registrant": "o.entity_name",
+        "domain_registrar": "'阿里云计算有限公司'",
+        "pre_approval_details": "'{}'::jsonb",
         "remarks": "''",
         "registry_website_id": "NULL",
         "principal_name": "o.principal_name",

@@ -84,6 +84,8 @@ VALID_ENTITY = {
     "principal_mobile": "13905710001",
     "principal_email": "legal@example.com",
     "emergency_mobile": "13905710009",
+    "licence_long_term": True,
+    "business_scope": "技术开发、技术服务；软件开发；互联网信息服务。",
 }
 
 
@@ -95,6 +97,9 @@ def valid_website_values(server, name="示例科技官网") -> dict:
         "languages": ["zh-hans"],
         "server": server,
         "domain_real_name_on": timezone.localdate() - dt.timedelta(days=10),
+        "domain_expires_on": timezone.localdate() + dt.timedelta(days=365),
+        "domain_registrant": VALID_ENTITY["entity_name"],
+        "domain_registrar": "阿里云计算有限公司（万网）",
         "principal_same_as_entity": True,
     }
 

@@ -347,6 +347,11 @@ def _facts(obj, fields: tuple[str, ...], prefix: str, id_types: dict[str, str]) 
             value = [str(languages.get(code, code)) for code in value or []]
         elif name == "server":
             label = _("服务器")
+        elif name == "pre_approval_details":
+            value = {
+                code: f"{d.get('authority', '')} {_('有效期至')} {d.get('valid_until', '')}"
+                for code, d in (value or {}).items()
+            }
         elif field.choices:
             value = getattr(obj, f"get_{name}_display")()
         facts.append(Fact(key=f"{prefix}{name}", label=label, value=_display(value)))

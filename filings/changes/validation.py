@@ -54,6 +54,9 @@ def target_errors(order: FilingOrder) -> list[str]:
     return []
 
 
+DOMAIN_REGISTRATION_KEYS = (".domain_expires_on", ".domain_registrant", ".domain_registrar")
+
+
 def change_errors(order: FilingOrder, *, today: date, entity_errors, website_errors) -> Errors:
     errors: Errors = defaultdict(list)
     errors["order"].extend(target_errors(order))
@@ -79,6 +82,10 @@ def change_errors(order: FilingOrder, *, today: date, entity_errors, website_err
             errors[k].extend(msgs)
     elif order.order_type in (T.CHANGE_WEBSITE, T.CHANGE_ACCESS) and sites:
         for k, msgs in website_errors(order, sites[0], 0, today=today).items():
+            # The domain itself never changes here: its expiry and registrant were checked when it
+            # was filed (R-W2), and a change order may not edit them.
+            if k.endswith(DOMAIN_REGISTRATION_KEYS):
+                continue
             if order.order_type == T.CHANGE_WEBSITE or k.endswith(".server"):
                 errors[k].extend(msgs)
     return {k: list(dict.fromkeys(msgs)) for k, msgs in errors.items() if msgs}

@@ -9,24 +9,41 @@ dashboard never sees a half-built table.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
+from datetime import date
 
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from filings.models import DashboardRollup, FieldReturn, FilingOrder, OrderEvent, PlatformDashboardRollup
 from filings.rollups import SLA_STAGES, return_key, rollup_add, stage_days, week_of
 from filings.states import TRANSITIONS, OrderStatus
-from filings.workflow import AUTHORITY_REVIEW_DAYS, PROVIDER_RECHECK_DAYS, PROVIDER_REVIEW_DAYS
+from filings.workflow import PROVIDER_RECHECK_DAYS, PROVIDER_REVIEW_DAYS
 from icpfiling.core.bulk import insert_rows
 from icpfiling.core.workdays import add_working_days_at
+from icpfiling.registry.province_rules import province_rules_for
 
 SLA_DAYS = {
     OrderStatus.PROVIDER_REVIEW: PROVIDER_REVIEW_DAYS,
     OrderStatus.PROVIDER_RECHECK: PROVIDER_RECHECK_DAYS,
-    OrderStatus.AUTHORITY_REVIEW: AUTHORITY_REVIEW_DAYS,
 }
+
+
+@functools.cache
+def _authority_days(province: str, day: date) -> int:
+    """The authority's working days in force in ``province`` on ``day`` (R-S6), as the workflow reads them."""
+    return province_rules_for(province_code=province, scope="unit", on=day).authority_review_working_days
+
+
+def _sla_days(stage: str, province: str, entered) -> int:
+    if stage == OrderStatus.AUTHORITY_REVIEW:
+        return _authority_days(province, timezone.localdate(entered))
+    return SLA_DAYS[stage]
+
+
 COLUMNS = ("tenant_id", "week", "province", "order_type", "metric", "key", "count")
 LEVELS = ((True, True), (True, False), (False, True), (False, False))  # province kept?, type kept?
 
@@ -94,7 +111,9 @@ def _event_deltas() -> Counter:
         base = (tenant, week, province or "", otype or "")
         deltas[(*base, "moved", kind)] += 1
         deltas[(*base, "stage", f"{from_status}:{stage_days(entered, at)}")] += 1
-        if from_status in SLA_STAGES and at > add_working_days_at(entered, SLA_DAYS[from_status]):
+        if from_status in SLA_STAGES and at > add_working_days_at(
+            entered, _sla_days(from_status, province, entered)
+        ):
             deltas[(*base, "breach", from_status)] += 1
         entered = at
     return deltas

@@ -10,12 +10,15 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderType, OrderWebsite
+from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderType, OrderWebsite, ProviderDocument
 from filings.ordertypes import spec_for
-from icpfiling.core.validators import PRE_APPROVAL_REQUIRED, SERVICE_CONTENT_CHOICES
+from icpfiling.core.pre_approvals import pre_approvals_in_force
+from icpfiling.core.validators import SERVICE_CONTENT_CHOICES, clean_resident_id
 from icpfiling.registry.province_rules import EffectiveProvinceRules, province_rules_for
 
 CURTAIN_MIN_SIZE = (800, 600)  # R-D3: curtain photos at least 800×600
@@ -34,6 +37,7 @@ class Requirement:
     later: bool = False  # provided at a later stage (curtain photo at verification)
     min_size: tuple[int, int] | None = None
     files: list[MaterialFile] = field(default_factory=list)
+    template_url: str = ""  # a provider's template to download and fill in (seed 001)
 
     @property
     def done(self) -> bool:
@@ -60,6 +64,60 @@ def _threshold_met(threshold: dict | None, count: int) -> bool:
         return True
     op = _OPS.get(threshold.get("op", ">="), operator.ge)
     return op(count, int(threshold.get("n", 0)))
+
+
+def _nonlocal_principal(order: FilingOrder) -> bool | None:
+    number = (order.principal_id_number or "").strip()
+    if order.principal_id_type != "resident_id" or len(number) != 18:
+        return None
+    return number[:2] != order.province.admin_code[:2]
+
+
+# The seed's conditions are English notes; each known one is either decided from the order
+# (True: needed, False: not needed) or shown in Chinese for the applicant to judge (None).
+_CONDITIONS: dict[str, tuple] = {
+    "all filings": (lambda o, n: True, ""),
+    "all new filings / new websites": (
+        lambda o, n: o.order_type in (OrderType.NEW_ENTITY, OrderType.NEW_WEBSITE),
+        "",
+    ),
+    "subject principal is not the legal rep": (
+        lambda o, n: not o.is_individual and not o.principal_is_legal_rep,
+        "",
+    ),
+    "template offered for 甘肃 (subject principal not legal rep)": (
+        lambda o, n: not o.is_individual and not o.principal_is_legal_rep,
+        "",
+    ),
+    "any principal holds a non-江西 ID": (
+        lambda o, n: _nonlocal_principal(o),
+        _("负责人持非江西身份证时提供"),
+    ),
+    "more than 5 domains": (lambda o, n: n > 5, ""),
+    "entity is a law firm": (None, _("主办单位为律师事务所时提供")),
+    "legal rep does not reside in 内蒙古": (None, _("法定代表人不在内蒙古居住时提供")),
+    "template offered for Shanghai; when content is not cultural": (None, _("网站内容不涉及文化类时提供")),
+    "subject principal would be a foreigner (must authorise a Chinese citizen)": (
+        None,
+        _("主体负责人为外国人时提供（须授权中国公民）"),
+    ),
+    "site offers a public fundraising platform": (None, _("网站提供公开募捐平台时提供")),
+    "licence scope covers TV/film production but no online AV service": (
+        None,
+        _("经营范围含影视制作但不提供网络视听服务时提供"),
+    ),
+    "entity runs internet-finance business": (None, _("主办单位从事互联网金融业务时提供")),
+    "finance-related": (None, _("涉及金融类业务时提供")),
+}
+
+
+def _condition(order: FilingOrder, text: str, domains: int) -> tuple[bool | None, object]:
+    """(needed?, the condition in the applicant's language) for a province document's condition."""
+    decide, shown = _CONDITIONS.get(text.strip(), (None, None))
+    if shown is None:
+        shown = _("视具体情况提供：%(c)s") % {"c": text}
+    needed = decide(order, domains) if decide else None
+    return needed, shown
 
 
 def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None = None) -> list[Requirement]:
@@ -108,6 +166,25 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                 % {"p": order.province.full_name},
             )
         )
+    age_rule = (rules.raw.get("age_rules") or {}).get("value") or {}
+    if age_rule.get("below_min") in ("employment_proof", "employment_or_income_proof"):
+        # R-V2: a principal under the province's age, accepted with proof of their own income.
+        try:
+            age = clean_resident_id(
+                order.principal_id_number or "", today=timezone.localdate(), min_age=0
+            ).age
+        except ValidationError:
+            age = None
+        if age is not None and age < int(age_rule.get("min_age") or 18):
+            reqs.append(
+                Requirement(
+                    "age_proof",
+                    MaterialKind.PROVINCE_EXTRA,
+                    _("就业或收入证明"),
+                    _("主体负责人未满 %(n)s 周岁，%(p)s要求提供其以自己劳动收入为主要生活来源的证明。")
+                    % {"n": age_rule.get("min_age"), "p": order.province.full_name},
+                )
+            )
     if order.is_individual and order.residence_proof:
         reqs.append(
             Requirement(
@@ -161,13 +238,14 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                     website=site,
                 )
             )
+        in_force = pre_approvals_in_force(on=timezone.localdate())
         for code in site.service_content or []:
-            if code in PRE_APPROVAL_REQUIRED:
+            if code in in_force:
                 reqs.append(
                     Requirement(
                         f"pre_approval:{site.pk}:{code}",
                         MaterialKind.PRE_APPROVAL,
-                        _("前置审批：%(doc)s（%(d)s）") % {"doc": PRE_APPROVAL_REQUIRED[code], "d": label},
+                        _("前置审批：%(doc)s（%(d)s）") % {"doc": in_force[code].document, "d": label},
                         _("服务内容含“%(c)s”，须提供前置审批文件。") % {"c": labels.get(code, code)},
                         website=site,
                     )
@@ -184,14 +262,38 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
         ):
             continue
         condition = "" if threshold else (doc.get("condition") or "")
+        needed = True
+        if condition:
+            needed, condition = _condition(order, condition, sum(1 for w in websites if w.domain))
+            if needed is False:
+                continue
+            if needed:
+                condition = ""
         reqs.append(
             Requirement(
                 f"extra:{n}",
                 MaterialKind.PROVINCE_EXTRA,
                 doc.get("name", ""),
                 _("%(p)s管局要求的材料。") % {"p": order.province.full_name},
-                required=not condition,
-                condition=condition,
+                required=needed is True,
+                condition=str(condition),
+            )
+        )
+    # The provider's own extra materials (seed 001: 信息安全协议, two copies), as its admin keeps them.
+    for doc in ProviderDocument.objects.filter(tenant_id=order.tenant_id, active=True):
+        if doc.applies_to not in ("all", scope):
+            continue
+        reqs.append(
+            Requirement(
+                f"provider_doc:{doc.pk}",
+                MaterialKind.PROVIDER_EXTRA,
+                doc.name,
+                _("%(desc)s（%(n)d 份，接入商要求的材料）") % {"desc": doc.description, "n": doc.copies},
+                template_url=reverse(
+                    "provider_docs:template", urlconf="icpfiling.urls.tenant", kwargs={"document_id": doc.pk}
+                )
+                if doc.template_name
+                else "",
             )
         )
     reqs.append(
@@ -293,14 +395,16 @@ def change_requirements(order: FilingOrder) -> list[Requirement]:
                         website=site,
                     )
                 )
+            # The dated catalogue decides, as for first filings (abolished approvals are not asked).
+            in_force = pre_approvals_in_force(on=timezone.localdate())
             for code in site.service_content or []:
-                if code in PRE_APPROVAL_REQUIRED and code not in (base.get("service.service_content") or []):
+                if code in in_force and code not in (base.get("service.service_content") or []):
                     reqs.append(
                         Requirement(
                             f"pre_approval:{site.pk}:{code}",
                             MaterialKind.PRE_APPROVAL,
                             _("前置审批：%(doc)s（%(d)s）")
-                            % {"doc": PRE_APPROVAL_REQUIRED[code], "d": site.domain},
+                            % {"doc": in_force[code].document, "d": site.domain},
                             _("新增的服务内容须提供前置审批文件。"),
                             website=site,
                         )

@@ -51,7 +51,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
-    CondPageBreak,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -205,12 +204,15 @@ PROVIDER_PROMISE = (
     "接入服务单位承诺：已当面查验上述主办者及负责人的证件原件并完成拍照核验，"
     "核验结果如实记录，相关资料按规定留存备查。"
 )
-# Guangdong individuals (§3.5): our wording of the commitment they copy by hand.
-COMMITMENT_FIRST_SENTENCE = "本人承诺：本核验单所列网站备案信息真实、准确，并已当面办理核验手续。"
+# Guangdong individuals copy this commitment by hand. It is the form's own wording, word for
+# word and with the source's punctuation, as seed 004 quotes it ("广东备案主体为个人时，核验单中
+# 需手写以下内容"); never paraphrase it, the 管局 compares the copy with the form.
+COMMITMENT_SOURCE = "seed 004 (阿里云 核验单填写注意事项, 广东个人样例)"
+COMMITMENT_FIRST_SENTENCE = "本人已履行网站备案信息当面核验手续,承认网站备案信息和核验记录真实有效,"
 GUANGDONG_PERSONAL_COMMITMENT = COMMITMENT_FIRST_SENTENCE + (
-    "本网站为个人网站，不含企业、单位等非个人网站的信息，不从事经营性活动；"
-    "备案信息发生变化时，本人将及时办理变更；如填报虚假信息、未按规定变更或超出备案内容提供服务，"
-    "本人愿意接受关闭网站、注销备案等处理。"
+    "承诺本网站是个人网站,未含企业、单位等非个人网站的信息,承诺网站备案信息一旦发生变更,"
+    "将及时进行更新,填报虚假备案信息、未履行备案变更手续、超出备案项目提供服务的,"
+    "愿承担关闭网站并注销备案(列黑名单)等相应处理。"
 )
 COMMITMENT_COPY_HINT = "请在下方横线处用黑色签字笔抄写以上承诺："
 FINGERPRINT_LABEL = "按手印处"
@@ -230,19 +232,36 @@ class _Styles:
     body: ParagraphStyle
 
 
-def _styles(font: str) -> _Styles:
-    base = ParagraphStyle("sheet", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK")
+def _styles(font: str, scale: float = 1.0) -> _Styles:
+    """The sheet's text styles; ``scale`` < 1 shrinks type so a long order still fits one page."""
+
+    def z(size: float) -> float:
+        return round(size * scale, 2)
+
+    base = ParagraphStyle("sheet", fontName=font, fontSize=z(9.5), leading=z(13), wordWrap="CJK")
     return _Styles(
-        title=ParagraphStyle("title", parent=base, fontSize=17, leading=22, alignment=TA_CENTER),
+        title=ParagraphStyle("title", parent=base, fontSize=z(17), leading=z(22), alignment=TA_CENTER),
         subtitle=ParagraphStyle(
-            "subtitle", parent=base, fontSize=8.5, leading=12, alignment=TA_CENTER, textColor=colors.grey
+            "subtitle",
+            parent=base,
+            fontSize=z(8.5),
+            leading=z(12),
+            alignment=TA_CENTER,
+            textColor=colors.grey,
         ),
-        section=ParagraphStyle("section", parent=base, fontSize=11, leading=15, spaceBefore=4, spaceAfter=3),
+        section=ParagraphStyle(
+            "section", parent=base, fontSize=z(11), leading=z(15), spaceBefore=z(4), spaceAfter=z(3)
+        ),
         label=ParagraphStyle("label", parent=base, textColor=colors.HexColor("#333333")),
         cell=base,
-        small=ParagraphStyle("small", parent=base, fontSize=8.5, leading=12),
-        body=ParagraphStyle("body", parent=base, fontSize=9.5, leading=14),
+        small=ParagraphStyle("small", parent=base, fontSize=z(8.5), leading=z(12)),
+        body=ParagraphStyle("body", parent=base, fontSize=z(9.5), leading=z(14)),
     )
+
+
+# Seed 001: the sheet "不得分页". Type sizes tried in turn until each sheet fits one A4 page;
+# the smallest keeps body text at about 5 pt, still legible when printed.
+FIT_SCALES = (1.0, 0.9, 0.8, 0.72, 0.65, 0.58, 0.52)
 
 
 PAGE_W, PAGE_H = A4
@@ -491,7 +510,6 @@ def _sheet(
         Spacer(1, 2 * mm),
         _signature_table(individual=individual, variant=variant, s=s),
     ]
-    story.append(CondPageBreak(70 * mm))
     story.append(KeepTogether(promises))
     if variant.individual_commitment:
         story.append(Spacer(1, 2 * mm))
@@ -518,10 +536,42 @@ def render_sheet(
     ``websites`` is given), so plain stand-in objects work as well as orders.
     """
     font = sheet_font()
-    s = _styles(font)
     individual = bool(order.nature.is_individual)
     sites = list(order.websites.all()) if websites is None else list(websites)
     groups = [[site] for site in sites] if variant.one_sheet_per_website and len(sites) > 1 else [sites]
+    pdf, pages = b"", 0
+    for scale in FIT_SCALES:
+        pdf, pages = _build(
+            order=order,
+            variant=variant,
+            groups=groups,
+            individual=individual,
+            today=today,
+            id_type_names=id_type_names or {},
+            font=font,
+            scale=scale,
+        )
+        if pages <= len(groups):  # one page per sheet (seed 001: 不得分页)
+            return pdf
+    logger.warning(
+        "verification sheet of order %s needs %d pages for %d sheets", order.pk, pages, len(groups)
+    )
+    return pdf
+
+
+def _build(
+    *,
+    order: Any,
+    variant: SheetVariant,
+    groups: list[list[Any]],
+    individual: bool,
+    today: date,
+    id_type_names: Mapping[str, str],
+    font: str,
+    scale: float,
+) -> tuple[bytes, int]:
+    """(PDF, its page count) at one type scale."""
+    s = _styles(font, scale)
     story: list[Any] = []
     for i, group in enumerate(groups, start=1):
         if i > 1:
@@ -532,7 +582,7 @@ def render_sheet(
             variant=variant,
             individual=individual,
             today=today,
-            id_type_names=id_type_names or {},
+            id_type_names=id_type_names,
             s=s,
             part=(i, len(groups)) if len(groups) > 1 else None,
         )
@@ -559,7 +609,7 @@ def render_sheet(
         subject="ICP备案",
     )
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()
+    return buffer.getvalue(), doc.page
 
 
 # --------------------------------------------------------------------------- entry point

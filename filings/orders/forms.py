@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import ENTITY_FIELDS, PERSON_FIELDS, WEBSITE_FIELDS, FilingOrder, OrderWebsite, Server
 from icpfiling.core import validators as v
+from icpfiling.core.pre_approvals import pre_approvals_in_force
 from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
 
 LANGUAGE_CHOICES = [
@@ -20,6 +22,8 @@ LANGUAGE_CHOICES = [
     ("mn", _("蒙古语")),
     ("other", _("其他语言")),
 ]
+# Website values stored as NULL when empty (every other empty value is "").
+_NULLABLE = frozenset({"server", "domain_real_name_on", "domain_expires_on", "principal_id_valid_until"})
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -77,6 +81,7 @@ class GroupedForm:
 class EntityForm(GroupedForm, forms.ModelForm):
     groups = (
         (_("主办单位"), ("entity_name", "registered_address", "communication_address", "investor"), False),
+        (_("营业执照"), ("licence_valid_until", "licence_long_term", "business_scope"), False),
         (
             _("主体负责人"),
             (
@@ -106,6 +111,8 @@ class EntityForm(GroupedForm, forms.ModelForm):
         fields = list(ENTITY_FIELDS)
         widgets = {
             "principal_id_valid_until": DATE_WIDGET,
+            "licence_valid_until": DATE_WIDGET,
+            "business_scope": forms.Textarea(attrs={"rows": 3}),
             "remarks": forms.Textarea(attrs={"rows": 3}),
             "principal_mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
             "emergency_mobile": forms.TextInput(attrs={"inputmode": "tel"}),
@@ -120,7 +127,8 @@ class EntityForm(GroupedForm, forms.ModelForm):
             self.initial["principal_id_type"] = self.instance.principal_id_type
         if individual:
             # An individual is their own principal; unit-only fields do not apply (R-V4).
-            for name in ("registered_address", "investor", "principal_is_legal_rep"):
+            unit_only = ("registered_address", "investor", "principal_is_legal_rep")
+            for name in (*unit_only, "licence_valid_until", "licence_long_term", "business_scope"):
                 self.fields.pop(name)
 
     def clean_principal_id_type(self):
@@ -150,9 +158,10 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
 
     class Meta:
         model = OrderWebsite
-        fields = [f for f in WEBSITE_FIELDS if f not in {"pre_approvals", "server"}]
+        fields = [f for f in WEBSITE_FIELDS if f not in {"pre_approvals", "pre_approval_details", "server"}]
         widgets = {
             "domain_real_name_on": DATE_WIDGET,
+            "domain_expires_on": DATE_WIDGET,
             "principal_id_valid_until": DATE_WIDGET,
             "remarks": forms.Textarea(attrs={"rows": 2}),
         }
@@ -160,7 +169,11 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
     groups = (
         (_("网站"), ("name", "domain_display", "homepage_url", "languages"), False),
         (_("服务内容"), ("service_content",), False),
-        (_("服务器与域名"), ("server", "domain_real_name_on"), False),
+        (
+            _("服务器与域名"),
+            ("server", "domain_real_name_on", "domain_expires_on", "domain_registrant", "domain_registrar"),
+            False,
+        ),
         (
             _("网站负责人（与主体负责人不同时填写）"),
             PERSON_FIELDS,
@@ -169,34 +182,66 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
     )
 
     def __init__(
-        self, *args, servers=None, locked_domain: bool = False, locked_name: bool | None = None, **kwargs
+        self,
+        *args,
+        servers=None,
+        locked_domain: bool = False,
+        locked_name: bool | None = None,
+        individual: bool = False,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             f.required = False
+        self.fields["domain_registrant"].help_text = _(
+            "域名注册信息中的持有者，须与主办单位名称（个人为本人姓名）一致。"
+        )
         # Only the applicant's own servers at this provider can be chosen; a foreign
         # id posted anyway fails the field's validation (tenant-scoped queryset).
         if servers is not None:
             self.fields["server"].queryset = servers
         if self.instance.pk and self.instance.server_id:
             self.initial["server"] = self.instance.server_id
-        for code, approval in v.PRE_APPROVAL_REQUIRED.items():
+        # The catalogue in force today (R-W3): number, issuing authority and validity of each.
+        self.approvals = pre_approvals_in_force(on=timezone.localdate())
+        details = self.instance.pre_approval_details or {}
+        for code, approval in self.approvals.items():
             self.fields[f"pre_approval_{code}"] = forms.CharField(
-                label=_("前置审批：%(a)s 文号") % {"a": approval}, max_length=100, required=False
+                label=_("前置审批：%(a)s 文号") % {"a": approval.document}, max_length=100, required=False
             )
             self.initial[f"pre_approval_{code}"] = (self.instance.pre_approvals or {}).get(code, "")
+            self.fields[f"pre_approval_{code}_authority"] = forms.CharField(
+                label=_("%(a)s 发证机关") % {"a": approval.document},
+                max_length=100,
+                required=False,
+                help_text=_("一般为%(who)s") % {"who": approval.authority},
+            )
+            self.initial[f"pre_approval_{code}_authority"] = (details.get(code) or {}).get("authority", "")
+            self.fields[f"pre_approval_{code}_valid_until"] = forms.DateField(
+                label=_("%(a)s 有效期至") % {"a": approval.document}, required=False, widget=DATE_WIDGET
+            )
+            self.initial[f"pre_approval_{code}_valid_until"] = (details.get(code) or {}).get("valid_until")
         if self.instance.pk and self.instance.principal_id_type:
             self.initial["principal_id_type"] = self.instance.principal_id_type
         self.groups = (
             *self.groups[:3],
             (
                 _("前置审批（仅当服务内容涉及新闻、出版、药品等时填写）"),
-                tuple(f"pre_approval_{c}" for c in v.PRE_APPROVAL_REQUIRED),
+                tuple(
+                    f"pre_approval_{c}{suffix}"
+                    for c in self.approvals
+                    for suffix in ("", "_authority", "_valid_until")
+                ),
                 True,
             ),
             (_("网站负责人"), ("principal_same_as_entity",), False),
             *self.groups[3:],
         )
+        if individual:
+            # Seed 001: an individual's website principal is the individual (the entity
+            # principal); the service enforces it for any posted data.
+            for name in ("principal_same_as_entity", *PERSON_FIELDS):
+                self.fields.pop(name, None)
         if locked_domain:
             self.fields["domain_display"].disabled = True
         # The filed website's name is the registry's, except in a 变更网站 (R-C2).
@@ -211,17 +256,20 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         data = {k: self.cleaned_data.get(k) for k in [*self.Meta.fields, "server"] if k in self.cleaned_data}
         data["pre_approvals"] = {
             code: self.cleaned_data.get(f"pre_approval_{code}", "").strip()
-            for code in v.PRE_APPROVAL_REQUIRED
+            for code in self.approvals
             if self.cleaned_data.get(f"pre_approval_{code}", "").strip()
         }
-        return {
-            k: (
-                ""
-                if val is None and k not in {"server", "domain_real_name_on", "principal_id_valid_until"}
-                else val
-            )
-            for k, val in data.items()
-        }
+        details = {}
+        for code in self.approvals:
+            authority = (self.cleaned_data.get(f"pre_approval_{code}_authority") or "").strip()
+            valid_until = self.cleaned_data.get(f"pre_approval_{code}_valid_until")
+            if authority or valid_until:
+                details[code] = {
+                    "authority": authority,
+                    "valid_until": valid_until.isoformat() if valid_until else "",
+                }
+        data["pre_approval_details"] = details
+        return {k: ("" if val is None and k not in _NULLABLE else val) for k, val in data.items()}
 
 
 def attach_errors(form: forms.Form, errors: dict[str, list[str]], prefix: str) -> int:
@@ -232,7 +280,7 @@ def attach_errors(form: forms.Form, errors: dict[str, list[str]], prefix: str) -
             continue
         name = key[len(prefix) :]
         if name.startswith("pre_approvals."):
-            name = "pre_approval_" + name.split(".", 1)[1]
+            name = "pre_approval_" + name.split(".", 1)[1].replace(".", "_")
         if name == "domain":
             name = "domain_display"
         target = name if name in form.fields else None

@@ -179,6 +179,13 @@ def order_website_save(
     for f in WEBSITE_FIELDS:
         if f in values:
             setattr(website, f, values[f])
+    if order.is_individual:
+        # Seed 001 "个人备案主体负责人与网站负责人须同一人": not storable, whatever was posted.
+        if values.get("principal_same_as_entity") is False:
+            raise ValidationError(
+                {"principal_same_as_entity": _("个人备案的网站负责人必须是主体负责人本人。")}
+            )
+        website.principal_same_as_entity = True
     if not website.registry_website_id:
         _clean_domain_input(website)
     website.save()

@@ -30,7 +30,6 @@ _STAGE_OF = {
     S.APPROVED: "filed",
 }
 PROVIDER_REVIEW_WORKING_DAYS = 2  # seed 003: provider review within 1–2 working days (R-S2)
-AUTHORITY_REVIEW_WORKING_DAYS = 20  # R-S6 national default; province rules may say more
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,10 @@ def order_progress(*, order: FilingOrder) -> Progress:
         headline = _("未提交")
         next_step = _("完善主体和网站信息，预览无误后提交。草稿会一直保存，可随时回来继续。")
     elif order.status == S.RETURNED:
-        headline = _("已退回待修改")
-        next_step = _("请按退回原因修改后重新提交。")
+        # Seed 001: who returned it (接入商 / 管局), and the provider's resubmission window.
+        headline = order.get_returned_by_display() or _("已退回待修改")
+        next_step = _("请按退回原因修改后重新提交，逾期订单将失效。")
+        due = timezone.localtime(order.resubmit_due_at).date() if order.resubmit_due_at else None
     elif order.status == S.EXPIRED:
         headline = _("已失效")
         next_step = _("订单因长时间未处理已失效，可重新激活后继续。")
@@ -69,7 +70,8 @@ def order_progress(*, order: FilingOrder) -> Progress:
         next_step = _("工信部将向负责人手机发送验证码，请在 24 小时内完成短信核验。")
     elif order.status == S.AUTHORITY_REVIEW:
         headline = _("等待管局审核")
-        due = add_working_days(changed, AUTHORITY_REVIEW_WORKING_DAYS)
+        # The deadline set on entry from the province's rule (R-S6), not a national constant.
+        due = timezone.localtime(order.authority_due_at).date() if order.authority_due_at else None
         next_step = _("管局审核中，审核期间订单不能修改或撤回。")
     else:
         headline = _("已备案")

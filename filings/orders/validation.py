@@ -39,7 +39,37 @@ def _required(errors: Errors, key: str, value, label) -> bool:
     return True
 
 
-def _person(errors: Errors, prefix: str, obj, today: date, *, need_id: bool = True) -> None:
+# Below the province's minimum age, "employment_proof" rules accept a principal of 16 or more
+# with proof of living on their own income (民法典第十八条: 十六周岁以上…以自己的劳动收入为主要
+# 生活来源的，视为完全民事行为能力人); the proof is then asked as a material.
+PROOF_FLOOR_AGE = 16
+AGE_PROOF_RULES = ("employment_proof", "employment_or_income_proof")
+
+
+def _min_age(rules) -> int:
+    """R-V2: the youngest principal the province's age rule accepts (18 without a rule)."""
+    value = (rules.raw.get("age_rules") or {}).get("value") if rules is not None else None
+    try:
+        min_age = int(value["min_age"])
+    except (TypeError, KeyError, ValueError):
+        return v.ADULT_AGE
+    if value.get("below_min") in AGE_PROOF_RULES:
+        return min(min_age, PROOF_FLOOR_AGE)
+    return min_age
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Registrant vs entity: compared without spaces, brackets' width or letter case."""
+
+    def norm(x: str) -> str:
+        return "".join(x.split()).replace("（", "(").replace("）", ")").casefold()
+
+    return norm(a) == norm(b)
+
+
+def _person(
+    errors: Errors, prefix: str, obj, today: date, *, need_id: bool = True, min_age: int = v.ADULT_AGE
+) -> None:
     _required(errors, f"{prefix}principal_name", obj.principal_name, _("负责人姓名"))
     has_id = _required(errors, f"{prefix}principal_id_number", obj.principal_id_number, _("证件号码"))
     if has_id and need_id and obj.principal_id_type == "resident_id":
@@ -49,6 +79,7 @@ def _person(errors: Errors, prefix: str, obj, today: date, *, need_id: bool = Tr
             v.clean_resident_id,
             obj.principal_id_number,
             today=today,
+            min_age=min_age,
         )
     _run(
         errors,
@@ -96,15 +127,27 @@ def entity_errors(order: FilingOrder, *, today: date) -> Errors:
         _required(errors, p + "registered_address", order.registered_address, _("证件住所"))
         _required(errors, p + "investor", order.investor, _("投资人或主管单位"))
     _required(errors, p + "communication_address", order.communication_address, _("通讯地址"))
-    _person(errors, p, order, today)
+    rules = province_rules_for(
+        province_code=order.province_id, scope="personal" if order.is_individual else "unit", on=today
+    )
+    _person(errors, p, order, today, min_age=_min_age(rules))
+    if not order.is_individual:
+        # Seed 003: the provider checks the licence's validity and business scope.
+        if order.licence_valid_until is None and not order.licence_long_term:
+            errors[p + "licence_valid_until"].append(
+                _("请填写营业执照有效期（营业期限）的截止日期，长期有效请勾选“营业执照长期有效”。")
+            )
+        elif not order.licence_long_term and order.licence_valid_until < today:
+            errors[p + "licence_valid_until"].append(
+                _("营业执照已于 %(d)s 过期，请先到市场监管部门办理延期后再备案。")
+                % {"d": order.licence_valid_until.isoformat()}
+            )
+        _required(errors, p + "business_scope", order.business_scope.strip(), _("经营范围"))
     if order.principal_landline:
         _run(errors, p + "principal_landline", v.clean_landline, order.principal_landline)
     if _required(errors, p + "emergency_mobile", order.emergency_mobile, _("应急联系电话")):
         _run(errors, p + "emergency_mobile", v.clean_mobile, order.emergency_mobile)
     _mobile_registry_rules(errors, p, order)
-    rules = province_rules_for(
-        province_code=order.province_id, scope="personal" if order.is_individual else "unit", on=today
-    )
     # R-V4: units whose province requires it must name the legal representative.
     if (
         not order.is_individual
@@ -173,9 +216,14 @@ def website_errors(
     *,
     today: date,
     server_usage: dict[int, int] | None = None,
+    rules=None,
 ) -> Errors:
     errors: Errors = defaultdict(list)
     p = f"websites[{index}]."
+    if rules is None:
+        rules = province_rules_for(
+            province_code=order.province_id, scope="personal" if order.is_individual else "unit", on=today
+        )
     if _required(errors, p + "name", site.name, _("网站名称")):
         _run(
             errors,
@@ -192,6 +240,8 @@ def website_errors(
             codes=list(site.service_content or []),
             pre_approvals=dict(site.pre_approvals or {}),
             individual=order.is_individual,
+            today=today,
+            details=dict(site.pre_approval_details or {}),
         )
         for key, errs in svc.items():
             errors[p + key].extend(m for e in errs for m in e.messages)
@@ -202,6 +252,8 @@ def website_errors(
             verified_on=site.domain_real_name_on,
             today=today,
         )
+    if site.address_kind != "ip" and order.order_type != OrderType.NEW_ACCESS:
+        _domain_registration(errors, p, order, site, today=today, min_days=rules.min_domain_validity_days)
     if not site.languages:
         errors[p + "languages"].append(_("请至少选择一种网站语言。"))
     if site.server is None:
@@ -217,9 +269,42 @@ def website_errors(
                 _("服务器 %(s)s 已承载 %(n)d 个网站，达到上限，请选择其他服务器。")
                 % {"s": site.server.label, "n": site.server.capacity}
             )
-    if not site.principal_same_as_entity:
-        _person(errors, p, site, today)
+    if order.is_individual and not site.principal_same_as_entity:
+        errors[p + "principal_same_as_entity"].append(_("个人备案的网站负责人必须是主体负责人本人。"))
+    elif not site.principal_same_as_entity:
+        _person(errors, p, site, today, min_age=_min_age(rules))
     return dict(errors)
+
+
+def _domain_registration(
+    errors: Errors, p: str, order: FilingOrder, site: OrderWebsite, *, today: date, min_days: int
+) -> None:
+    """R-W2 and seed 001: the domain's expiry against the province's validity, its registrant."""
+    if site.domain_expires_on is None:
+        errors[p + "domain_expires_on"].append(_("请填写域名到期日（见注册商的域名管理页面）。"))
+    elif (site.domain_expires_on - today).days < min_days:
+        errors[p + "domain_expires_on"].append(
+            _(
+                "%(p)s要求域名有效期至少还剩 %(n)d 天，该域名 %(d)s 到期，请先在注册商处续费，"
+                "再填写新的到期日。"
+            )
+            % {"p": order.province.full_name, "n": min_days, "d": site.domain_expires_on.isoformat()}
+        )
+    owner = order.entity_name if not order.is_individual else (order.entity_name or order.principal_name)
+    registrant = _required(errors, p + "domain_registrant", site.domain_registrant.strip(), _("域名持有者"))
+    if registrant and owner and not _same_name(site.domain_registrant, owner):
+        errors[p + "domain_registrant"].append(
+            _(
+                "域名持有者“%(r)s”与%(what)s“%(o)s”不一致，请到注册商处将域名持有者过户为"
+                "%(what)s，实名认证通过后再提交。"
+            )
+            % {
+                "r": site.domain_registrant,
+                "o": owner,
+                "what": _("备案人本人") if order.is_individual else _("主办单位"),
+            }
+        )
+    _required(errors, p + "domain_registrar", site.domain_registrar.strip(), _("域名注册商"))
 
 
 def order_errors(order: FilingOrder, *, today: date) -> Errors:
@@ -240,8 +325,11 @@ def order_errors(order: FilingOrder, *, today: date) -> Errors:
         errors["order"].append(_("每个订单最多 %(n)d 个网站，请删除多余的网站或分开提交。") % {"n": limit})
     seen: dict[str, int] = {}
     usage = _server_usage([s.server_id for s in sites if s.server_id])
+    rules = province_rules_for(
+        province_code=order.province_id, scope="personal" if order.is_individual else "unit", on=today
+    )
     for i, site in enumerate(sites):
-        for k, msgs in website_errors(order, site, i, today=today, server_usage=usage).items():
+        for k, msgs in website_errors(order, site, i, today=today, server_usage=usage, rules=rules).items():
             errors[k].extend(msgs)
         if site.domain:
             if site.domain in seen:

@@ -173,6 +173,7 @@ def order_website_edit(request: HttpRequest, order_id: int, website_id: int | No
         servers=servers,
         locked_domain=bool(site and site.registry_website_id),
         locked_name=bool(site and site.registry_website_id) and order.order_type != OrderType.CHANGE_WEBSITE,
+        individual=order.is_individual,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from filings.models import MaterialKind, OrderStatus, OrderType, PhoneCheckOutcome
+from filings.models import MaterialKind, OrderStatus, OrderType, PhoneCheckOutcome, ReturnedBy
 from filings.review.selectors import QUEUE_STATUSES, ReturnReason, return_reasons
 from filings.review.services import ReturnItem
 from icpfiling.accounts.models import User
@@ -114,6 +114,9 @@ def default_field(reason: ReturnReason, *, website_count: int) -> str:
 STATUS_FILTERS = [("", gettext_lazy("待我方处理（初审、复审）"))] + [
     (s, label) for s, label in OrderStatus.choices if s in QUEUE_STATUSES
 ]
+# Seed 001 tells a provider's return (退回主办者修改) from the authority's (管局退回).
+_at = next(i for i, (s, _l) in enumerate(STATUS_FILTERS) if s == OrderStatus.RETURNED) + 1
+STATUS_FILTERS[_at:_at] = [(f"{OrderStatus.RETURNED}:{v}", label) for v, label in ReturnedBy.choices]
 
 
 class QueueFilterForm(forms.Form):

@@ -28,6 +28,7 @@ from filings.models import (
     OrderType,
     OrderWebsite,
     PhoneCheck,
+    ReturnedBy,
 )
 from icpfiling.accounts.models import Membership, Role
 from icpfiling.core.workdays import add_working_days_at, working_days_between
@@ -174,7 +175,8 @@ SELECT o.id, o.order_type, o.status, p.full_name, o.entity_name, o.certificate_n
        o.assigned_to_id, u.full_name, u.email, o.review_due_at,
        (SELECT COALESCE(NULLIF(w.domain_display, ''), w.domain) FROM {_SITES} w
          WHERE w.order_id = o.id AND w.tenant_id = o.tenant_id ORDER BY w.position LIMIT 1),
-       (SELECT COUNT(*) FROM {_SITES} w WHERE w.order_id = o.id AND w.tenant_id = o.tenant_id)
+       (SELECT COUNT(*) FROM {_SITES} w WHERE w.order_id = o.id AND w.tenant_id = o.tenant_id),
+       o.returned_by
 FROM page
 JOIN {_ORDERS} o ON o.id = page.pk
 LEFT JOIN {_PROVINCES} p ON p.code = o.province_id
@@ -210,6 +212,7 @@ def review_queue_page(
     due: str | None = None,
     assigned: str | None = None,
     user_id: int | None = None,
+    returned_by: str | None = None,
     after: str | None = None,
     limit: int = 25,
     now: datetime | None = None,
@@ -234,6 +237,8 @@ def review_queue_page(
         filters.append(("order_type = %s", [order_type]))
     if province:
         filters.append(("province_id = %s", [province]))
+    if returned_by:
+        filters.append(("returned_by = %s", [returned_by]))
     if assigned == "me":
         if not user_id:
             return QueuePage()
@@ -265,7 +270,22 @@ def review_queue_page(
     today = timezone.localtime(now).date()
     days_left: dict[date, int] = {}  # a page's orders share a handful of due dates
     rows = []
-    for pk, kind, status, province_name, name, cert, who, who_name, who_email, due_raw, domain, n in found:
+    returners = {v: str(label) for v, label in ReturnedBy.choices}
+    for (
+        pk,
+        kind,
+        status,
+        province_name,
+        name,
+        cert,
+        who,
+        who_name,
+        who_email,
+        due_raw,
+        domain,
+        n,
+        rb,
+    ) in found:
         due_at = _due_value(due_raw)
         left = None
         if due_at is not None:
@@ -279,7 +299,10 @@ def review_queue_page(
                 order_type=kind,
                 type_label=types.get(kind, kind),
                 status=status,
-                status_label=states.get(status, status),
+                # a returned order says who returned it (seed 001)
+                status_label=f"{states.get(status, status)} · {returners[rb]}"
+                if rb
+                else states.get(status, status),
                 province_name=province_name or "",
                 entity_name=name or cert,
                 assignee=(who_name or who_email) if who else "",

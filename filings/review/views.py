@@ -128,11 +128,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     # one (the first page, or a next link) has nothing to check and skips building the form.
     form = QueueFilterForm(request.GET) if any(request.GET.get(k) for k in QUEUE_FILTERS) else None
     filters = form.cleaned_data if form is not None and form.is_valid() else {}
-    status = filters.get("status") or ""
+    status, _sep, returned_by = (filters.get("status") or "").partition(":")
     province = filters.get("province")
     kwargs = {
         "tenant_id": request.tenant.pk,
         "statuses": (status,) if status else sel.WORK_STATUSES,
+        "returned_by": returned_by or None,
         "order_type": filters.get("order_type") or None,
         "province": province or None,
         "due": filters.get("due") or None,
@@ -165,7 +166,14 @@ def queue(request: HttpRequest) -> HttpResponse:
 # --- the order page ----------------------------------------------------------------------
 
 
-_UNIT_ONLY = ("registered_address", "investor", "principal_is_legal_rep")
+_UNIT_ONLY = (
+    "registered_address",
+    "investor",
+    "principal_is_legal_rep",
+    "licence_valid_until",
+    "licence_long_term",
+    "business_scope",
+)
 _WEBSITE_SHOWN = ("name", "domain", *(f for f in WEBSITE_FIELDS if f not in ("name", "domain_display")))
 
 
@@ -177,6 +185,11 @@ def _value(obj, name: str, id_types: dict):
         return "、".join(str(labels.get(code, code)) for code in obj.languages or [])
     if name == "pre_approvals":
         return "；".join(f"{k}：{v}" for k, v in (obj.pre_approvals or {}).items())
+    if name == "pre_approval_details":
+        return "；".join(
+            f"{k}：{d.get('authority', '')} {_('有效期至')} {d.get('valid_until', '')}"
+            for k, d in (obj.pre_approval_details or {}).items()
+        )
     if name == "domain":
         return obj.domain_display or obj.domain
     if name == "principal_id_type":
@@ -224,6 +237,16 @@ def _facts(order, sites) -> tuple[list[dict], list[dict]]:
                         "label": field_label(order, key, sites=sites).split("：", 1)[-1],
                         "value": _value(site, name, id_types),
                         "sensitive": is_sensitive(order, key),
+                    }
+                )
+            if name == "service_content" and not order.is_individual:
+                # Seed 003: the reviewer matches the service content against the licence's scope.
+                facts.append(
+                    {
+                        "key": "entity.business_scope",
+                        "label": str(order._meta.get_field("business_scope").verbose_name),
+                        "value": order.business_scope,
+                        "sensitive": False,
                     }
                 )
         websites.append({"site": site, "index": i, "facts": facts})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from filings.models import FilingOrder, OrderStatus
-from filings.notifications import approval_numbers, footer_snippet
+from filings.notifications import approval_numbers, footer_numbers, footer_snippet
 
 register = template.Library()
 
@@ -19,7 +19,9 @@ def approval_info(order: FilingOrder) -> dict | None:
     return {
         "entity_number": numbers["entity_number"],
         "websites": [
-            {"domain": domain, "number": number, "snippet": footer_snippet(number)}
-            for domain, number in numbers["websites"]
+            {"domain": domain, "number": number, "snippet": footer_snippet(shown)}
+            for (domain, number), (_d, shown) in zip(
+                numbers["websites"], footer_numbers(order, numbers), strict=True
+            )
         ],
     }

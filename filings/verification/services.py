@@ -30,6 +30,8 @@ from filings.materials.requirements import CURTAIN_MIN_SIZE
 from filings.materials.services import material_store
 from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderStatus
 from filings.workflow import order_transition
+from icpfiling.registry.models.rules import RuleKey
+from icpfiling.registry.province_rules import province_rules_for
 from icpfiling.tenancy.access import get_or_404
 from icpfiling.uploads.images import UploadPolicy
 from verification_points.models import (
@@ -303,6 +305,18 @@ def _release(booking: Booking) -> None:
     booking.status = BookingStatus.CANCELLED
 
 
+def remote_verification_available(*, order: FilingOrder) -> bool:
+    """Whether the order's province accepts remote (phone) verification today (province rule
+    ``app_verification_available``). No row: not offered, since an on-site check is what
+    every 管局 accepts and no source says this province takes a remote one."""
+    rules = province_rules_for(
+        province_code=order.province_id,
+        scope="personal" if order.is_individual else "unit",
+        on=timezone.localdate(),
+    )
+    return (rules.raw.get(RuleKey.APP_VERIFICATION_AVAILABLE) or {}).get("value") is True
+
+
 @transaction.atomic
 def booking_make(
     *, order: FilingOrder, applicant, slot_id: int | None = None, remote: bool = False
@@ -316,6 +330,14 @@ def booking_make(
     _require_verification(order)
     current = live_booking(order=order)
     if remote:
+        if not remote_verification_available(order=order):
+            raise ValidationError(
+                {
+                    "remote": [
+                        _("%(p)s目前不支持远程核验，请预约核验点当面核验。") % {"p": order.province.full_name}
+                    ]
+                }
+            )
         if current is not None and current.mode == VerificationMode.REMOTE:
             return current
         if current is not None:

@@ -73,6 +73,7 @@ def booking_page(request: HttpRequest, order_id: int) -> HttpResponse:
             "originals": vf.originals_for(order),
             "photos": vf.remote_photos(order=order) if booking and booking.mode == "remote" else [],
             "checks": list(vf.order_checks(order=order)),
+            "remote_available": in_verification and vf.remote_verification_available(order=order),
         },
     )
 

@@ -29,11 +29,14 @@ from urllib.parse import urlsplit
 import idna
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from publicsuffixlist import PublicSuffixList
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidComponent
+
+from icpfiling.core.pre_approvals import CATALOGUE, pre_approvals_in_force
 
 __all__ = [
     "INDIVIDUAL_BANNED_WORDS",
@@ -200,12 +203,13 @@ def _region_known(region_code: str) -> bool:
     return "province" in info and "county" in info
 
 
-def clean_resident_id(value: str, *, today: date) -> ResidentId:
+def clean_resident_id(value: str, *, today: date, min_age: int = ADULT_AGE) -> ResidentId:
     """R-V2: check a mainland resident ID number and that its holder is an adult.
 
     Normalises (whitespace removed, ``x`` upper-cased), then checks the length, the format,
     the GB 11643 check digit (python-stdnum), a real birth date that is not after ``today``,
-    a known region code, and an age of at least 18 on ``today``.
+    a known region code, and an age of at least ``min_age`` on ``today`` (18 unless the
+    province's age rule says otherwise).
     """
     number = _compact(value)
     if not number:
@@ -250,11 +254,11 @@ def clean_resident_id(value: str, *, today: date) -> ResidentId:
             params={"region_code": region_code},
         )
     age = _age_on(birth_date, today)
-    if age < ADULT_AGE:
+    if age < min_age:
         raise ValidationError(
             _("负责人须年满%(min_age)s周岁（此证件持有人现年%(age)s岁），请更换为成年负责人。"),
             code="id_under_18",
-            params={"min_age": ADULT_AGE, "age": age},
+            params={"min_age": min_age, "age": age},
         )
     return ResidentId(
         number=number,
@@ -803,38 +807,26 @@ SERVICE_CONTENT_CHOICES: list[tuple[str, object]] = [
     ("ecommerce", _("电子商务")),
     ("search", _("搜索引擎")),
     ("bbs", _("论坛社区")),
+    ("ride_hailing", _("网络预约出租汽车")),
     ("other", _("其他")),
 ]
 _SERVICE_CONTENT_LABELS = dict(SERVICE_CONTENT_CHOICES)
 
 # Service content that needs a pre-approval, and the document that proves it. Sources:
 # icp-domain-reference §3.6 (TX-前置, 《互联网信息服务管理办法》第五条); notes mark what is inferred.
-PRE_APPROVAL_REQUIRED: dict[str, str] = {
-    # §3.6: 省新闻办,《互联网新闻信息服务许可证》.
-    "news": "互联网新闻信息服务许可证",
-    # §3.6 names the older 《互联网出版许可证》; [inferred] its current name since the 2016
-    # 《网络出版服务管理规定》 is 网络出版服务许可证.
-    "publishing": "网络出版服务许可证（原互联网出版许可证）",
-    # §3.6: 药监,《互联网药品信息服务资格证书》.
-    "medicine": "互联网药品信息服务资格证书",
-    # §3.6:《网络文化经营许可证》.
-    "culture": "网络文化经营许可证",
-    # §3.6:《信息网络传播视听节目许可证》.
-    "audio_video": "信息网络传播视听节目许可证",
-    # §3.6: 人行/银保监/证监/基金业协会…; the document name is generic.
-    "finance": "金融监管部门批准文件",
-    # §3.6: 教育厅 — "nationally abolished, check province". [inferred] kept because some
-    # provinces still ask for it; this belongs in the per-province rule data.
-    "education": "教育主管部门审核同意文件",
-    # §3.6: 电子公告服务 (通管局) is abolished nationally, but providers still ask for approval
-    # of 论坛/社区 sites (seed 002 "涉及新闻、医药、论坛…"; QC-name "涉及论坛、在线、社区、交流等
-    # 信息，请到相关部门办理前置审批文件"). [inferred] document name.
-    "bbs": "电子公告服务专项备案",
-}
+# Every catalogued pre-approval document by service-content code, whether in force or not.
+# What applies on a date is ``pre_approvals_in_force(on=...)`` (the dated catalogue with its
+# sources, icpfiling.core.pre_approvals): 教育 and 电子公告 are end-dated there, 网约车 added.
+PRE_APPROVAL_REQUIRED: dict[str, str] = {p.code: p.document for p in CATALOGUE}
 
 
 def check_service_content(
-    *, codes: list[str], pre_approvals: dict[str, str], individual: bool
+    *,
+    codes: list[str],
+    pre_approvals: dict[str, str],
+    individual: bool,
+    today: date | None = None,
+    details: dict[str, dict] | None = None,
 ) -> dict[str, list[ValidationError]]:
     """R-W3: chosen service content and the pre-approval numbers it needs.
 
@@ -874,7 +866,12 @@ def check_service_content(
                 )
             )
             continue
-        approval = PRE_APPROVAL_REQUIRED.get(code)
+        # the catalogue in force on the checked day (the local date unless given)
+        on = today or timezone.localdate()
+        required = pre_approvals_in_force(on=on)
+        approval = required[code].document if code in required else None
+        if approval and details is not None:
+            _check_approval_details(errors, code, approval, (details or {}).get(code) or {}, on)
         if approval and not (pre_approvals.get(code) or "").strip():
             errors.setdefault(f"pre_approvals.{code}", []).append(
                 ValidationError(
@@ -887,6 +884,41 @@ def check_service_content(
                 )
             )
     return errors
+
+
+def _check_approval_details(
+    errors: dict[str, list[ValidationError]], code: str, document: str, detail: dict, today: date
+) -> None:
+    """R-W3: the approval's issuing authority and validity date are recorded; expired is refused."""
+    if not str(detail.get("authority") or "").strip():
+        errors.setdefault(f"pre_approvals.{code}.authority", []).append(
+            ValidationError(
+                _("请填写《%(document)s》的发证机关。"),
+                code="pre_approval_authority",
+                params={"document": document},
+            )
+        )
+    raw = detail.get("valid_until")
+    try:
+        valid_until = date.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        valid_until = None
+    if valid_until is None:
+        errors.setdefault(f"pre_approvals.{code}.valid_until", []).append(
+            ValidationError(
+                _("请填写《%(document)s》的有效期至（长期有效请填写证件上的日期或 2099-12-31）。"),
+                code="pre_approval_validity",
+                params={"document": document},
+            )
+        )
+    elif valid_until < today:
+        errors.setdefault(f"pre_approvals.{code}.valid_until", []).append(
+            ValidationError(
+                _("《%(document)s》已于 %(date)s 过期，请先向发证机关办理延续，取得有效的审批文件后再提交。"),
+                code="pre_approval_expired",
+                params={"document": document, "date": valid_until.isoformat()},
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ ENTITY_VALUES = {
     "principal_mobile": "13905718801",
     "principal_email": "legal@alpha-demo.cn",
     "emergency_mobile": "13905718809",
+    # Seed 003: the licence's validity and business scope, which units must give.
+    "licence_long_term": True,
+    "business_scope": "技术开发、技术服务、技术咨询；软件开发；信息系统集成服务。",
 }
 
 

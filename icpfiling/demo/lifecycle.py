@@ -133,6 +133,8 @@ def demo_order_file(
             "principal_mobile": n["mobile"],
             "principal_email": f"legal@{n['domain']}",
             "emergency_mobile": n["emergency"],
+            "licence_long_term": True,
+            "business_scope": "技术开发、技术服务；软件开发；互联网信息服务。",
         },
     )
     order_website_save(
@@ -146,6 +148,9 @@ def demo_order_file(
             "languages": ["zh-hans"],
             "server": server,
             "domain_real_name_on": timezone.localdate() - dt.timedelta(days=30),
+            "domain_expires_on": timezone.localdate() + dt.timedelta(days=700),
+            "domain_registrant": plan.name,
+            "domain_registrar": "阿里云计算有限公司（万网）",
             "principal_same_as_entity": True,
             **(site_values or {}),
         },

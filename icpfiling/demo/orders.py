@@ -164,6 +164,8 @@ def demo_orders_seed(providers: dict[str, Provider]) -> None:
                         "principal_mobile": mobile,
                         "principal_email": f"legal@{domain}",
                         "emergency_mobile": emergency,
+                        "licence_long_term": True,
+                        "business_scope": "技术开发、技术服务、技术咨询；软件开发；信息系统集成服务。",
                     },
                 )
                 if kind == "draft":
@@ -180,6 +182,9 @@ def demo_orders_seed(providers: dict[str, Provider]) -> None:
                         "languages": ["zh-hans"],
                         "server": servers[0],
                         "domain_real_name_on": today - dt.timedelta(days=30),
+                        "domain_expires_on": today + dt.timedelta(days=700),
+                        "domain_registrant": name,
+                        "domain_registrar": "阿里云计算有限公司（万网）",
                         "principal_same_as_entity": True,
                     },
                 )

@@ -22,6 +22,11 @@ urlpatterns = [
     path("points/", include(("verification_points.operations.urls", "points"), namespace="points")),
     # The provider admin's dashboard and CSV export of orders (R-M3).
     path("dashboard/", include(("filings.dashboard.urls", "dashboard"), namespace="dashboard")),
+    # The provider's own extra materials and their templates (seed 001: 信息安全协议).
+    path(
+        "provider/documents/",
+        include(("filings.provider_documents.urls", "provider_docs"), namespace="provider_docs"),
+    ),
     # Phone hand-off pages (R-D6): same namespace, short path, no login.
     path("m/", include((phone_urlpatterns, "phone"), namespace="phone")),
 ]

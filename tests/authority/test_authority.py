@@ -355,9 +355,9 @@ def test_r_s6_queue_pages_by_deadline_with_working_days_and_overdue(alpha, beta,
     assert [r.order.pk for r in second.rows] == [a1.pk]
     assert second.next_cursor is None
     assert decode_cursor(first.next_cursor)[1] == a2.pk
-    # the overdue order says so; the fresh one has its 20 working days
+    # the overdue order says so; the fresh one has Zhejiang's 30 working days (R-S6, province data)
     assert (first.rows[0].overdue, first.rows[0].working_days_left < 0) == (True, True)
-    assert (second.rows[0].overdue, second.rows[0].working_days_left) == (False, 20)
+    assert (second.rows[0].overdue, second.rows[0].working_days_left) == (False, 30)
     assert first.rows[0].provider_name == "Beta Cloud"
     with tenant_scope(beta.provider):
         assert first.rows[0].domains == [OrderWebsite.objects.get(order_id=b1.pk).domain]
@@ -640,7 +640,7 @@ def test_r_s6_order_page_shows_everything_masked_with_clock_and_provider(alpha, 
     assert "13905710001" not in html
     assert "139****0001" in html
     assert "Alpha Cloud" in html
-    assert "剩 20 个工作日" in html
+    assert "剩 30 个工作日" in html  # Zhejiang's authority days (province data, R-S6)
     # the materials link to the authority's own audited file view, and the forms are there
     file_id = first_file_id(alpha, order)
     assert reverse("authority:material_file", PLATFORM, args=[order.pk, file_id]) in html

@@ -137,7 +137,9 @@ def test_r_s8_r_b1_after_long_downtime_an_idle_order_expires_without_stale_remin
     assert deadlines_sweep(now=order.expires_at + timedelta(days=6)) == {
         "sms_expired": 0,
         "expired": 0,
+        "resubmit_expired": 0,
         "idle_reminders": 0,
+        "resubmit_reminders": 0,
         "sla_reminders": 0,
     }
 

@@ -178,6 +178,9 @@ def test_submit_refuses_an_incomplete_order_listing_all_errors_then_accepts_the_
             "languages": ["zh-hans"],
             "server": server.pk,
             "domain_real_name_on": (timezone.localdate() - dt.timedelta(days=5)).isoformat(),
+            "domain_expires_on": (timezone.localdate() + dt.timedelta(days=200)).isoformat(),
+            "domain_registrant": VALID_ENTITY["entity_name"],
+            "domain_registrar": "阿里云",
             "principal_same_as_entity": "on",
         },
     )

@@ -152,7 +152,13 @@ def test_r_w3_news_content_needs_its_pre_approval_number(alpha):
     order = complete_order(alpha)
     update_sites(alpha, order, service_content=["news"])
     assert "websites[0].pre_approvals.news" in errors_of(alpha, order)
-    update_sites(alpha, order, service_content=["news"], pre_approvals={"news": "浙新许字2026001号"})
+    update_sites(
+        alpha,
+        order,
+        service_content=["news"],
+        pre_approvals={"news": "浙新许字2026001号"},
+        pre_approval_details={"news": {"authority": "浙江省网信办", "valid_until": "2099-12-31"}},
+    )
     assert errors_of(alpha, order) == {}
 
 

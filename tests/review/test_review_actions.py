@@ -375,10 +375,13 @@ def test_r_s3_resubmission_shows_the_reviewer_what_changed(alpha):
             actor=alpha.users["applicant"],
             values={"entity_name": "杭州示例科技股份有限公司", "emergency_mobile": "13905710008"},
         )
+        # (the domain's registrant follows the new name: seed 001 compares them)
+        _registrant(alpha, order, "杭州示例科技股份有限公司")
         assert order_submit(order=fresh(alpha, order), actor=alpha.users["applicant"]) == {}
         changes = order_changes(order=fresh(alpha, order))
+        site_label = fresh(alpha, order).websites.get().domain_display
         rounds = list(OrderSnapshot.objects.filter(order=order).values_list("round", flat=True))
-    # then round 2 is recorded and exactly those two fields differ from round 1
+    # then round 2 is recorded and exactly those fields differ from round 1
     assert rounds == [1, 2]
     assert [(c.field, c.label, c.before, c.after, c.sensitive) for c in changes] == [
         (
@@ -389,6 +392,13 @@ def test_r_s3_resubmission_shows_the_reviewer_what_changed(alpha):
             False,
         ),
         ("entity.emergency_mobile", "主体信息：应急联系电话", "13905710009", "13905710008", True),
+        (
+            "websites[0].domain_registrant",
+            f"网站 1（{site_label}）：域名持有者",
+            "杭州示例科技有限公司",
+            "杭州示例科技股份有限公司",
+            False,
+        ),
     ]
 
 
@@ -604,6 +614,7 @@ def test_r_s2_changes_are_highlighted_on_the_review_page(alpha):
             actor=alpha.users["applicant"],
             values={"entity_name": "新名称有限公司"},
         )
+        _registrant(alpha, order, "新名称有限公司")
         assert order_submit(order=fresh(alpha, order), actor=alpha.users["applicant"]) == {}
     page = alpha.client("reviewer").get(f"/review/{order.pk}/").content.decode()
     row = re.search(r'<tr data-field="entity.entity_name">.*?</tr>', page, re.S).group(0)
@@ -769,3 +780,13 @@ def test_r_s3_reviewer_returns_one_field_on_a_phone_and_the_applicant_sees_it_th
     note = field.locator("[data-return-field='entity.entity_name']")
     assert "名称与营业执照不一致" in note.inner_text()
     assert "按营业执照填写全称" in note.inner_text()
+
+
+def _registrant(tenant, order, name: str) -> None:
+    """The applicant records the domain's new registrant after renaming the entity."""
+    from filings.orders.services import order_website_save
+
+    o = fresh(tenant, order)
+    order_website_save(
+        order=o, website=o.websites.get(), actor=tenant.users["applicant"], values={"domain_registrant": name}
+    )
