@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "icpfiling.notifications",
     "filings",
     "verification_points",
+    "icpfiling.providers",
     "icpfiling.operator",
     "icpfiling.demo",
 ]

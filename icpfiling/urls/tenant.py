@@ -18,6 +18,9 @@ urlpatterns = [
     # Verification points: applications (R-K1..R-K3) and operations (R-K4).
     path("vp/", include(("verification_points.applications.urls", "vp"), namespace="vp")),
     path("points/", include(("verification_points.operations.urls", "points"), namespace="points")),
+    # The provider's server inventory (R-M5) and its own administration (R-M1, R-M2).
+    path("servers/", include(("filings.servers.urls", "servers"), namespace="servers")),
+    path("manage/", include(("icpfiling.providers.urls", "manage"), namespace="manage")),
     # Phone hand-off pages (R-D6): same namespace, short path, no login.
     path("m/", include((phone_urlpatterns, "phone"), namespace="phone")),
 ]
