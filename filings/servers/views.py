@@ -138,6 +138,7 @@ def server_assign(request: HttpRequest, server_id: int) -> HttpResponse:
 def server_import(request: HttpRequest) -> HttpResponse:
     """GET: the upload form. POST with a file: the preview. POST with a token: the import."""
     form = ServerImportForm()
+    errors: list[str] = []
     if request.method == "POST" and "token" in request.POST:
         confirm = ServerImportConfirmForm(request.POST)
         if confirm.is_valid():
@@ -146,8 +147,7 @@ def server_import(request: HttpRequest) -> HttpResponse:
                     actor=request.user, tenant=request.tenant, token=confirm.cleaned_data["token"]
                 )
             except ValidationError as exc:
-                for m in exc.messages[:50]:
-                    form.add_error(None, m)
+                errors = exc.messages[:50]
             else:
                 messages.success(
                     request,
@@ -156,7 +156,7 @@ def server_import(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("servers:list")
         else:
-            form.add_error(None, _("预览已过期，请重新上传文件。"))
+            errors = [_("预览已过期，请重新上传文件。")]
     elif request.method == "POST":
         form = ServerImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -176,7 +176,10 @@ def server_import(request: HttpRequest) -> HttpResponse:
                 status=200 if check.ok else 400,
             )
     return render(
-        request, "filings/servers/server_import.html", {"form": form, "columns": services.TEMPLATE_HEADER}
+        request,
+        "filings/servers/server_import.html",
+        {"form": form, "errors": errors, "columns": services.TEMPLATE_HEADER},
+        status=400 if errors else 200,
     )
 
 
