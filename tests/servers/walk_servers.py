@@ -14,7 +14,9 @@ def _beta_server(w) -> Server:
     if cached is None:
         cached = server_for(w.beta, w.beta.users["applicant"], ip="192.0.2.250")
         with tenant_scope(w.beta.provider):
-            Server.objects.filter(pk=cached.pk).update(instance_id="SECRET-BETA-ins", label="SECRET-BETA 服务器")
+            Server.objects.filter(pk=cached.pk).update(
+                instance_id="SECRET-BETA-ins", label="SECRET-BETA 服务器"
+            )
         w._servers_beta = cached
     return cached
 
