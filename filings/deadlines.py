@@ -235,5 +235,4 @@ def deadlines_sweep(*, now=None) -> dict[str, int]:
         "expired": idle_expiry_sweep(now=now),
         "idle_reminders": idle_reminder_sweep(now=now),
         "sla_reminders": sla_reminder_sweep(now=now),
-        "server_expiry_reminders": server_expiry_sweep(now=now),
     }
