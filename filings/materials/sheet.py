@@ -483,7 +483,7 @@ def _sheet(
         _websites_table(order, sites, variant=variant, s=s),
         Spacer(1, 2 * mm),
         _p("三、接入服务单位及核验", s.section),
-        _access_table(_name(order.tenant), s, order.tenant.licence_number),
+        _access_table(_name(order.tenant), s, getattr(order.tenant, "licence_number", "")),
         Spacer(1, 2 * mm),
     ]
     promises = [

@@ -35,6 +35,8 @@ class ProviderAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "is_active", "require_account_approval", "order_expiry_days"]
     search_fields = ["=slug", "name"]
     inlines = [HostnameInline]
+    # The logo is set through the image pipeline on the provider's settings page (R-M1).
+    readonly_fields = ["logo_name"]
 
     def add_view(self, request, form_url="", extra_context=None):
         # A provider is created with its hostnames and first admin in one step (R-M4).

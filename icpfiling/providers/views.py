@@ -186,7 +186,11 @@ def staff_enable(request: HttpRequest, membership_id: int) -> HttpResponse:
 def logo(request: HttpRequest) -> HttpResponse:
     """The host's provider logo (public: it shows on the login page)."""
     name = request.tenant.logo_name if request.tenant else ""
-    if not name or tenant_of_file_name(name) != request.tenant.pk:
+    try:
+        own = bool(name) and tenant_of_file_name(name) == request.tenant.pk
+    except ValueError:  # not a tenant file name at all
+        own = False
+    if not own:
         raise Http404
     content_type = "image/png" if name.endswith(".png") else "image/jpeg"
     return FileResponse(storages["default"].open(name, "rb"), content_type=content_type)

@@ -430,3 +430,25 @@ def test_r_m4_only_the_operator_onboards(alpha, beta, platform_users):
     assert r["Location"].startswith("/operator/login/")
     assert alpha.client("provider_admin").post("/operator/onboard/", _onboard_post()).status_code == 404
     assert not Provider.objects.filter(slug="gamma").exists()
+
+
+def test_r_m1_licence_number_is_printed_on_the_verification_sheet(alpha, beta):
+    from tests.factories import complete_order
+    from tests.materials.test_sheet import pdf_text
+
+    # given alpha's admin set the licence number, and an order at each provider
+    r = alpha.client("provider_admin").post(
+        "/manage/settings/", _settings_post(alpha, licence_number="浙B2-20260777")
+    )
+    assert r.status_code == 302
+    alpha_order, beta_order = complete_order(alpha), complete_order(beta)
+    # when each applicant downloads their verification sheet
+    alpha_pdf = alpha.client("applicant").get(f"/orders/{alpha_order.pk}/sheet.pdf")
+    beta_pdf = beta.client("applicant").get(f"/orders/{beta_order.pk}/sheet.pdf")
+    # then alpha's carries the number, and beta's (no number set) does not
+    assert "浙B2-20260777" in pdf_text(
+        b"".join(alpha_pdf.streaming_content) if alpha_pdf.streaming else alpha_pdf.content
+    )
+    beta_text = pdf_text(b"".join(beta_pdf.streaming_content) if beta_pdf.streaming else beta_pdf.content)
+    assert "浙B2-20260777" not in beta_text
+    assert "经营许可证号" not in beta_text
