@@ -452,3 +452,17 @@ def test_r_m1_licence_number_is_printed_on_the_verification_sheet(alpha, beta):
     beta_text = pdf_text(b"".join(beta_pdf.streaming_content) if beta_pdf.streaming else beta_pdf.content)
     assert "浙B2-20260777" not in beta_text
     assert "经营许可证号" not in beta_text
+
+
+def test_r_t1_r_m1_a_host_forgotten_inside_a_tenant_scope_resolves_afresh(alpha, beta):
+    from icpfiling.tenancy.resolve import forget_host, resolve_host
+
+    # given alpha's host resolved and cached (as the middleware does, before any scope)
+    assert resolve_host("alpha.localhost").licence_number == ""
+    # when a change is saved and the host forgotten inside alpha's scope (as a settings save does)
+    with tenant_scope(alpha.provider):
+        Provider.objects.filter(pk=alpha.provider.pk).update(licence_number="浙B2-20260555")
+        forget_host("alpha.localhost")
+    # then the next resolution sees it, and beta's cached entry is untouched
+    assert resolve_host("Alpha.localhost:8000").licence_number == "浙B2-20260555"
+    assert resolve_host("beta.localhost").pk == beta.provider.pk
