@@ -14,12 +14,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from filings.models import FilingOrder, OrderStatus
+from filings.models import FilingOrder, OrderStatus, Server
 from filings.notifications import order_reminder_notify_many
 from filings.workflow import IDLE_REMINDER_DAYS, order_transition_many
 from icpfiling.accounts.models import Membership, Role
@@ -230,6 +230,54 @@ def resubmit_reminder_sweep(*, now=None, batch: int = BATCH) -> int:
                 resubmit_due_at__lte=now + RESUBMIT_REMINDER_BEFORE,
             ).order_by("resubmit_due_at", "pk"),
             lambda ids: _remind_resubmit(ids, now),
+            batch,
+        )
+
+
+# R-M5: an assigned server this many days (or fewer) before its paid_until reminds its owner once.
+SERVER_EXPIRY_WARNING_DAYS = 30
+
+
+def _remind_server_expiry(ids: list[int]) -> int:
+    servers = list(Server.objects.filter(pk__in=ids).select_related("owner"))
+    rows = []
+    for server in servers:
+        ctx = {"server": server}
+        subject = render_to_string("emails/server_expiry_subject.txt", ctx).strip()
+        body = render_to_string("emails/server_expiry_body.txt", ctx)
+        # Keyed by the expiry date: renewing (a new paid_until) re-arms the reminder.
+        key = f"server-expiry:{server.pk}:{server.paid_until.isoformat()}"
+        for channel, recipient in (
+            (Channel.EMAIL, server.owner.email),
+            (Channel.INBOX, str(server.owner_id)),
+        ):
+            rows.append(
+                {
+                    "channel": channel,
+                    "recipient": recipient,
+                    "subject": subject,
+                    "body": body,
+                    "tenant_id": server.tenant_id,
+                    "dedupe_key": f"{key}:{channel}",
+                }
+            )
+    Server.objects.filter(pk__in=ids).update(expiry_reminded_for=F("paid_until"))
+    outbox_enqueue_many(rows)
+    return len(servers)
+
+
+def server_expiry_sweep(*, now=None, batch: int = BATCH) -> int:
+    """R-M5: owners of servers expiring within 30 days are reminded once per expiry date."""
+    today = timezone.localdate(now or timezone.now())
+    warn = today + timedelta(days=SERVER_EXPIRY_WARNING_DAYS)
+    with tenant_scopes_disabled():  # platform sweep; see sms_deadline_sweep
+        return _sweep(
+            lambda: (
+                Server.objects.filter(owner__isnull=False, paid_until__lte=warn)
+                .filter(Q(expiry_reminded_for__isnull=True) | ~Q(expiry_reminded_for=F("paid_until")))
+                .order_by("paid_until", "pk")
+            ),
+            _remind_server_expiry,
             batch,
         )
 

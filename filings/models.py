@@ -61,13 +61,30 @@ WEBSITE_FIELDS = (
 
 
 class Server(TenantOwnedModel):
-    """A provider server an applicant has bought; websites must run on one (R-W4)."""
+    """A provider server (R-M5); an applicant's websites must run on one assigned to them (R-W4).
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ``owner`` is empty while the server sits in the inventory unassigned. ``instance_id`` is the
+    provider's own key for the server (what a CSV import matches on); rows made before the
+    inventory existed keep it empty.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("所属账户"),
+    )
+    instance_id = models.CharField(_("实例 ID"), max_length=64, blank=True, default="")
     label = models.CharField(_("名称"), max_length=100)
     ip_address = models.GenericIPAddressField(_("公网 IP"))
+    additional_ips = models.JSONField(_("其他公网 IP"), default=list, blank=True)
+    region = models.CharField(_("地域 / 机房"), max_length=100, blank=True, default="")
     paid_until = models.DateField(_("付费到期日"))
     capacity = models.PositiveSmallIntegerField(_("可备案网站数"), default=5)
+    # The expiry date the owner was last reminded of (R-M5): renewing re-arms the reminder.
+    expiry_reminded_for = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantOwnedModel.Meta):
@@ -75,11 +92,22 @@ class Server(TenantOwnedModel):
         verbose_name_plural = _("服务器")
         constraints = [
             models.UniqueConstraint("tenant", "ip_address", name="server_ip_unique_per_tenant"),
+            models.UniqueConstraint(
+                "tenant",
+                "instance_id",
+                name="server_instance_unique_per_tenant",
+                condition=~models.Q(instance_id=""),
+            ),
             models.CheckConstraint(condition=models.Q(capacity__lte=5), name="server_capacity_at_most_5"),
         ]
+        indexes = [models.Index(fields=["tenant", "paid_until"], name="server_paid_until_idx")]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.ip_address})"
+
+    @property
+    def public_ips(self) -> list[str]:
+        return [self.ip_address, *self.additional_ips]
 
 
 class PersonFields(models.Model):

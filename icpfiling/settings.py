@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "icpfiling.notifications",
     "filings",
     "verification_points",
+    "icpfiling.providers",
     "icpfiling.operator",
     "icpfiling.demo",
 ]
@@ -212,6 +213,8 @@ CELERY_BEAT_SCHEDULE = {
     # scheduled with a long countdown or ETA: a lost or early-fired ETA would miss
     # or double a deadline (reliability reference §4).
     "order-deadlines": {"task": "filings.tasks.order_deadlines_sweep", "schedule": 60.0},
+    # Servers expiring within 30 days remind their owner once per expiry date (R-M5).
+    "server-expiry-reminders": {"task": "filings.tasks.server_expiry_reminders", "schedule": 3600.0},
     # Verification points (R-K4): the month's settlement (due on the 1st; running
     # daily settles a missed 1st the next day) and two weeks of bookable slots ahead.
     "vp-settlement": {

@@ -377,10 +377,12 @@ def _websites_table(order: Any, sites: Sequence[Any], *, variant: SheetVariant, 
     return Table(rows, colWidths=widths, style=style, repeatRows=1)  # the header repeats on a new page
 
 
-def _access_table(provider_name: str, s: _Styles) -> Table:
+def _access_table(provider_name: str, s: _Styles, licence_number: str = "") -> Table:
     checks = "□ 证件原件与备案信息一致　□ 主体负责人当面核验　□ 网站负责人当面核验　□ 已拍照留存"
     rows = [
         [_p("接入服务单位", s.label), _p(provider_name, s.cell)],
+        # R-M1: the provider's own licence number, as set on its settings page.
+        *([[_p("经营许可证号", s.label), _p(licence_number, s.cell)]] if licence_number else []),
         [_p("核验内容（核验人员勾选）", s.label), _p(checks, s.small)],
     ]
     style = _grid_style([("BACKGROUND", (0, 0), (0, -1), LABEL_BG)])
@@ -500,7 +502,7 @@ def _sheet(
         _websites_table(order, sites, variant=variant, s=s),
         Spacer(1, 2 * mm),
         _p("三、接入服务单位及核验", s.section),
-        _access_table(_name(order.tenant), s),
+        _access_table(_name(order.tenant), s, getattr(order.tenant, "licence_number", "")),
         Spacer(1, 2 * mm),
     ]
     promises = [

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from filings.models import OPEN_STATUSES, FilingOrder, OrderWebsite, Server
 from icpfiling.registry.models import FiledWebsite, RegistryStatus
@@ -26,8 +29,31 @@ def access_order_website_by_id(*, order: FilingOrder, website_id: int, actor) ->
     )
 
 
-def server_list_for_applicant(*, tenant: Provider, applicant) -> QuerySet[Server]:
-    return Server.objects.filter(tenant=tenant, owner=applicant).order_by("label")
+# R-W4 (seed 003): a website's server needs at least this many days of paid validity left.
+SERVER_MIN_DAYS = 90
+
+
+def server_list_for_applicant(
+    *, tenant: Provider, applicant, keep_id: int | None = None, today: date | None = None
+) -> QuerySet[Server]:
+    """The applicant's own servers with >= 90 days left (R-M5, R-W4).
+
+    ``keep_id`` keeps the server a website already names selectable even when it has since
+    run short, so the form still shows it and the preview names the problem (renew it).
+    """
+    cutoff = (today or timezone.localdate()) + timedelta(days=SERVER_MIN_DAYS)
+    usable = Q(paid_until__gte=cutoff)
+    if keep_id:
+        usable |= Q(pk=keep_id)
+    return Server.objects.filter(usable, tenant=tenant, owner=applicant).order_by("label", "pk")
+
+
+def server_shortfall_for_applicant(*, tenant: Provider, applicant) -> dict[str, int]:
+    """Why the list above is empty: how many of the applicant's servers exist and run short."""
+    cutoff = timezone.localdate() + timedelta(days=SERVER_MIN_DAYS)
+    return Server.objects.filter(tenant=tenant, owner=applicant).aggregate(
+        total=Count("pk"), short=Count("pk", filter=Q(paid_until__lt=cutoff))
+    )
 
 
 def orders_in_flight_anywhere(*, entity_key: str, domains: list[str]) -> list[tuple[int, str]]:

@@ -165,7 +165,15 @@ def order_website_edit(request: HttpRequest, order_id: int, website_id: int | No
         if website_id
         else None
     )
-    servers = selectors.server_list_for_applicant(tenant=request.tenant, applicant=request.user)
+    servers = selectors.server_list_for_applicant(
+        tenant=request.tenant, applicant=request.user, keep_id=site.server_id if site else None
+    )
+    # R-M5: with no usable server, the step says why and what to do instead of an empty list.
+    no_server = (
+        None
+        if servers.exists()
+        else selectors.server_shortfall_for_applicant(tenant=request.tenant, applicant=request.user)
+    )
     form = WebsiteForm(
         request.POST or None,
         initial=None if site else {"languages": ["zh-hans"]},
@@ -201,6 +209,7 @@ def order_website_edit(request: HttpRequest, order_id: int, website_id: int | No
             **_step_context(order, "websites"),
             "form": form,
             "site": site,
+            "no_server": no_server,
             **(_step_returns(order, form, f"websites[{site.position}].") if site else {}),
         },
     )

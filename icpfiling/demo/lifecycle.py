@@ -287,6 +287,7 @@ def _servers(provider: Provider, applicant: User, count: int) -> list[Server]:
             defaults={
                 "owner": applicant,
                 "label": f"演示云服务器 {i + 1}",
+                "instance_id": f"ins-{provider.slug}-{base + i}",
                 "paid_until": timezone.localdate() + dt.timedelta(days=365),
             },
         )[0]

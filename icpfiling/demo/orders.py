@@ -116,6 +116,8 @@ def demo_orders_seed(providers: dict[str, Provider]) -> None:
                     defaults={
                         "owner": applicant,
                         "label": label,
+                        "instance_id": f"ins-{slug}-{ip.rsplit('.', 1)[1]}",
+                        "region": "华东1（杭州）" if slug == "alpha" else "华南1（广州）",
                         "paid_until": today + dt.timedelta(days=days),
                     },
                 )[0]
@@ -124,6 +126,18 @@ def demo_orders_seed(providers: dict[str, Provider]) -> None:
                     (f"203.0.113.{11 if slug == 'alpha' else 21}", "云服务器（即将到期）", 30),
                 ]
             ]
+            # One inventory server not yet assigned to anyone (R-M5): the admin's list shows it.
+            Server.objects.get_or_create(
+                tenant=provider,
+                ip_address=f"203.0.113.{12 if slug == 'alpha' else 22}",
+                defaults={
+                    "owner": None,
+                    "label": "库存服务器（未分配）",
+                    "instance_id": f"ins-{slug}-stock-1",
+                    "region": "华东1（杭州）" if slug == "alpha" else "华南1（广州）",
+                    "paid_until": today + dt.timedelta(days=730),
+                },
+            )
             _filed_history(provider, applicant)
             for kind in ("draft", "submitted"):
                 number, name, domain = plan[kind]

@@ -35,6 +35,11 @@ DEMO_PROVIDERS = [
     ("alpha", "阿尔法云（演示）", ["alpha.localhost"], True),
     ("beta", "贝塔数据（演示）", ["beta.localhost"], False),
 ]
+# Fictitious legal names and 经营许可证 numbers for the demo providers (R-M1).
+DEMO_LEGAL = {
+    "alpha": ("阿尔法云计算（演示）有限公司", "浙B2-20260001"),
+    "beta": ("贝塔数据服务（演示）有限公司", "粤B2-20260002"),
+}
 STAFF_ROLES = [
     ("applicant", Role.APPLICANT),
     ("reviewer", Role.REVIEWER),
@@ -119,7 +124,16 @@ DEMO_REGISTRY = [
 
 def _provider(slug: str, name: str, hosts: list[str], approval: bool) -> Provider:
     provider, _ = Provider.objects.update_or_create(
-        slug=slug, defaults={"name": name, "require_account_approval": approval, "is_active": True}
+        slug=slug,
+        defaults={"name": name, "require_account_approval": approval, "is_active": True},
+        # Shown in footers and on the verification sheet (R-M1); set once, the admin may edit them.
+        create_defaults={
+            "name": name,
+            "require_account_approval": approval,
+            "is_active": True,
+            "legal_name": DEMO_LEGAL[slug][0],
+            "licence_number": DEMO_LEGAL[slug][1],
+        },
     )
     for h in hosts:
         ProviderHostname.objects.get_or_create(hostname=h, defaults={"provider": provider})

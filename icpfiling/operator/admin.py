@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import FilingOrder
@@ -34,6 +35,12 @@ class ProviderAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "is_active", "require_account_approval", "order_expiry_days"]
     search_fields = ["=slug", "name"]
     inlines = [HostnameInline]
+    # The logo is set through the image pipeline on the provider's settings page (R-M1).
+    readonly_fields = ["logo_name"]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # A provider is created with its hostnames and first admin in one step (R-M4).
+        return redirect("operator:provider_onboard")
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import functools
 
 from django.contrib import admin
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from icpfiling.accounts.models import PlatformRole
+from icpfiling.operator.onboarding import make_onboard_view
 from icpfiling.tenancy.context import tenant_scopes_disabled
 
 
@@ -31,6 +33,11 @@ class OperatorSite(admin.AdminSite):
             and user.provider_id is None
             and (user.is_superuser or user.platform_role == PlatformRole.OPERATOR)
         )
+
+    def get_urls(self):
+        # R-M4: onboarding a provider is its own page, not the stock "add provider" form.
+        onboard = path("onboard/", self.admin_view(make_onboard_view(self)), name="provider_onboard")
+        return [onboard, *super().get_urls()]
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from filings.servers.selectors import server_expiring_count
 from icpfiling.accounts import selectors as account_selectors
 from icpfiling.accounts.models import Membership, PlatformRole, Role
 from icpfiling.registry import selectors as registry_selectors
@@ -52,6 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if role == Role.PROVIDER_ADMIN:
         ctx["pending"] = account_selectors.membership_list_pending_for_admin(tenant=request.tenant)
         ctx["staff"] = account_selectors.membership_list_staff(tenant=request.tenant)
+        ctx["expiring_servers"] = server_expiring_count(tenant=request.tenant)
         return render(request, "home/provider_admin.html", ctx)
     if role == Role.POINT_STAFF:
         return render(request, "home/point_staff.html", ctx)

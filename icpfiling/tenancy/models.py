@@ -19,7 +19,16 @@ class Provider(models.Model):
 
     slug = models.SlugField(_("标识"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
+    legal_name = models.CharField(_("单位全称"), max_length=200, blank=True)
     licence_number = models.CharField(_("经营许可证号"), max_length=60, blank=True)
+    # Branding (R-M1): the logo went through the image pipeline; the colour is a #rrggbb hex.
+    brand_colour = models.CharField(
+        _("主题颜色"),
+        max_length=7,
+        default="#1f5fbf",
+        validators=[RegexValidator(r"^#[0-9a-f]{6}$", _("请输入 # 开头的 6 位十六进制颜色，例如 #1f5fbf。"))],
+    )
+    logo_name = models.CharField(_("标志文件"), max_length=200, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
     require_account_approval = models.BooleanField(
         _("申请人需经审核后方可备案"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import caches
 
+from icpfiling.tenancy.context import no_tenant_scope
 from icpfiling.tenancy.models import Provider, ProviderHostname
 
 PLATFORM = "platform"
@@ -29,20 +30,25 @@ def resolve_host(host: str) -> Provider | str | None:
     # a request costs no query here; saving a provider or a hostname forgets it.
     key = f"tenancy:host:{name}"
     cache = caches["default"]
-    found = cache.get(key)
-    if found is None:
-        row = (
-            ProviderHostname.objects.filter(hostname=name, provider__is_active=True)
-            .values_list("provider_id", flat=True)
-            .first()
-        )
-        found = (Provider.objects.filter(pk=row, is_active=True).first() if row else None) or 0
-        cache.set(key, found, _CACHE_SECONDS)
+    # The tenant-aware key function puts the active tenant into every key; this entry must
+    # have one key whoever reads or forgets it (a provider admin saving settings inside their
+    # own scope must clear the entry the middleware set before any scope), so: no scope.
+    with no_tenant_scope():
+        found = cache.get(key)
+        if found is None:
+            row = (
+                ProviderHostname.objects.filter(hostname=name, provider__is_active=True)
+                .values_list("provider_id", flat=True)
+                .first()
+            )
+            found = (Provider.objects.filter(pk=row, is_active=True).first() if row else None) or 0
+            cache.set(key, found, _CACHE_SECONDS)
     return found or None
 
 
 def forget_host(hostname: str) -> None:
-    caches["default"].delete(f"tenancy:host:{normalise_host(hostname)}")
+    with no_tenant_scope():  # the same key resolve_host used, whatever scope the caller is in
+        caches["default"].delete(f"tenancy:host:{normalise_host(hostname)}")
 
 
 def forget_provider(sender, instance, **kwargs) -> None:

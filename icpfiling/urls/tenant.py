@@ -27,6 +27,9 @@ urlpatterns = [
         "provider/documents/",
         include(("filings.provider_documents.urls", "provider_docs"), namespace="provider_docs"),
     ),
+    # The provider's server inventory (R-M5) and its own administration (R-M1, R-M2).
+    path("servers/", include(("filings.servers.urls", "servers"), namespace="servers")),
+    path("manage/", include(("icpfiling.providers.urls", "manage"), namespace="manage")),
     # Phone hand-off pages (R-D6): same namespace, short path, no login.
     path("m/", include((phone_urlpatterns, "phone"), namespace="phone")),
 ]
