@@ -225,7 +225,13 @@ def test_finding_2_operator_can_add_a_membership(alpha, beta, platform_users):
     # when the operator adds a membership on beta
     response = client.post(
         "/operator/accounts/membership/add/",
-        {"tenant": beta.provider.pk, "user": user.pk, "role": "reviewer", "approved_at_0": "", "approved_at_1": ""},
+        {
+            "tenant": beta.provider.pk,
+            "user": user.pk,
+            "role": "reviewer",
+            "approved_at_0": "",
+            "approved_at_1": "",
+        },
     )
     # then it is created on beta, nowhere else
     assert response.status_code == 302, response.content.decode()[:2000]
