@@ -65,7 +65,17 @@ if PRODUCTION and DEBUG:
 # database (operators add them at run time), so the exact allow-list check is
 # TenantMiddleware's: any host that is neither a platform host nor an active
 # provider's host gets a bare 404. DJANGO_ALLOWED_HOSTS can narrow it further.
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+# In production the list must be given (finding 6): "*" would let any Host header through
+# to the tenant resolver; emails never use the Host header anyway (icpfiling/tenancy/links.py).
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
+if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must list the platform and provider host names (or a leading-dot domain) "
+        "in production; '*' is refused"
+    )
+# Absolute links in emails and SMS: scheme and port are configuration, the host is the provider's.
+ICPFILING_LINK_SCHEME = env.str("ICPFILING_LINK_SCHEME", default="https" if PRODUCTION else "http")
+ICPFILING_LINK_PORT = env.str("ICPFILING_LINK_PORT", default="")
 PLATFORM_HOSTS = env.list("ICPFILING_PLATFORM_HOSTS", default=["localhost", "127.0.0.1", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -13,6 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from icpfiling.accounts.decorators import provider_admin_required
+from icpfiling.core.throttle import throttle
+from icpfiling.tenancy.links import site_url
 from verification_points.applications import selectors as sel
 from verification_points.applications import services as svc
 from verification_points.applications.forms import (
@@ -35,7 +37,8 @@ _CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg"}
 
 
 def _site_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/")
+    # From the provider's configured host name, never the request's Host header (finding 6).
+    return site_url(request.tenant) + "/"
 
 
 def _attach(form, exc: ValidationError) -> None:
@@ -61,6 +64,7 @@ def file_response(fh, *, file_format: str, filename: str) -> FileResponse:
 
 
 @never_cache
+@throttle("point-apply")  # anonymous, stores up to seven 5 MB files per application (finding 3)
 def apply(request: HttpRequest) -> HttpResponse:
     """R-K1: the public application page of this provider (no login)."""
     if request.tenant is None:
