@@ -1006,3 +1006,58 @@ def test_finding_5_pdf_with_ordinary_links_is_accepted(uri):
     # given a scan with an ordinary web or mail link / when checked / then accepted unchanged
     data = _uri(uri)
     assert check_pdf(data, name="scan.pdf").data == data
+
+
+# --- finding 4: masked resident ID and mobiles, audited reveal ---------------------------------
+
+
+def test_finding_4_admin_sees_application_ids_and_mobiles_masked(alpha, beta):
+    # given an application on alpha
+    application, _token = submit(alpha)
+    full_id = application.manager_id_number
+    # when alpha's admin opens it
+    page = alpha.client("provider_admin").get(f"/vp/applications/{application.pk}/").content.decode()
+    # then no resident ID or mobile is shown in full, each is masked
+    for secret in (full_id, "13905710021", "13905710031", "13905710032"):
+        assert secret not in page
+    assert f"{full_id[:4]}**********{full_id[-4:]}" in page
+    assert "139****0021" in page
+    assert "139****0031" in page
+    # and opening the page was no reveal
+    with tenant_scope(alpha.provider):
+        assert not ApplicationFileAccess.objects.filter(action="reveal").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [("manager_id_number", None), ("manager_mobile", "13905710021"), ("staff_mobile.2", "13905710032")],
+)
+def test_finding_4_reveal_shows_one_value_and_is_audited(alpha, beta, key, shown):
+    application, _token = submit(alpha)
+    shown = shown or application.manager_id_number
+    admin = alpha.client("provider_admin")
+    # when the admin reveals one value
+    response = admin.post(f"/vp/applications/{application.pk}/reveal/", {"field": key})
+    # then that value (only) is on the page, and the reveal is recorded with who and what
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert shown in page
+    assert sum(v in page for v in (application.manager_id_number, "13905710021", "13905710032")) == 1
+    with tenant_scope(alpha.provider):
+        rows = list(ApplicationFileAccess.objects.filter(action="reveal").values_list("actor_id", "kind"))
+    assert rows == [(alpha.users["provider_admin"].pk, key.partition(".")[0])]
+    # and the next plain view is masked again
+    assert shown not in admin.get(f"/vp/applications/{application.pk}/").content.decode()
+
+
+def test_finding_4_reveal_refuses_unknown_fields_other_roles_and_other_tenants(alpha, beta):
+    application, _token = submit(alpha)
+    url = f"/vp/applications/{application.pk}/reveal/"
+    # an unknown field: refused, nothing shown, nothing logged
+    bad = alpha.client("provider_admin").post(url, {"field": "credit_code"})
+    assert bad.status_code == 400
+    # a reviewer of alpha, beta's admin: no access at all
+    assert alpha.client("reviewer").post(url, {"field": "manager_mobile"}).status_code in (403, 404)
+    assert beta.client("provider_admin").post(url, {"field": "manager_mobile"}).status_code == 404
+    with tenant_scope(alpha.provider):
+        assert not ApplicationFileAccess.objects.filter(action="reveal").exists()

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from icpfiling.accounts.decorators import provider_admin_required
+from icpfiling.core.masking import mask_value
 from icpfiling.core.throttle import throttle
 from icpfiling.tenancy.links import site_url
 from verification_points.applications import selectors as sel
@@ -239,11 +240,30 @@ def _app(request: HttpRequest, application_id: int) -> PointApplication:
     )
 
 
+def _sensitive(key: str, value: str, revealed: dict[str, str]) -> dict:
+    """One masked value for the admin page; the full value only on the response that revealed it."""
+    return {"key": key, "masked": mask_value(value), "full": revealed.get(key), "present": bool(value)}
+
+
 def _detail(
-    request: HttpRequest, application: PointApplication, *, status: int = 200, **bound
+    request: HttpRequest,
+    application: PointApplication,
+    *,
+    status: int = 200,
+    revealed: dict[str, str] | None = None,
+    **bound,
 ) -> HttpResponse:
     staff = list(application.staff.all())
+    revealed = revealed or {}
     ctx = _track_context(application, "")
+    # The admin sees resident IDs and mobiles masked; a reveal is a POST that is audited (finding 4).
+    ctx["masked"] = {
+        "manager_id_number": _sensitive("manager_id_number", application.manager_id_number, revealed),
+        "manager_mobile": _sensitive("manager_mobile", application.manager_mobile, revealed),
+    }
+    ctx["staff"] = [
+        {"s": s, "mobile": _sensitive(f"staff_mobile.{s.position}", s.mobile, revealed)} for s in staff
+    ]
     ctx.update(
         supplement_form=bound.get("supplement_form") or SupplementRequestForm(),
         schedule_form=bound.get("schedule_form") or ScheduleForm(),
@@ -300,6 +320,21 @@ def _step(request: HttpRequest, application: PointApplication, call, *, ok: str,
     else:
         messages.success(request, ok)
     return redirect("vp:admin_detail", application_id=application.pk)
+
+
+@provider_admin_required
+@require_POST
+@never_cache
+def admin_reveal(request: HttpRequest, application_id: int) -> HttpResponse:
+    """Show one masked value in full on this response only; every reveal is audited (R-D4)."""
+    application = _app(request, application_id)
+    key = request.POST.get("field", "")[:40]
+    try:
+        value = svc.application_field_reveal(application=application, actor=request.user, key=key)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _detail(request, application, status=400)
+    return _detail(request, application, revealed={key: value})
 
 
 @provider_admin_required
