@@ -339,6 +339,8 @@ SMS_BACKEND = env.str(
     if PRODUCTION
     else "icpfiling.notifications.sms.ConsoleSmsBackend",
 )
+# The console SMS gateway (embedded run) logs a masked line and keeps the full text here (R-X5).
+CONSOLE_SMS_DIR = str(VAR_DIR / "sms")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
 SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10.0)
@@ -375,12 +377,16 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant": {"()": "icpfiling.tenancy.logging.TenantLogFilter"}},
+    "filters": {
+        "tenant": {"()": "icpfiling.tenancy.logging.TenantLogFilter"},
+        # R-X5: tokens in URLs, resident IDs and mobiles are masked in every line (icpfiling/core/scrub.py).
+        "scrub": {"()": "icpfiling.core.scrub.ScrubFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [tenant=%(tenant)s] %(name)s: %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["tenant"], "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "filters": ["tenant", "scrub"], "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
