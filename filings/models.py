@@ -167,6 +167,9 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     next_reminder_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     approved_at = models.DateTimeField(_("备案通过时间"), null=True, blank=True)
+    # R-X2: when the identity images and personal data of an order that ended without approval
+    # were purged (the retention sweep in deadlines.py sets it once).
+    identity_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("备案订单")

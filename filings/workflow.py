@@ -103,6 +103,10 @@ def order_transition(
         raise TransitionError(f"{actor_kind} may not {action}")
     if order.status not in t.sources:
         raise TransitionError(f"cannot {action} from {order.status}")
+    # R-X2: an expired order whose identity data was purged cannot come back (nothing to file with).
+    guard = {"identity_purged_at__isnull": True} if action == "reactivate" else {}
+    if guard and order.identity_purged_at is not None:
+        raise TransitionError("identity data purged after the retention period")
     now = timezone.now()
     fields = {
         "status": t.target,
@@ -110,9 +114,9 @@ def order_transition(
         **_entry_fields(order, t.target, now),
         **(extra or {}),
     }
-    updated = FilingOrder.objects.filter(pk=order.pk, tenant_id=order.tenant_id, status=order.status).update(
-        **fields
-    )
+    updated = FilingOrder.objects.filter(
+        pk=order.pk, tenant_id=order.tenant_id, status=order.status, **guard
+    ).update(**fields)
     if updated != 1:
         current = FilingOrder.objects.filter(pk=order.pk).values_list("status", flat=True).first() or ""
         last = (

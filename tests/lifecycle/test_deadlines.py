@@ -139,6 +139,7 @@ def test_r_s8_r_b1_after_long_downtime_an_idle_order_expires_without_stale_remin
         "expired": 0,
         "idle_reminders": 0,
         "sla_reminders": 0,
+        "identity_purged": 0,
     }
 
 
