@@ -87,6 +87,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    # R-X3: TOTP second factor and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "icpfiling.core",
     "icpfiling.tenancy",
     "icpfiling.accounts",
@@ -109,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "icpfiling.accounts.middleware.AccountGuardMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "icpfiling.accounts.second_factor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Axes last: it turns a lockout raised by the backend into a 429 page.
@@ -263,6 +269,16 @@ AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 
 # Staff sessions (reviewers, admins, points, authority, operator) end after this
 # much inactivity; applicants keep the browser-session default (R-A2).
+# R-X3: staff, authority reviewers and the operator sign in with a TOTP second factor. The embedded
+# demo lets the demo accounts in with email and password alone through this one setting, and
+# production refuses to start with it on.
+ICPFILING_DEMO_PASSWORD_ONLY_LOGIN = env.bool("ICPFILING_DEMO_PASSWORD_ONLY_LOGIN", default=not PRODUCTION)
+if PRODUCTION and ICPFILING_DEMO_PASSWORD_ONLY_LOGIN:
+    raise ImproperlyConfigured(
+        "ICPFILING_DEMO_PASSWORD_ONLY_LOGIN is for the embedded demo only; "
+        "production requires a second factor"
+    )
+OTP_TOTP_ISSUER = "ICP备案"
 STAFF_IDLE_TIMEOUT_SECONDS = env.int("STAFF_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 7
 SESSION_COOKIE_HTTPONLY = True

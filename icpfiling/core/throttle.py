@@ -32,6 +32,8 @@ DEFAULT_RATES: dict[str, tuple[tuple[str, str], ...]] = {
     "password-reset": (("ip", "10/h"), ("post:email", "3/h")),
     # Anonymous point applications store up to seven 5 MB files each.
     "point-apply": (("ip", "5/h"), ("post:email", "3/d")),
+    # Second-factor codes: 10 tries per account per 10 minutes (django-otp also slows repeats).
+    "second-factor": (("user", "10/10m"), ("ip", "30/10m")),
 }
 
 
