@@ -38,8 +38,18 @@ DEFAULT_RATES: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def client_ip(group: str, request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it.
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address as django-axes sees it (``AXES_PROXY_COUNT`` trusted proxies in front).
+
+    Behind N proxies the client is the N-th address from the right of X-Forwarded-For (the
+    entries further left are client-controlled); with no proxy, REMOTE_ADDR. Without this, every
+    visitor behind the production proxy would share one address and one set of counters.
+    """
+    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0) or 0
+    remote = request.META.get("REMOTE_ADDR", "")
+    if proxies <= 0:
+        return remote
+    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+    return forwarded[-proxies] if len(forwarded) >= proxies else remote
 
 
 def post_field(name: str) -> Callable[[str, HttpRequest], str]:

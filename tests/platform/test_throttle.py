@@ -114,3 +114,16 @@ def test_finding_3_anonymous_point_applications_are_limited(alpha, beta):
 def test_finding_3_reading_the_forms_is_never_throttled(alpha, path):
     client = alpha.client()
     assert {client.get(path).status_code for _ in range(30)} == {200}
+
+
+def test_finding_3_behind_the_proxy_each_client_has_its_own_counter(alpha, beta, settings):
+    # given one trusted proxy in front (docker-compose's AXES_PROXY_COUNT=1)
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    limit = _limit("phone-start", "ip")
+    client = alpha.client()
+    # when one client uses up its links (a forged left-most entry does not help it)
+    for i in range(limit):
+        client.post("/m/", HTTP_X_FORWARDED_FOR=f"10.9.9.{i}, 203.0.113.7")
+    assert client.post("/m/", HTTP_X_FORWARDED_FOR="10.0.0.1, 203.0.113.7").status_code == 429
+    # then another client behind the same proxy is still served
+    assert client.post("/m/", HTTP_X_FORWARDED_FOR="198.51.100.4").status_code == 302
