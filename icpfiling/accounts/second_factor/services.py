@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -31,8 +32,18 @@ def totp_device_pending(*, user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
 
 
+def _enabled_key(user: User) -> str:
+    return f"second-factor:enabled:{user.pk}"
+
+
 def second_factor_enabled(*, user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    """Whether ``user`` has a confirmed TOTP device; cached, since the middleware asks on every page."""
+    key = _enabled_key(user)
+    enabled = cache.get(key)
+    if enabled is None:
+        enabled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        cache.set(key, enabled, 300)
+    return enabled
 
 
 @transaction.atomic
@@ -49,6 +60,9 @@ def totp_device_confirm(*, user: User, token: str) -> tuple[TOTPDevice, list[str
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    # Forget the cached "not enabled" now; the cache key is tenant-prefixed, so this runs here,
+    # inside the request's tenant scope, not in an on-commit callback.
+    cache.delete(_enabled_key(user))
     return device, recovery_codes_issue(user=user)
 
 
