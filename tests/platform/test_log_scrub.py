@@ -123,3 +123,29 @@ def test_finding_7_console_sms_prints_masked_mobile_and_no_code(capsys, settings
     assert len(files) == 1
     assert str(files[0]) in out
     assert "483920" in files[0].read_text(encoding="utf-8")
+
+
+def test_r_x5_celery_worker_log_handlers_are_scrubbed():
+    # given the handlers Celery installs when a worker starts / when its logging signals fire
+    from celery import signals
+
+    import icpfiling.celery  # noqa: F401  (connects the receivers)
+
+    logger = logging.getLogger("celery-worker-test")
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    logger.addHandler(handler)
+    try:
+        signals.after_setup_logger.send(
+            sender=None,
+            logger=logger,
+            loglevel=logging.INFO,
+            logfile=None,
+            format="%(message)s",
+            colorize=False,
+        )
+        logger.warning("outbox to %s failed for /m/%s/", "13905710021", TOKEN)
+    finally:
+        logger.removeHandler(handler)
+    # then the line is written with the mobile and the token masked
+    assert buffer.getvalue().strip() == "outbox to 139****0021 failed for /m/***/"
