@@ -10,16 +10,26 @@ already handled and catches up on everything that was missed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.core.files.storage import storages
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from filings.models import FilingOrder, OrderStatus, Server
+from filings.models import (
+    IDENTITY_KINDS,
+    PERSON_FIELDS,
+    FilingOrder,
+    MaterialFile,
+    OrderStatus,
+    OrderWebsite,
+    Server,
+)
 from filings.notifications import order_reminder_notify_many
 from filings.workflow import IDLE_REMINDER_DAYS, order_transition_many
 from icpfiling.accounts.models import Membership, Role
@@ -27,6 +37,9 @@ from icpfiling.core.links import id_url_template
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import outbox_enqueue_many
 from icpfiling.tenancy.context import tenant_scopes_disabled
+from icpfiling.tenancy.models import Provider
+
+log = logging.getLogger("icpfiling.retention")
 
 BATCH = 1000
 S = OrderStatus
@@ -282,6 +295,83 @@ def server_expiry_sweep(*, now=None, batch: int = BATCH) -> int:
         )
 
 
+# R-X2: what an order that ended without approval stops holding after the retention period.
+# Text fields are blanked; the person's name stays (the timeline and statements name people).
+_PURGED_TEXT = tuple(
+    f
+    for f in PERSON_FIELDS
+    if f not in ("principal_name", "principal_id_type", "principal_id_long_term", "principal_id_valid_until")
+)
+_PURGED_ORDER_FIELDS = {
+    **dict.fromkeys(_PURGED_TEXT, ""),
+    "emergency_mobile": "",
+    "principal_id_valid_until": None,
+}
+_PURGED_SITE_FIELDS = {**dict.fromkeys(_PURGED_TEXT, ""), "principal_id_valid_until": None}
+
+
+def _purge_identity(ids: list[int], now) -> int:
+    """Delete identity images (curtain photos included) and blank ID numbers, mobiles and emails.
+
+    Conditional on the order still being expired and not yet purged: a reactivated order
+    (or a second sweep) is left alone. Files are deleted after the commit, so a rollback
+    never leaves rows pointing at missing files; the log line carries counts and ids only.
+    """
+    purged = list(
+        FilingOrder.objects.filter(pk__in=ids, status=S.EXPIRED, identity_purged_at__isnull=True).values_list(
+            "pk", "tenant_id"
+        )
+    )
+    if not purged:
+        return 0
+    order_ids = [pk for pk, _tenant in purged]
+    # An individual's certificate number is their resident ID (and keys the entity): cleared too.
+    FilingOrder.objects.filter(pk__in=order_ids, certificate_number=F("principal_id_number")).update(
+        certificate_number="", entity_key=""
+    )
+    FilingOrder.objects.filter(pk__in=order_ids).update(identity_purged_at=now, **_PURGED_ORDER_FIELDS)
+    OrderWebsite.objects.filter(order_id__in=order_ids).update(**_PURGED_SITE_FIELDS)
+    files = MaterialFile.objects.filter(order_id__in=order_ids, kind__in=IDENTITY_KINDS)
+    names = list(files.values_list("storage_name", flat=True))
+    files.delete()
+    storage = storages["default"]
+
+    def remove_files() -> None:
+        for name in names:
+            try:
+                storage.delete(name)
+            except OSError:
+                log.warning("retention purge: could not delete one stored file; it is unreferenced now")
+
+    transaction.on_commit(remove_files)
+    for pk, tenant_id in purged:
+        log.info(
+            "retention purge: order %s of tenant %s: identity images and personal data removed", pk, tenant_id
+        )
+    log.info("retention purge: %d orders, %d identity files", len(purged), len(names))
+    return len(purged)
+
+
+def retention_purge_sweep(*, now=None, batch: int = BATCH) -> int:
+    """R-X2: expired orders older than their provider's ``retention_days`` lose their identity data, once."""
+    now = now or timezone.now()
+    total = 0
+    with tenant_scopes_disabled():  # platform sweep over every tenant's rows; see sms_deadline_sweep
+        for provider_id, days in Provider.objects.values_list("pk", "retention_days"):
+            cutoff = now - timedelta(days=days)
+            total += _sweep(
+                lambda provider_id=provider_id, cutoff=cutoff: FilingOrder.objects.filter(
+                    tenant_id=provider_id,
+                    status=S.EXPIRED,
+                    status_changed_at__lte=cutoff,
+                    identity_purged_at__isnull=True,
+                ).order_by("status_changed_at", "pk"),
+                lambda ids: _purge_identity(ids, now),
+                batch,
+            )
+    return total
+
+
 def deadlines_sweep(*, now=None) -> dict[str, int]:
     """Every order deadline, in the order that makes catch-up right (expiry before reminders)."""
     now = now or timezone.now()
@@ -292,4 +382,5 @@ def deadlines_sweep(*, now=None) -> dict[str, int]:
         "idle_reminders": idle_reminder_sweep(now=now),
         "resubmit_reminders": resubmit_reminder_sweep(now=now),
         "sla_reminders": sla_reminder_sweep(now=now),
+        "identity_purged": retention_purge_sweep(now=now),
     }

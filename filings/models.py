@@ -218,6 +218,9 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     returned_by = models.CharField(_("退回方"), max_length=10, choices=ReturnedBy.choices, blank=True)
     resubmit_due_at = models.DateTimeField(_("重新提交截止时间"), null=True, blank=True)
     resubmit_reminded_at = models.DateTimeField(null=True, blank=True)
+    # R-X2: when the identity images and personal data of an order that ended without approval
+    # were purged (the retention sweep in deadlines.py sets it once).
+    identity_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantOwnedModel.Meta):
         verbose_name = _("备案订单")

@@ -135,6 +135,10 @@ def order_transition(
         raise TransitionError(f"cannot {action} from {order.status}")
     if type_forbids(order.order_type, action):  # the type's own rules (R-S7, ordertypes)
         raise TransitionError(f"a {order.order_type} order may not {action}")
+    # R-X2: an expired order whose identity data was purged cannot come back (nothing to file with).
+    guard = {"identity_purged_at__isnull": True} if action == "reactivate" else {}
+    if guard and order.identity_purged_at is not None:
+        raise TransitionError("identity data purged after the retention period")
     now = timezone.now()
     fields = {
         "status": t.target,
@@ -145,9 +149,9 @@ def order_transition(
     if t.target == S.RETURNED:
         # Seed 001 tells 退回主办者修改 (provider) from 管局退回 (authority) apart.
         fields["returned_by"] = ReturnedBy.AUTHORITY if AUTHORITY in t.actors else ReturnedBy.PROVIDER
-    updated = FilingOrder.objects.filter(pk=order.pk, tenant_id=order.tenant_id, status=order.status).update(
-        **fields
-    )
+    updated = FilingOrder.objects.filter(
+        pk=order.pk, tenant_id=order.tenant_id, status=order.status, **guard
+    ).update(**fields)
     if updated != 1:
         current = FilingOrder.objects.filter(pk=order.pk).values_list("status", flat=True).first() or ""
         last = (

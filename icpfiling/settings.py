@@ -65,7 +65,17 @@ if PRODUCTION and DEBUG:
 # database (operators add them at run time), so the exact allow-list check is
 # TenantMiddleware's: any host that is neither a platform host nor an active
 # provider's host gets a bare 404. DJANGO_ALLOWED_HOSTS can narrow it further.
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+# In production the list must be given (finding 6): "*" would let any Host header through
+# to the tenant resolver; emails never use the Host header anyway (icpfiling/tenancy/links.py).
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
+if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must list the platform and provider host names (or a leading-dot domain) "
+        "in production; '*' is refused"
+    )
+# Absolute links in emails and SMS: scheme and port are configuration, the host is the provider's.
+ICPFILING_LINK_SCHEME = env.str("ICPFILING_LINK_SCHEME", default="https" if PRODUCTION else "http")
+ICPFILING_LINK_PORT = env.str("ICPFILING_LINK_PORT", default="")
 PLATFORM_HOSTS = env.list("ICPFILING_PLATFORM_HOSTS", default=["localhost", "127.0.0.1", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -77,6 +87,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    # R-X3: TOTP second factor and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "icpfiling.core",
     "icpfiling.tenancy",
     "icpfiling.accounts",
@@ -100,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "icpfiling.accounts.middleware.AccountGuardMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "icpfiling.accounts.second_factor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Axes last: it turns a lockout raised by the backend into a 429 page.
@@ -268,6 +284,16 @@ AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 
 # Staff sessions (reviewers, admins, points, authority, operator) end after this
 # much inactivity; applicants keep the browser-session default (R-A2).
+# R-X3: staff, authority reviewers and the operator sign in with a TOTP second factor. The embedded
+# demo lets the demo accounts in with email and password alone through this one setting, and
+# production refuses to start with it on.
+ICPFILING_DEMO_PASSWORD_ONLY_LOGIN = env.bool("ICPFILING_DEMO_PASSWORD_ONLY_LOGIN", default=not PRODUCTION)
+if PRODUCTION and ICPFILING_DEMO_PASSWORD_ONLY_LOGIN:
+    raise ImproperlyConfigured(
+        "ICPFILING_DEMO_PASSWORD_ONLY_LOGIN is for the embedded demo only; "
+        "production requires a second factor"
+    )
+OTP_TOTP_ISSUER = "ICP备案"
 STAFF_IDLE_TIMEOUT_SECONDS = env.int("STAFF_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 7
 SESSION_COOKIE_HTTPONLY = True
@@ -344,6 +370,8 @@ SMS_BACKEND = env.str(
     if PRODUCTION
     else "icpfiling.notifications.sms.ConsoleSmsBackend",
 )
+# The console SMS gateway (embedded run) logs a masked line and keeps the full text here (R-X5).
+CONSOLE_SMS_DIR = str(VAR_DIR / "sms")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
 SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10.0)
@@ -380,12 +408,16 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant": {"()": "icpfiling.tenancy.logging.TenantLogFilter"}},
+    "filters": {
+        "tenant": {"()": "icpfiling.tenancy.logging.TenantLogFilter"},
+        # R-X5: tokens in URLs, resident IDs and mobiles are masked in every line (icpfiling/core/scrub.py).
+        "scrub": {"()": "icpfiling.core.scrub.ScrubFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [tenant=%(tenant)s] %(name)s: %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["tenant"], "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "filters": ["tenant", "scrub"], "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client, TestCase
 from django.utils import timezone
 
@@ -34,9 +34,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    cache.clear()
+    # The default cache and the rate limiters' own (Redis when REDIS_URL is set): no test sees
+    # another's counters.
+    for name in ("default", "ratelimit"):
+        caches[name].clear()
     yield
-    cache.clear()
+    for name in ("default", "ratelimit"):
+        caches[name].clear()
 
 
 class CommittingClient(Client):

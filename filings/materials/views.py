@@ -19,7 +19,9 @@ from filings.access import access_order_by_id, applicant_required
 from filings.materials import services as ms
 from filings.materials.requirements import requirements_for
 from filings.models import MaterialFile
+from icpfiling.core.throttle import throttle
 from icpfiling.tenancy.access import get_or_404
+from icpfiling.tenancy.links import site_url
 
 _CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png"}
 
@@ -60,7 +62,7 @@ def materials_page(request: HttpRequest, order_id: int) -> HttpResponse:
     phone_qr = None
     token = request.session.pop(f"phone_token_{order.pk}", None)
     if token:
-        url = request.build_absolute_uri(reverse("phone:phone_page", args=[token]))
+        url = site_url(request.tenant) + reverse("phone:phone_page", args=[token])
         phone_qr = {"url": url, "qr": segno.make(url, error="m").svg_data_uri(scale=4)}
     return render(
         request,
@@ -162,6 +164,7 @@ def phone_link_revoke(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @applicant_required
 @require_POST
+@throttle("phone-claim")  # 8 digits: without a limit, 300 guesses took 3 s (finding 3)
 def phone_link_claim(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _order(request, order_id)
     if ms.phone_link_claim(order=order, code=request.POST.get("code", "")):
@@ -177,6 +180,7 @@ def phone_link_claim(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @never_cache
+@throttle("phone-start")  # anonymous: each POST creates a link row (finding 3)
 def phone_start(request: HttpRequest) -> HttpResponse:
     """Where scanning is impossible: the phone gets an 8-digit code to type on the desktop."""
     if request.tenant is None:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from icpfiling.accounts.models import User
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import outbox_enqueue
+from icpfiling.tenancy.links import site_url
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -53,6 +54,24 @@ class TenantPasswordResetForm(PasswordResetForm):
         self.tenant = tenant
         super().__init__(*args, **kwargs)
 
+    def save(self, **kwargs):
+        # The page answers the same for every address (finding 3); the email says which case it is,
+        # so only the owner of the mailbox learns whether an account exists here.
+        email = self.cleaned_data["email"]
+        if not any(True for _user in self.get_users(email)):
+            ctx = {"provider": self.tenant, "site_url": site_url(self.tenant), "email": email}
+            outbox_enqueue(
+                channel=Channel.EMAIL,
+                recipient=email,
+                subject="".join(
+                    render_to_string("emails/password_reset_unknown_subject.txt", ctx).splitlines()
+                ),
+                body=render_to_string("emails/password_reset_unknown_body.txt", ctx),
+                tenant_id=self.tenant.pk if self.tenant else None,
+            )
+            return
+        super().save(**kwargs)
+
     def get_users(self, email):
         users = User.objects.filter(
             email__iexact=email, is_active=True, provider_id=self.tenant.pk if self.tenant else None
@@ -68,6 +87,8 @@ class TenantPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
+        # The link's host is the provider's configured one, never the request's Host (finding 6).
+        context = {**context, "site_url": site_url(self.tenant)}
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         body = render_to_string(email_template_name, context)
         outbox_enqueue(

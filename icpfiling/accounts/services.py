@@ -40,29 +40,45 @@ def email_confirmation_token(user: User) -> str:
     return signing.dumps({"u": user.pk, "e": user.email}, salt=CONFIRM_SALT)
 
 
+def _account_exists_send(*, user: User, site_url: str) -> None:
+    links = {
+        "login": site_url + reverse("accounts:login"),
+        "reset": site_url + reverse("accounts:password_reset"),
+    }
+    _email(user=user, template="account_exists", context={"links": links})
+
+
 def email_confirmation_send(*, user: User, site_url: str) -> None:
     link = site_url + reverse("accounts:confirm_email", args=[email_confirmation_token(user)])
     _email(user=user, template="confirm_email", context={"link": link})
 
 
 @transaction.atomic
-def applicant_register(*, tenant: Provider, email: str, full_name: str, password: str, site_url: str) -> User:
+def applicant_register(
+    *, tenant: Provider, email: str, full_name: str, password: str, site_url: str
+) -> User | None:
     """Create an applicant at ``tenant`` and send the confirmation email.
 
-    Raises ValidationError naming the field when the address is taken here or
-    the password is weak. Needs the tenant's scope (the membership is tenant-owned).
+    Raises ValidationError naming the field when the password is weak. When the address is
+    already registered here nothing is created, the owner gets an "you already have an
+    account" email, and ``None`` comes back: the caller answers exactly as for a new account.
+    Needs the tenant's scope (the membership is tenant-owned).
     """
     email = User.objects.normalize_email(email).strip().lower()
-    if User.objects.filter(provider=tenant, email__iexact=email).exists():
-        raise ValidationError({"email": _("该邮箱已在本接入商注册，请直接登录或找回密码。")})
+    # The password is judged first and the same way for every address, so the answer never
+    # depends on whether the address is registered (finding 3).
     candidate = User(email=email, full_name=full_name, provider=tenant)
     validate_password(password, user=candidate)
+    existing = User.objects.filter(provider=tenant, email__iexact=email).first()
+    if existing is not None:
+        _account_exists_send(user=existing, site_url=site_url)
+        return None
     try:
         with transaction.atomic():
             user = User.objects.create_user(email, password, full_name=full_name, provider=tenant)
     except IntegrityError:
-        # Two registrations raced; the unique constraint decided.
-        raise ValidationError({"email": _("该邮箱已在本接入商注册，请直接登录或找回密码。")}) from None
+        # Two registrations raced; the unique constraint decided. The winner got its confirmation.
+        return None
     Membership.objects.create(
         tenant=tenant,
         user=user,

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from icpfiling.accounts import views
+from icpfiling.accounts.second_factor.urls import urlpatterns as second_factor_urls
 
 app_name = "accounts"
 
@@ -29,6 +30,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("register/", views.register, name="register"),
+    *second_factor_urls,
     path("confirm/<str:token>/", views.confirm_email, name="confirm_email"),
     path("confirm-resend/", views.resend_confirmation, name="resend_confirmation"),
     path("staff/applicants/<int:membership_id>/approve/", views.applicant_approve, name="applicant_approve"),

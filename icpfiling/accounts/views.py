@@ -8,16 +8,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from icpfiling.accounts import selectors, services
 from icpfiling.accounts.forms import EmailLoginForm, RegistrationForm, TenantPasswordResetForm
 from icpfiling.accounts.models import Role, User
+from icpfiling.core.throttle import throttle
+from icpfiling.tenancy.links import site_url as tenant_site_url
 
 
 def site_url(request: HttpRequest) -> str:
-    return f"{request.scheme}://{request.get_host()}"
+    # From the provider's configured host name, never the request's Host header (finding 6).
+    return tenant_site_url(request.tenant)
 
 
 class LoginView(auth_views.LoginView):
@@ -26,6 +30,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+@method_decorator(throttle("password-reset"), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = TenantPasswordResetForm
     template_name = "accounts/password_reset_form.html"
@@ -46,6 +51,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return user if user is not None and user.provider_id == expected else None
 
 
+@throttle("register")
 def register(request: HttpRequest) -> HttpResponse:
     if request.tenant is None:
         raise Http404  # applicants register with a provider, never on the platform host

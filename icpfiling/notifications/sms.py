@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
+import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from icpfiling.core.scrub import mask_code, scrub
 
 log = logging.getLogger("icpfiling.sms")
 
@@ -36,7 +41,24 @@ class ConsoleSmsBackend:
     """The embedded run's gateway: the message is printed where the operator sees it (R-B3)."""
 
     def send(self, *, to: str, body: str, idempotency_key: str | None = None) -> None:
-        print(f"[SMS to {to}] {body}", flush=True)
+        # The console is a log (finding 7): masked mobile, codes shown by their last two digits.
+        # The demo still needs the full message to type the code: it goes to a private file under
+        # var/, like Django's file-based email backend, never to the log.
+        path = _demo_sms_file(to=to, body=body)
+        where = f" (full text: {path})" if path else ""
+        print(f"[SMS to {_masked(to)}] {scrub(mask_code(body))}{where}", flush=True)
+
+
+def _demo_sms_file(*, to: str, body: str) -> str:
+    folder = getattr(settings, "CONSOLE_SMS_DIR", None)
+    if not folder:
+        return ""
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{_masked(to).replace('*', 'x')}-{secrets.token_hex(3)}.txt"
+    path = os.path.join(folder, name)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(f"to: {to}\n\n{body}\n")
+    return path
 
 
 # What LocmemSmsBackend "sent" in this process, like django.core.mail.outbox (tests only).

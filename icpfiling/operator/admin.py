@@ -83,6 +83,16 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
 
 
+class MembershipAddForm(forms.ModelForm):
+    """The tenant is chosen once, on add: the model field is not editable (a membership never moves)."""
+
+    tenant = forms.ModelChoiceField(Provider.objects.all(), label=_("接入商"))
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role", "approved_at"]
+
+
 @admin.register(Membership, site=operator_site)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "tenant", "role", "approved_at"]
@@ -94,10 +104,13 @@ class MembershipAdmin(admin.ModelAdmin):
         return ["tenant"] if obj else []
 
     def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        if obj is None and "tenant" not in form.base_fields:
-            form.base_fields["tenant"] = forms.ModelChoiceField(Provider.objects.all(), label=_("接入商"))
-        return form
+        # ``tenant`` is not editable on the model, so it must never reach modelform_factory's
+        # field list (that raised FieldError on the add page, finding 2); on add it is the
+        # form's own declared field, on change a read-only one.
+        kwargs["fields"] = list(MembershipAddForm.Meta.fields)
+        if obj is None:
+            kwargs["form"] = MembershipAddForm
+        return super().get_form(request, obj, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:

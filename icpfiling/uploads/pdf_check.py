@@ -13,7 +13,13 @@ what to store or raises ``ValidationError`` with a stable ``code``:
 - ``pdf_embedded_file`` – /EmbeddedFile(s) or a file specification carrying a file (/EF);
 - ``pdf_rich_media`` – /RichMedia (Flash, video) annotations;
 - ``pdf_auto_action`` – /AA additional actions (run on page open, field focus, ...);
-- ``pdf_xfa`` – an XFA form (scriptable XML forms).
+- ``pdf_xfa`` – an XFA form (scriptable XML forms);
+- ``pdf_leading_bytes`` – anything (HTML, a script) before ``%PDF-``: served inline, a browser
+  sniffing the start might render it as something else;
+- ``pdf_uri_script`` – a /URI link whose scheme is not http, https or mailto (``javascript:``,
+  ``data:``, ``file:``, ``vbscript:`` …);
+- ``pdf_form_action`` – /SubmitForm, /ImportData or /ResetForm (sends or loads form data);
+- ``pdf_remote_action`` – /GoToR, /GoToE, /Rendition, /Movie or /Sound (opens another file or media).
 
 The whole object graph reachable from the trailer is walked after pypdf has decoded it, so
 names written with ``#xx`` escapes (``/J#61vaScript``) and objects inside compressed object
@@ -63,6 +69,20 @@ _MESSAGES = {
         "PDF“%(name)s”包含自动触发的动作（/AA），不能接受。请用“打印为 PDF”重新导出后上传。"
     ),
     "pdf_xfa": _("PDF“%(name)s”是 XFA 动态表单，不能接受。请打印或扫描为普通 PDF 后上传。"),
+    "pdf_leading_bytes": _(
+        "文件“%(name)s”在 PDF 文件头（%%PDF-）之前还有其他内容，不能接受。请用“打印为 PDF”重新导出后上传。"
+    ),
+    "pdf_uri_script": _(
+        "PDF“%(name)s”包含指向脚本或本地文件的链接（只允许 http、https 和 mailto 链接），不能接受。"
+        "请删除链接或用“打印为 PDF”重新导出后上传。"
+    ),
+    "pdf_form_action": _(
+        "PDF“%(name)s”包含提交或导入表单数据的动作（SubmitForm 等），不能接受。"
+        "请用“打印为 PDF”重新导出后上传。"
+    ),
+    "pdf_remote_action": _(
+        "PDF“%(name)s”包含打开其他文件或多媒体的动作（GoToR 等），不能接受。请用“打印为 PDF”重新导出后上传。"
+    ),
 }
 
 # Dictionary keys that alone make a file unacceptable, and the code each one gets.
@@ -84,7 +104,19 @@ _FORBIDDEN_NAMES = {
     "/Launch": "pdf_launch",
     "/EmbeddedFile": "pdf_embedded_file",
     "/RichMedia": "pdf_rich_media",
+    "/SubmitForm": "pdf_form_action",
+    "/ImportData": "pdf_form_action",
+    "/ResetForm": "pdf_form_action",
+    "/GoToR": "pdf_remote_action",
+    "/GoToE": "pdf_remote_action",
+    "/Rendition": "pdf_remote_action",
+    "/Movie": "pdf_remote_action",
+    "/Sound": "pdf_remote_action",
 }
+# Link targets a viewer may open; anything else (javascript:, data:, file:, ...) is refused.
+_SAFE_URI_SCHEMES = ("http:", "https:", "mailto:")
+# Control characters and spaces viewers ignore inside a scheme ("java\tscript:").
+_URI_NOISE = dict.fromkeys(range(0x21), None)
 # On opening, only a plain view destination (an array) or a GoTo action is harmless.
 _SAFE_OPEN_ACTIONS = {"/GoTo"}
 
@@ -105,6 +137,15 @@ def _refusal(code: str, name: str) -> ValidationError:
 
 def looks_like_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:_HEADER_WINDOW]
+
+
+def _uri_is_safe(value) -> bool:
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    text = str(value).translate(_URI_NOISE).lower()
+    if ":" not in text.split("/", 1)[0]:
+        return True  # relative: no scheme, nothing to run
+    return text.startswith(_SAFE_URI_SCHEMES)
 
 
 def _resolve(obj):
@@ -148,6 +189,8 @@ def _walk(reader: PdfReader, name: str) -> None:
                 code = _FORBIDDEN_KEYS.get(str(key))
                 if code:
                     raise _refusal(code, name)
+                if key == "/URI" and not _uri_is_safe(_resolve(value)):
+                    raise _refusal("pdf_uri_script", name)
                 if key in ("/S", "/Type", "/Subtype") and isinstance(value, NameObject):
                     code = _FORBIDDEN_NAMES.get(str(value))
                     if code:
@@ -167,6 +210,8 @@ def check_pdf(data: bytes, *, name: str, max_bytes: int = MAX_PDF_BYTES) -> Chec
         raise _refusal("too_large", display)
     if not looks_like_pdf(data):
         raise _refusal("not_pdf", display)
+    if not data.startswith(b"%PDF-"):
+        raise _refusal("pdf_leading_bytes", display)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted

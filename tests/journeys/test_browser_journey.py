@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
@@ -164,7 +165,9 @@ def test_typing_is_saved_without_pressing_save(live_server, page):
     assert page.input_value("#id_entity_name") == "自动保存示例有限公司"
 
 
-def test_r_d6_phone_uploads_appear_on_the_desktop(live_server, browser, tmp_path):
+def test_r_d6_phone_uploads_appear_on_the_desktop(live_server, browser, tmp_path, settings):
+    # The QR link uses the configured port, never the request's (finding 6): the live server's here.
+    settings.ICPFILING_LINK_PORT = str(urlsplit(live_server.url).port)
     demo_seed(lifecycle=False)
     from icpfiling.core.sample_images import sample_image
 

@@ -141,6 +141,7 @@ def test_r_s8_r_b1_after_long_downtime_an_idle_order_expires_without_stale_remin
         "idle_reminders": 0,
         "resubmit_reminders": 0,
         "sla_reminders": 0,
+        "identity_purged": 0,
     }
 
 

@@ -27,6 +27,12 @@ def _register(client: Client, email: str, password: str = "a-Good-pass-2026") ->
     )
 
 
+def _same_page(response, email: str) -> str:
+    """The page with the address and the per-response CSRF token blanked."""
+    html = response.content.decode().replace(email, "X")
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
 def _link(message) -> str:
     return LINK.search(message.body).group(0)
 
@@ -99,12 +105,26 @@ def test_r_a1_same_email_registers_separately_per_provider(alpha, beta):
     assert "邮箱或密码不正确" in bad.content.decode()
 
 
-def test_r_a1_duplicate_registration_error_names_the_email_field(alpha):
+def test_finding_3_duplicate_registration_answers_like_a_new_one_and_the_email_says_so(alpha, beta):
+    # given an address already registered at alpha
     _register(alpha.client(), "dup@example.com")
-    response = _register(alpha.client(), "DUP@example.com")
-    assert response.status_code == 200
-    assert response.context["form"].errors["email"] == ["该邮箱已在本接入商注册，请直接登录或找回密码。"]
+    mail.outbox.clear()
+    # when someone registers it again (other case) and a fresh address is registered
+    again = _register(alpha.client(), "DUP@example.com")
+    fresh = _register(alpha.client(), "fresh@example.com")
+    # then both pages are the same page (only the address differs) and nothing new is created
+    assert again.status_code == fresh.status_code == 200
+    assert _same_page(again, "DUP@example.com") == _same_page(fresh, "fresh@example.com")
     assert User.objects.filter(email="dup@example.com").count() == 1
+    # and only the mailbox owner learns which case it was
+    assert [(m.to, "注册过账户" in m.subject) for m in mail.outbox] == [
+        (["dup@example.com"], True),
+        (["fresh@example.com"], False),
+    ]
+    # and beta knows nothing of either
+    assert not User.objects.filter(
+        provider=beta.provider, email__in=["dup@example.com", "fresh@example.com"]
+    ).exists()
 
 
 def test_r_a1_weak_password_is_refused_with_reasons_and_nothing_created(alpha):
@@ -261,7 +281,10 @@ def test_r_a1_password_reset_only_finds_accounts_of_this_host(alpha, beta, host_
         assert response.status_code == 302
         assert User.objects.get(pk=alpha.users["applicant"].pk).check_password("Brand-new-pass-77")
     else:
-        assert mail.outbox == []
+        # beta has no such account: the mailbox is told so, and no reset link is sent (finding 3)
+        assert [m.to for m in mail.outbox] == [["applicant@alpha.test"]]
+        assert "/accounts/reset/" not in mail.outbox[0].body
+        assert "http://beta.localhost/accounts/register/" in mail.outbox[0].body
 
 
 def test_r_a1_resend_confirmation_sends_a_fresh_link(alpha):

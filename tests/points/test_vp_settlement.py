@@ -277,7 +277,7 @@ def test_r_k4_statement_list_shows_only_own_statements_and_filters(alpha, beta):
     assert client.get(reverse("points:statement_list"), {"status": "paid"}).context["statements"] == []
     assert len(client.get(reverse("points:statement_list"), {"month": "2026-10"}).context["statements"]) == 1
     bad = client.get(reverse("points:statement_list"), {"month": "2026-13"})
-    assert bad.context["form"].errors == {"month": ["结算月份格式应为 YYYY-MM。"]}
+    assert bad.context["form"].errors == {"month": ["月份格式应为 YYYY-MM，例如 2026-10。"]}
     # other roles are refused
     assert alpha.client(Role.POINT_STAFF).get(reverse("points:statement_list")).status_code == 403
 

@@ -92,6 +92,7 @@ for _name in (
     "admin_training",
     "admin_activate",
     "admin_refuse",
+    "admin_reveal",
 ):
     FOREIGN[f"vp:{_name}"] = _app
 

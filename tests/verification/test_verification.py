@@ -421,9 +421,13 @@ def test_r_t4_desk_day_filter_and_empty_state(alpha, beta):
     other_day = client.get("/desk/", {"day": (day + dt.timedelta(days=1)).isoformat()}).content.decode()
     assert f"/desk/bookings/{booking.pk}/" not in other_day
     assert "暂无预约。" in other_day
-    # a bad date is named and the default list is shown
+    # a bad date is named (the shared bounded parser, finding 2) and the default list is shown
     bad = client.get("/desk/", {"day": "2026-13-45"}).content.decode()
-    assert "日期格式不正确，请按“年-月-日”填写，例如 2026-03-02。" in bad
+    assert "日期不存在，请检查月份和日期。" in bad
+    assert (
+        "日期格式不正确，请按“年-月-日”填写，例如 2026-03-02。"
+        in client.get("/desk/", {"day": "2.3.2026"}).content.decode()
+    )
     assert f"/desk/bookings/{booking.pk}/" in bad
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -850,3 +850,42 @@ def agreement_open(*, agreement: PointAgreement, actor=None, via_link: bool = Fa
         action="view",
     )
     return storage().open(agreement.storage_name, "rb")
+
+
+# --- masked personal data (finding 4, R-D4) ---------------------------------------------------
+
+# Keys the admin page may reveal: the manager's resident ID and mobile, a planned staff member's
+# mobile by position. Everything else is refused.
+REVEAL_MANAGER_FIELDS = ("manager_id_number", "manager_mobile")
+
+
+def application_sensitive_value(application: PointApplication, key: str) -> str | None:
+    """The full value behind a revealable ``key``, or None for an unknown key."""
+    if key in REVEAL_MANAGER_FIELDS:
+        return getattr(application, key) or ""
+    prefix, _sep, position = key.partition(".")
+    if prefix == "staff_mobile" and position.isdigit() and len(position) <= 3:
+        staff = application.staff.filter(position=int(position)).first()
+        return staff.mobile if staff is not None else None
+    return None
+
+
+@transaction.atomic
+def application_field_reveal(*, application: PointApplication, actor: User, key: str) -> str:
+    """Show one masked resident ID or mobile in full, writing the audit row first (R-D4)."""
+    is_admin = Membership.objects.filter(
+        tenant_id=application.tenant_id, user_id=actor.pk, role=Role.PROVIDER_ADMIN, approved_at__isnull=False
+    ).exists()
+    if not is_admin:
+        raise PermissionDenied
+    value = application_sensitive_value(application, key)
+    if value is None:
+        raise ValidationError({"field": [_("这个字段不能显示。")]})
+    ApplicationFileAccess.objects.create(
+        tenant_id=application.tenant_id,
+        application_id=application.pk,
+        actor=actor,
+        kind=key.partition(".")[0],
+        action="reveal",
+    )
+    return value

@@ -15,6 +15,7 @@ urlpatterns = [
     # The provider's admins.
     path("applications/", views.admin_list, name="admin_list"),
     path("applications/<int:application_id>/", views.admin_detail, name="admin_detail"),
+    path("applications/<int:application_id>/reveal/", views.admin_reveal, name="admin_reveal"),
     path("applications/<int:application_id>/accept/", views.admin_accept, name="admin_accept"),
     path("applications/<int:application_id>/supplement/", views.admin_supplement, name="admin_supplement"),
     path("applications/<int:application_id>/schedule/", views.admin_schedule, name="admin_schedule"),

@@ -13,6 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from icpfiling.accounts.decorators import provider_admin_required
+from icpfiling.core.masking import mask_value
+from icpfiling.core.throttle import throttle
+from icpfiling.tenancy.links import site_url
 from verification_points.applications import selectors as sel
 from verification_points.applications import services as svc
 from verification_points.applications.forms import (
@@ -35,7 +38,8 @@ _CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg"}
 
 
 def _site_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/")
+    # From the provider's configured host name, never the request's Host header (finding 6).
+    return site_url(request.tenant) + "/"
 
 
 def _attach(form, exc: ValidationError) -> None:
@@ -61,6 +65,7 @@ def file_response(fh, *, file_format: str, filename: str) -> FileResponse:
 
 
 @never_cache
+@throttle("point-apply")  # anonymous, stores up to seven 5 MB files per application (finding 3)
 def apply(request: HttpRequest) -> HttpResponse:
     """R-K1: the public application page of this provider (no login)."""
     if request.tenant is None:
@@ -235,11 +240,30 @@ def _app(request: HttpRequest, application_id: int) -> PointApplication:
     )
 
 
+def _sensitive(key: str, value: str, revealed: dict[str, str]) -> dict:
+    """One masked value for the admin page; the full value only on the response that revealed it."""
+    return {"key": key, "masked": mask_value(value), "full": revealed.get(key), "present": bool(value)}
+
+
 def _detail(
-    request: HttpRequest, application: PointApplication, *, status: int = 200, **bound
+    request: HttpRequest,
+    application: PointApplication,
+    *,
+    status: int = 200,
+    revealed: dict[str, str] | None = None,
+    **bound,
 ) -> HttpResponse:
     staff = list(application.staff.all())
+    revealed = revealed or {}
     ctx = _track_context(application, "")
+    # The admin sees resident IDs and mobiles masked; a reveal is a POST that is audited (finding 4).
+    ctx["masked"] = {
+        "manager_id_number": _sensitive("manager_id_number", application.manager_id_number, revealed),
+        "manager_mobile": _sensitive("manager_mobile", application.manager_mobile, revealed),
+    }
+    ctx["staff"] = [
+        {"s": s, "mobile": _sensitive(f"staff_mobile.{s.position}", s.mobile, revealed)} for s in staff
+    ]
     ctx.update(
         supplement_form=bound.get("supplement_form") or SupplementRequestForm(),
         schedule_form=bound.get("schedule_form") or ScheduleForm(),
@@ -296,6 +320,21 @@ def _step(request: HttpRequest, application: PointApplication, call, *, ok: str,
     else:
         messages.success(request, ok)
     return redirect("vp:admin_detail", application_id=application.pk)
+
+
+@provider_admin_required
+@require_POST
+@never_cache
+def admin_reveal(request: HttpRequest, application_id: int) -> HttpResponse:
+    """Show one masked value in full on this response only; every reveal is audited (R-D4)."""
+    application = _app(request, application_id)
+    key = request.POST.get("field", "")[:40]
+    try:
+        value = svc.application_field_reveal(application=application, actor=request.user, key=key)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _detail(request, application, status=400)
+    return _detail(request, application, revealed={key: value})
 
 
 @provider_admin_required

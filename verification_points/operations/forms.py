@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from icpfiling.core.bounds import BoundedMonthField
 from verification_points.models import StatementStatus, VerificationPoint
 from verification_points.operations.services import (
     SLOT_CAPACITY_RANGE,
@@ -138,22 +138,10 @@ class TerminateForm(ReasonForm):
 
 
 class StatementFilterForm(forms.Form):
-    month = forms.CharField(
-        label=gettext_lazy("结算月份"),
-        required=False,
-        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-10"}),
-    )
+    # Bounded: ?month=0000-01 used to raise ValueError (finding 2).
+    month = BoundedMonthField(label=gettext_lazy("结算月份"))
     status = forms.ChoiceField(
         label=gettext_lazy("状态"),
         required=False,
         choices=[("", gettext_lazy("全部")), *StatementStatus.choices],
     )
-
-    def clean_month(self) -> date | None:
-        value = self.cleaned_data["month"].strip()
-        if not value:
-            return None
-        m = re.fullmatch(r"(\d{4})-(\d{1,2})", value)
-        if not m or not 1 <= int(m.group(2)) <= 12:
-            raise ValidationError(_("结算月份格式应为 YYYY-MM。"))
-        return date(int(m.group(1)), int(m.group(2)), 1)

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from icpfiling.accounts.decorators import provider_admin_required
+from icpfiling.core.bounds import int_or_default
 from verification_points.models import PointStatus, StatementStatus
 from verification_points.operations import selectors as sel
 from verification_points.operations import services
@@ -52,11 +53,7 @@ def point_list(request: HttpRequest) -> HttpResponse:
 
 def _year(request: HttpRequest) -> int:
     this_year = _today().year
-    try:
-        year = int(request.GET.get("year", this_year))
-    except ValueError:
-        return this_year
-    return year if 2000 <= year <= this_year else this_year
+    return int_or_default(request.GET.get("year"), min_value=2000, max_value=this_year, default=this_year)
 
 
 @never_cache

@@ -25,6 +25,7 @@ from filings.verification import services as vf
 from filings.workflow import TransitionConflict, TransitionError
 from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
+from icpfiling.core.bounds import BoundedDateField
 from icpfiling.core.masking import mask_id_number, mask_mobile
 from icpfiling.tenancy.access import get_or_404
 from verification_points.models import BookingStatus, CheckResult, VerificationCheck
@@ -33,12 +34,8 @@ staff_required = provider_role_required(Role.POINT_STAFF)
 
 
 class DayForm(forms.Form):
-    day = forms.DateField(
-        label=gettext_lazy("日期"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": gettext_lazy("日期格式不正确，请按“年-月-日”填写，例如 2026-03-02。")},
-    )
+    # Bounded: ?day=0001-01-01 used to overflow the day's datetime arithmetic (finding 2).
+    day = BoundedDateField(label=gettext_lazy("日期"))
 
 
 class CheckForm(forms.Form):
