@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from io import StringIO
+from pathlib import Path
 
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.utils.module_loading import import_string
@@ -26,7 +27,11 @@ def test_r_b3_console_email_prints_headers_and_decoded_chinese_body():
     backend = _embedded_backend(stream)
     # When a Chinese confirmation email is sent
     sent = backend.send_messages(
-        [EmailMessage(subject="请确认您的邮箱", body=BODY, to=["zhangsan@example.com"], from_email="noreply@x")]
+        [
+            EmailMessage(
+                subject="请确认您的邮箱", body=BODY, to=["zhangsan@example.com"], from_email="noreply@x"
+            )
+        ],
     )
     # Then a person reads the subject, the recipient and the text with its link on its own line
     out = stream.getvalue()
@@ -58,7 +63,7 @@ def test_r_b3_console_email_prints_every_text_part_and_names_attachments():
 
 def test_r_b3_production_keeps_the_smtp_backend():
     # Given the settings source: production reads EMAIL_URL into an SMTP mailer
-    source = open(portal_settings.__file__, encoding="utf-8").read()
+    source = Path(portal_settings.__file__).read_text(encoding="utf-8")
     production_branch = source.split("if PRODUCTION:\n    _mail = ", 1)[1].split("else:", 1)[0]
     # Then the readable console backend appears only outside that branch
     assert 'env.email_url("EMAIL_URL", default="smtp://localhost:25")' in production_branch

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--quiet-logins", action="store_true", help="do not print the login table")
         # make run serves on PORTAL_PORT; the printed logins must point where it listens.
-        parser.add_argument("--port", type=int, default=8000, help="the port the portal listens on (default 8000)")
+        parser.add_argument("--port", type=int, default=8000, help="port the portal serves on")
 
     def handle(self, *args, **options):
         logins = demo_seed()
