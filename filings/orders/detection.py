@@ -77,9 +77,11 @@ def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
     errors: dict[str, list] = {}
     result = Detection(field_errors=errors)
     if not data.nature.certificate_types.filter(pk=data.certificate_type.pk).exists():
+        # Name the types that do apply: "not for 企业" alone left applicants guessing.
+        valid = "、".join(str(t) for t in data.nature.certificate_types.all())
         errors.setdefault("certificate_type", []).append(
-            _("“%(type)s”不适用于%(nature)s，请重新选择证件类型。")
-            % {"type": data.certificate_type.name, "nature": data.nature.name}
+            _("“%(type)s”不适用于%(nature)s。%(nature)s请选择：%(valid)s。")
+            % {"type": data.certificate_type, "nature": data.nature, "valid": valid}
         )
     number = _clean_certificate(data, errors)
     try:

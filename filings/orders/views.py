@@ -34,6 +34,11 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @applicant_required
 def order_new(request: HttpRequest) -> HttpResponse:
     blocked = services.applicant_may_file(user=request.user, tenant=request.tenant)
+    if request.method == "POST" and "list_types" in request.POST:
+        # Without JavaScript: list the certificate types of the chosen nature, keep what
+        # was typed, and show no errors yet (nothing was submitted for detection).
+        form = DetectForm(initial=request.POST.dict())
+        return render(request, "filings/order_new.html", {"form": form, "blocked": blocked})
     form = DetectForm(request.POST or None)
     detection = None
     if request.method == "POST" and not blocked and form.is_valid():
