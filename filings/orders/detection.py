@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import OrderType
-from filings.orders.selectors import orders_in_flight_anywhere
+from filings.orders.selectors import applicant_open_order_holding, orders_in_flight_anywhere
 from icpfiling.core import validators as v
 from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, FiledWebsite, Province
 from icpfiling.registry.selectors import filed_entity_find, filed_website_find
+from icpfiling.tenancy.models import Provider
 
 CERT_TYPES_WITH_USCC = {"uscc", "business_licence", "organisation_code"}
 
@@ -72,7 +73,31 @@ def _clean_certificate(data: DetectionInput, errors: dict[str, list]) -> str:
     return number
 
 
-def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
+def _in_flight_here_message(tenant_id: int, applicant_id: int, result: Detection) -> str:
+    """What is true when an open order at this provider holds the entity or domain.
+
+    Only the applicant's own order is "in 我的备案"; another applicant's order is named
+    as existing, never by whom (issue 12), with what this applicant can do about it.
+    """
+    own = applicant_open_order_holding(
+        tenant_id=tenant_id,
+        applicant_id=applicant_id,
+        entity_key=result.entity_key,
+        domains=[result.site.value],
+    )
+    if own is not None:
+        return _("您已有一个该主体或域名正在办理的备案订单（订单 %(n)s），请在“我的备案”中继续办理。") % {
+            "n": own.pk
+        }
+    provider = Provider.objects.get(pk=tenant_id)
+    return _(
+        "本接入商的另一位申请人已有一个该主体或域名正在办理的备案订单（为保护对方信息，不显示是谁）。"
+        "如果是您单位的同事提交的，请与其联系，由其继续办理或放弃该订单；否则请联系%(provider)s核实。"
+        "未提交的草稿闲置 %(days)s 天后自动过期，过期后即可重新办理。"
+    ) % {"provider": provider.name, "days": provider.order_expiry_days}
+
+
+def order_detect(*, tenant_id: int, data: DetectionInput, applicant_id: int | None = None) -> Detection:
     """Decide the order type for ``data`` at provider ``tenant_id``, or say why not."""
     errors: dict[str, list] = {}
     result = Detection(field_errors=errors)
@@ -123,6 +148,9 @@ def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
     if in_flight:
         here = any(t == tenant_id for t, _k in in_flight)
         result.block = "in_flight"
+        if here and applicant_id is not None:
+            result.message = _in_flight_here_message(tenant_id, applicant_id, result)
+            return result
         result.message = (
             _("该主体或域名在本接入商已有一个正在办理的备案订单，请在“我的备案”中继续办理。")
             if here

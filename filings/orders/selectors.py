@@ -55,6 +55,21 @@ def orders_in_flight_anywhere(*, entity_key: str, domains: list[str]) -> list[tu
     return [(t, "entity") for t in by_entity] + [(t, "domain") for t in by_domain]
 
 
+def applicant_open_order_holding(
+    *, tenant_id: int, applicant_id: int, entity_key: str, domains: list[str]
+) -> FilingOrder | None:
+    """The applicant's own open order at this provider holding the entity or a domain, if any.
+
+    Tells "continue your order" apart from "someone else here holds it" (issue 12)
+    without ever reading another applicant's order beyond its existence.
+    """
+    own = FilingOrder.objects.filter(tenant_id=tenant_id, applicant_id=applicant_id, status__in=OPEN_STATUSES)
+    held = own.filter(entity_key=entity_key).first()
+    if held is None and domains:
+        held = own.filter(websites__domain__in=domains).distinct().first()
+    return held
+
+
 def filed_websites_for_applicant(*, tenant: Provider, applicant) -> QuerySet[FiledWebsite]:
     """R-P2: the filed websites of the entities this applicant filed or connected here."""
     entity_ids = FilingOrder.objects.filter(

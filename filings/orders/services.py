@@ -60,7 +60,7 @@ def order_create(
     reason = applicant_may_file(user=applicant, tenant=tenant)
     if reason:
         raise PermissionDenied(reason)
-    detection = order_detect(tenant_id=tenant.pk, data=data)
+    detection = order_detect(tenant_id=tenant.pk, data=data, applicant_id=applicant.pk)
     if not detection.ok:
         return detection, None
     entity, website = detection.entity, detection.website

@@ -74,3 +74,66 @@ def test_r_o1_fresh_detection_page_lists_every_type_with_its_natures(alpha, beta
     assert '<option value="business_licence" data-natures="4">' in html
     assert re.search(r'<option value="uscc" data-natures="(\d+ )+\d+">', html)
     assert 'id="certificate-types"' in html
+
+
+def _second_applicant(tenant):
+    from django.utils import timezone
+
+    from icpfiling.accounts.models import Membership, Role, User
+
+    with tenant_scope(tenant.provider):
+        user = User.objects.create_user(
+            f"colleague@{tenant.provider.slug}.test",
+            "pw-colleague-2026",
+            provider=tenant.provider,
+            full_name="王同事",
+            email_confirmed_at=timezone.now(),
+        )
+        Membership.objects.create(
+            tenant=tenant.provider, user=user, role=Role.APPLICANT, approved_at=timezone.now()
+        )
+    return user
+
+
+def test_r_o4_open_order_of_another_applicant_here_is_named_truthfully_without_revealing_whose(alpha, beta):
+    # Given a colleague's open draft at alpha holding an entity and its domain
+    colleague = _second_applicant(alpha)
+    client = alpha.client()
+    client.force_login(colleague, backend="icpfiling.accounts.backends.TenantEmailBackend")
+    cert = make_uscc()
+    assert (
+        client.post("/orders/new/", _detect_post(certificate_number=cert, domain="shared.cn")).status_code
+        == 302
+    )
+    # When alpha's applicant detects the same entity, and separately the same domain
+    mine = alpha.client("applicant")
+    by_entity = mine.post(
+        "/orders/new/", _detect_post(certificate_number=cert, domain="other.cn")
+    ).content.decode()
+    by_domain = mine.post("/orders/new/", _detect_post(domain="shared.cn")).content.decode()
+    # Then both say someone else here holds it and what to do, never "continue in 我的备案"
+    for html in (by_entity, by_domain):
+        assert "本接入商的另一位申请人已有一个该主体或域名正在办理的备案订单" in html
+        assert "请联系Alpha Cloud核实" in html
+        assert "闲置 45 天后自动过期" in html
+        assert "请在“我的备案”中继续办理" not in html
+        # and nothing about whose order it is
+        assert "王同事" not in html and "colleague@" not in html
+    with tenant_scope(alpha.provider):
+        assert not FilingOrder.objects.filter(applicant=alpha.users["applicant"]).exists()
+
+
+def test_r_o4_own_open_order_here_points_to_my_orders(alpha, beta):
+    # Given the applicant's own open draft at alpha
+    client = alpha.client("applicant")
+    cert = make_uscc()
+    client.post("/orders/new/", _detect_post(certificate_number=cert, domain="mine.cn"))
+    with tenant_scope(alpha.provider):
+        own = FilingOrder.objects.get(applicant=alpha.users["applicant"])
+    # When they detect the same entity again
+    html = client.post(
+        "/orders/new/", _detect_post(certificate_number=cert, domain="again.cn")
+    ).content.decode()
+    # Then they are sent to their own order in 我的备案
+    assert f"您已有一个该主体或域名正在办理的备案订单（订单 {own.pk}），请在“我的备案”中继续办理。" in html
+    assert "另一位申请人" not in html
