@@ -212,9 +212,17 @@ def order_withdraw(*, order: FilingOrder, actor) -> None:
 
 @transaction.atomic
 def order_abandon(*, order: FilingOrder, actor) -> None:
-    """Delete a draft (the only way to change locked identity fields, R-O6)."""
+    """Give up a draft or returned order (the only way to change locked identity fields, R-O6).
+
+    A never-submitted draft is deleted: nobody else saw it. One that was submitted
+    before (withdrawn, or returned) keeps its history and becomes 已放弃 (issue 12);
+    either way it stops holding the entity and domains (R-O5).
+    """
     if order.applicant_id != actor.pk:
         raise PermissionDenied
-    if order.status != OrderStatus.DRAFT or order.submitted_at is not None:
-        raise ValidationError(_("只有从未提交过的草稿可以放弃。"))
-    order.delete()
+    if order.status not in (OrderStatus.DRAFT, OrderStatus.RETURNED):
+        raise ValidationError(_("只有未提交或已退回的订单可以放弃；已提交的订单请先撤回。"))
+    if order.status == OrderStatus.DRAFT and order.submitted_at is None:
+        order.delete()
+        return
+    order_transition(order=order, action="abandon", actor=actor, actor_kind=APPLICANT)

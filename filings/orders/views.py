@@ -290,15 +290,23 @@ def order_withdraw(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @applicant_required
-@require_POST
 def order_abandon(request: HttpRequest, order_id: int) -> HttpResponse:
+    """GET asks for confirmation (a page, so it works without JavaScript); POST abandons."""
     order = _order(request, order_id)
+    if request.method != "POST":
+        return render(request, "filings/order_abandon.html", {"order": order})
     try:
         services.order_abandon(order=order, actor=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("filings:order_detail", order_id=order.pk)
-    messages.success(request, _("草稿已放弃。"))
+    except TransitionConflict as exc:
+        messages.info(
+            request,
+            _("订单已被处理（当前状态：%(s)s），无法放弃。") % {"s": _status_label(exc.current_status)},
+        )
+        return redirect("filings:order_detail", order_id=order.pk)
+    messages.success(request, _("订单已放弃，主体与域名已释放。"))
     return redirect("filings:order_list")
 
 

@@ -53,3 +53,74 @@ def test_r_o1_certificate_types_follow_the_nature_without_javascript(live_server
         assert page.locator(".err").count() == 0
     finally:
         context.close()
+
+
+def _reference_data():
+    # A transactional test starts from an empty database: load the provinces and types.
+    from icpfiling.registry.reference import reference_data_load
+
+    reference_data_load()
+
+
+def _alpha_applicant(page, live_server, alpha):
+    from tests.conftest import PASSWORD
+
+    login(page, live_server, "alpha", alpha.users["applicant"].email, PASSWORD)
+
+
+@requires_chromium
+@pytest.mark.django_db(transaction=True)
+def test_r_o5_withdrawn_order_is_abandoned_with_confirmation_in_the_browser(
+    live_server, browser, alpha, beta
+):
+    from filings.models import FilingOrder
+    from filings.orders.services import order_withdraw
+    from icpfiling.tenancy.context import tenant_scope
+    from tests.factories import advance, complete_order
+
+    # Given an order of alpha's applicant that was submitted and then withdrawn
+    _reference_data()
+    order = advance(alpha, complete_order(alpha), "provider_review")
+    with tenant_scope(alpha.provider):
+        order_withdraw(order=FilingOrder.objects.get(pk=order.pk), actor=alpha.users["applicant"])
+    # and a phone browser without JavaScript
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        _alpha_applicant(page, live_server, alpha)
+        page.goto(url(live_server, "alpha", f"/orders/{order.pk}/"))
+        # When they choose 放弃订单, they are asked first
+        page.click("text=放弃订单")
+        assert "不能再修改、提交或恢复" in page.locator("main").inner_text()
+        # and going back changes nothing
+        page.click("text=返回，不放弃")
+        with tenant_scope(alpha.provider):
+            assert FilingOrder.objects.get(pk=order.pk).status == "draft"
+        # When they confirm
+        page.click("text=放弃订单")
+        page.click("button:has-text('确认放弃')")
+        # Then the list shows the order as 已放弃
+        assert "订单已放弃" in page.locator("main").inner_text()
+        row = page.locator(f"tr:has(a[href='/orders/{order.pk}/'])")
+        assert "已放弃" in row.inner_text()
+    finally:
+        context.close()
+
+
+@requires_chromium
+@pytest.mark.django_db(transaction=True)
+def test_r_l1_order_page_names_the_status_as_the_list_does_in_the_browser(live_server, page, alpha, beta):
+    from tests.factories import advance, complete_order
+
+    # Given an order waiting for identity verification
+    _reference_data()
+    order = advance(alpha, complete_order(alpha), "verification")
+    _alpha_applicant(page, live_server, alpha)
+    # When the applicant reads the list, then the order
+    page.goto(url(live_server, "alpha", "/orders/"))
+    in_list = page.locator(f"tr:has(a[href='/orders/{order.pk}/']) td").nth(4).inner_text()
+    page.goto(url(live_server, "alpha", f"/orders/{order.pk}/"))
+    # Then the header and the current stage say the same, and the bar shows the checks to come
+    assert page.locator("p.status strong").inner_text() == in_list == "等待核验"
+    assert page.locator(".stages li.current").inner_text() == in_list
+    assert page.locator(".stages li").all_inner_texts()[3:5] == ["接入商复审", "工信部短信核验"]

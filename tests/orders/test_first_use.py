@@ -118,7 +118,8 @@ def test_r_o4_open_order_of_another_applicant_here_is_named_truthfully_without_r
         assert "闲置 45 天后自动过期" in html
         assert "请在“我的备案”中继续办理" not in html
         # and nothing about whose order it is
-        assert "王同事" not in html and "colleague@" not in html
+        assert "王同事" not in html
+        assert "colleague@" not in html
     with tenant_scope(alpha.provider):
         assert not FilingOrder.objects.filter(applicant=alpha.users["applicant"]).exists()
 
@@ -137,3 +138,109 @@ def test_r_o4_own_open_order_here_points_to_my_orders(alpha, beta):
     # Then they are sent to their own order in 我的备案
     assert f"您已有一个该主体或域名正在办理的备案订单（订单 {own.pk}），请在“我的备案”中继续办理。" in html
     assert "另一位申请人" not in html
+
+
+def _withdrawn(tenant):
+    from filings.orders.services import order_withdraw
+    from tests.factories import advance, complete_order
+
+    order = advance(tenant, complete_order(tenant), "provider_review")
+    with tenant_scope(tenant.provider):
+        order_withdraw(order=FilingOrder.objects.get(pk=order.pk), actor=tenant.users["applicant"])
+        return FilingOrder.objects.get(pk=order.pk)
+
+
+def test_r_o5_withdrawn_order_is_abandoned_after_confirmation_and_releases_the_entity(alpha, beta):
+    # Given an order submitted then withdrawn (撤回修改) at alpha, and beta's order untouched
+    order = _withdrawn(alpha)
+    other = _withdrawn(beta)
+    client = alpha.client("applicant")
+    # When the applicant opens the order: 放弃订单 is offered as a link to a confirmation page
+    detail = client.get(f"/orders/{order.pk}/").content.decode()
+    assert f'href="/orders/{order.pk}/abandon/"' in detail
+    confirm = client.get(f"/orders/{order.pk}/abandon/").content.decode()
+    # Then the confirmation says what will happen and nothing has happened yet
+    assert "订单状态变为“已放弃”，不能再修改、提交或恢复；办理记录保留。" in confirm
+    assert "确认放弃" in confirm
+    with tenant_scope(alpha.provider):
+        assert FilingOrder.objects.get(pk=order.pk).status == "draft"
+    # When they confirm
+    r = client.post(f"/orders/{order.pk}/abandon/")
+    # Then the order is 已放弃 with its history kept, and the entity is free again
+    assert r.status_code == 302
+    with tenant_scope(alpha.provider):
+        abandoned = FilingOrder.objects.get(pk=order.pk)
+        assert abandoned.status == "abandoned"
+        assert list(abandoned.events.values_list("kind", flat=True).order_by("at", "pk"))[-2:] == [
+            "withdraw",
+            "abandon",
+        ]
+    again = client.post(
+        "/orders/new/", _detect_post(certificate_number=order.certificate_number, domain="fresh-start.cn")
+    )
+    assert again.status_code == 302
+    # and beta's order is untouched, and cannot be abandoned from alpha
+    assert client.post(f"/orders/{other.pk}/abandon/").status_code == 404
+    with tenant_scope(beta.provider):
+        assert FilingOrder.objects.get(pk=other.pk).status == "draft"
+
+
+def test_r_o5_order_with_the_provider_cannot_be_abandoned(alpha, beta):
+    # Given an order in the provider's review
+    from tests.factories import advance, complete_order
+
+    order = advance(alpha, complete_order(alpha), "provider_review")
+    client = alpha.client("applicant")
+    # When the applicant forges the abandon POST
+    client.post(f"/orders/{order.pk}/abandon/")
+    # Then nothing happens, and the confirmation page says why
+    with tenant_scope(alpha.provider):
+        assert FilingOrder.objects.get(pk=order.pk).status == "provider_review"
+    assert "已提交的订单请先撤回" in client.get(f"/orders/{order.pk}/abandon/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["draft", "provider_review", "verification", "provider_recheck", "sms_verification", "authority_review"],
+)
+def test_r_l1_status_label_is_the_same_in_list_header_and_progress_bar(alpha, beta, status):
+    # Given an order of alpha in each state the applicant lives through
+    from tests.factories import advance, complete_order
+
+    order = advance(alpha, complete_order(alpha), status)
+    client = alpha.client("applicant")
+    # When the applicant looks at the list and at the order
+    listing = client.get("/orders/").content.decode()
+    detail = client.get(f"/orders/{order.pk}/").content.decode()
+    # Then one label names the status in the list row, the header and the current stage
+    with tenant_scope(alpha.provider):
+        label = FilingOrder.objects.get(pk=order.pk).get_status_display()
+    row = re.search(rf'href="/orders/{order.pk}/">#{order.pk}</a>.*?</tr>', listing, re.S).group(0)
+    assert f"<td>{label}</td>" in row
+    assert f'<p class="status"><strong>{label}</strong>' in detail
+    assert re.search(r'<li class="current">([^<]*)</li>', detail).group(1) == label
+    # and the bar has every stage, verification and the SMS check included
+    stages = re.findall(r'<ol class="stages">(.*?)</ol>', detail, re.S)[0]
+    assert re.findall(r"<li[^>]*>([^<]*)</li>", stages) == [
+        "未提交",
+        "等待接入商审核",
+        "等待核验",
+        "接入商复审",
+        "工信部短信核验",
+        "等待管局审核",
+        "已备案",
+    ]
+
+
+def test_r_s8_draft_page_says_when_the_draft_expires(alpha, beta):
+    # Given a fresh draft at a provider whose drafts expire after 30 idle days
+    from tests.factories import complete_order
+
+    alpha.provider.order_expiry_days = 30
+    alpha.provider.save(update_fields=["order_expiry_days"])
+    order = complete_order(alpha)
+    # When the applicant opens it
+    html = alpha.client("applicant").get(f"/orders/{order.pk}/").content.decode()
+    # Then it no longer promises to keep the draft for ever, and says when it lapses
+    assert "草稿会一直保存" not in html
+    assert "草稿闲置超过 30 天会失效（" in html
