@@ -192,11 +192,13 @@ def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
             for point in VerificationPoint.objects.filter(status="operating"):
                 slots_generate(point=point, start=timezone.localdate(), days=14)
     demo_lifecycle_seed(providers)
-    # Last month's statements, so the settlement pages have content (idempotent).
+    # The last two months' statements, so the settlement pages have content on any
+    # day the demo starts (the demo point operates since before them; idempotent).
     from verification_points.operations.settlement import settlement_run
 
-    first_of_month = timezone.localdate().replace(day=1)
-    settlement_run(month=(first_of_month - dt.timedelta(days=1)).replace(day=1))
+    last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    settlement_run(month=(last_month - dt.timedelta(days=1)).replace(day=1))
+    settlement_run(month=last_month)
     return logins
 
 

@@ -165,3 +165,25 @@ def test_r_b3_run_script_passes_portal_port_to_the_demo_seed(monkeypatch, tmp_pa
     # Then the seed is told the port the server binds
     assert calls == [("migrate", "--no-input", "-v", "0"), ("seed_demo", "--port", "8101")]
     assert portal.PORT == 8101
+
+
+@pytest.mark.parametrize("today", ["2026-12-15", "2027-03-01", "2027-07-31"])
+def test_r_k4_demo_shows_monthly_statements_whatever_day_it_starts(monkeypatch, today):
+    # Given the demo started on a day that is neither the 1st nor the 2nd of a month (or is)
+    import datetime as dt
+
+    from django.utils import timezone
+
+    started = dt.datetime.fromisoformat(f"{today}T10:00:00+08:00")
+    monkeypatch.setattr(timezone, "now", lambda: started)
+    demo_seed()
+    # When each provider's admin opens the monthly statements
+    for slug in ("alpha", "beta"):
+        client = Client(HTTP_HOST=f"{slug}.localhost")
+        client.post("/accounts/login/", {"username": f"admin@{slug}.demo", "password": DEMO_PASSWORD})
+        html = client.get("/points/statements/").content.decode()
+        # Then the last two months are listed
+        assert "共 0 份" not in html
+        assert "共 2 份" in html
+        month = started.date().replace(day=1) - dt.timedelta(days=1)
+        assert f"{month:%Y-%m}" in html
