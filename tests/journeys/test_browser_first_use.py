@@ -124,3 +124,32 @@ def test_r_l1_order_page_names_the_status_as_the_list_does_in_the_browser(live_s
     assert page.locator("p.status strong").inner_text() == in_list == "等待核验"
     assert page.locator(".stages li.current").inner_text() == in_list
     assert page.locator(".stages li").all_inner_texts()[3:5] == ["接入商复审", "工信部短信核验"]
+
+
+@requires_chromium
+@pytest.mark.django_db(transaction=True)
+def test_r_s6_authority_approval_asks_for_confirmation_without_javascript(live_server, browser):
+    from filings.models import FilingOrder
+    from icpfiling.tenancy.context import tenant_scopes_disabled
+
+    # Given the full demo: orders of both providers with the Zhejiang authority
+    demo_seed()
+    with tenant_scopes_disabled():  # the authority's view spans both providers
+        order = FilingOrder.objects.filter(status="authority_review", province_id="ZJ").order_by("pk").first()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        login(page, live_server, None, "authority-zj@gov.demo")
+        page.goto(url(live_server, None, f"/authority/orders/{order.pk}/"))
+        # When the authority presses 审核通过并发放备案号
+        page.click("summary:text-is('审核通过并发放备案号')")
+        # Then nothing is issued yet; the page says what approval will do and asks again
+        with tenant_scopes_disabled():
+            assert FilingOrder.objects.get(pk=order.pk).status == "authority_review"
+        assert "发放后不能撤销" in page.locator("details.confirm .confirm-body").inner_text()
+        # When they confirm, Then the numbers are issued
+        page.click("button:text-is('确认通过并发放备案号')")
+        with tenant_scopes_disabled():
+            assert FilingOrder.objects.get(pk=order.pk).status == "approved"
+    finally:
+        context.close()

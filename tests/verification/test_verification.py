@@ -819,7 +819,8 @@ def test_r_s4_phone_without_javascript_books_and_the_desk_records_the_check(live
             {"name": "curtain.jpg", "mimeType": "image/jpeg", "buffer": sample_image("c", size=(1024, 768))},
         )
         desk.check("input[name=result][value=passed]")
-        desk.click("text=提交核验结果")
+        desk.click("summary:text-is('提交核验结果')")
+        desk.click("button:text-is('确认提交核验结果')")
         # then the desk confirms and the order waits for the reviewer's recheck
         assert f"订单 #{order.pk} 的核验结果已记录。" in desk.locator(".messages").inner_text()
         with tenant_scope(alpha.provider):
