@@ -70,6 +70,31 @@ def applicant_open_order_holding(
     return held
 
 
+def applicant_filed_order_for_entity(*, order: FilingOrder, applicant, entity) -> FilingOrder | None:
+    """The applicant's latest approved order for ``entity`` at the order's provider (prefill source)."""
+    return (
+        FilingOrder.objects.filter(
+            tenant_id=order.tenant_id, applicant=applicant, registry_entity=entity, status="approved"
+        )
+        .exclude(pk=order.pk)
+        .order_by("-status_changed_at")
+        .first()
+    )
+
+
+def registry_basis_for_order(*, order: FilingOrder) -> dict | None:
+    """What the registry holds for a 新增网站 / 新增接入 order's entity: the basis of its prefill."""
+    entity = order.registry_entity
+    if entity is None:
+        return None
+    own = applicant_filed_order_for_entity(order=order, applicant=order.applicant, entity=entity)
+    return {
+        "entity": entity,
+        "websites": list(entity.websites.filter(status=RegistryStatus.ACTIVE).order_by("seq")),
+        "own_order": own,
+    }
+
+
 def filed_websites_for_applicant(*, tenant: Provider, applicant) -> QuerySet[FiledWebsite]:
     """R-P2: the filed websites of the entities this applicant filed or connected here."""
     entity_ids = FilingOrder.objects.filter(

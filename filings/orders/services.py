@@ -18,6 +18,7 @@ from filings.models import (
     OrderType,
     OrderWebsite,
 )
+from filings.orders import selectors
 from filings.orders.detection import Detection, DetectionInput, order_detect
 from filings.orders.validation import order_errors
 from filings.states import APPLICANT
@@ -100,8 +101,33 @@ def order_create(
         registry_website=website if detection.order_type == OrderType.NEW_ACCESS else None,
         languages=["zh-hans"],
     )
+    if entity is not None:
+        _prefill_from_registry(order, entity, applicant)
     _event(order, applicant, "created", str(order.get_order_type_display()))
     return detection, order
+
+
+# What an earlier filed order of the same applicant for the same entity passes on.
+_PREFILL_FROM_OWN_ORDER = tuple(f for f in ENTITY_FIELDS if f not in {"entity_name", "remarks"})
+
+
+def _prefill_from_registry(order: FilingOrder, entity, applicant) -> None:
+    """新增网站 / 新增接入: start from what is already on record (issue 12).
+
+    The registry gives the entity's name and principal. Addresses and contacts are
+    taken only from this applicant's own filed order for the entity at this
+    provider, never from someone else's: typing a public credit code must not
+    reveal another person's details.
+    """
+    values = {"entity_name": entity.name, "principal_name": entity.principal_name}
+    own = selectors.applicant_filed_order_for_entity(order=order, applicant=applicant, entity=entity)
+    if own is not None:
+        values.update(
+            {f: getattr(own, f) for f in _PREFILL_FROM_OWN_ORDER if getattr(own, f) not in (None, "")}
+        )
+    for f, v in values.items():
+        setattr(order, f, v)
+    order.save(update_fields=[*values, "updated_at"])
 
 
 def _require_editable(order: FilingOrder) -> None:

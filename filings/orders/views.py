@@ -127,7 +127,12 @@ def order_entity(request: HttpRequest, order_id: int) -> HttpResponse:
     return render(
         request,
         "filings/order_entity.html",
-        {**_step_context(order, "entity"), "form": form, **_step_returns(order, form, "entity.")},
+        {
+            **_step_context(order, "entity"),
+            "form": form,
+            "basis": selectors.registry_basis_for_order(order=order),
+            **_step_returns(order, form, "entity."),
+        },
     )
 
 

@@ -244,3 +244,61 @@ def test_r_s8_draft_page_says_when_the_draft_expires(alpha, beta):
     # Then it no longer promises to keep the draft for ever, and says when it lapses
     assert "草稿会一直保存" not in html
     assert "草稿闲置超过 30 天会失效（" in html
+
+
+def _filed_by(tenant, entity):
+    """An approved order of ``tenant``'s applicant that filed ``entity`` (setup only)."""
+    from tests.factories import complete_order
+
+    order = complete_order(tenant)
+    with tenant_scope(tenant.provider):
+        FilingOrder.objects.filter(pk=order.pk).update(status="approved", registry_entity=entity)
+        return FilingOrder.objects.get(pk=order.pk)
+
+
+def test_r_o2_new_website_order_is_prefilled_from_the_registry_and_own_filed_order(alpha, beta):
+    from tests.factories import filed_entity
+
+    # Given an entity filed through alpha by this applicant, its site hosted at alpha
+    entity = filed_entity(name="杭州预填示例有限公司", sites=[("prefill-one.cn", alpha.provider)])
+    earlier = _filed_by(alpha, entity)
+    client = alpha.client("applicant")
+    # When the applicant detects a new website of that entity
+    r = client.post(
+        "/orders/new/", _detect_post(certificate_number=entity.certificate_number, domain="prefill-two.cn")
+    )
+    # Then the order starts with the registry's name and principal and their own addresses and contacts
+    with tenant_scope(alpha.provider):
+        order = FilingOrder.objects.get(applicant=alpha.users["applicant"], order_type="new_website")
+    assert r["Location"] == f"/orders/{order.pk}/entity/"
+    assert (order.entity_name, order.principal_name) == ("杭州预填示例有限公司", "张三")
+    assert order.registered_address == earlier.registered_address != ""
+    assert order.communication_address == earlier.communication_address
+    assert order.principal_mobile == earlier.principal_mobile != ""
+    assert order.principal_email == earlier.principal_email
+    # and the entity page shows what the registry holds as the basis
+    html = client.get(f"/orders/{order.pk}/entity/").content.decode()
+    basis = html.split('id="registry-basis"')[1].split("</section>")[0]
+    assert entity.entity_number in basis
+    assert "prefill-one.cn" in basis
+    assert f"按您的已备案订单 #{earlier.pk} 预填" in basis
+
+
+def test_r_o3_prefill_never_copies_another_applicants_details(alpha, beta):
+    from tests.factories import filed_entity
+
+    # Given an entity filed at alpha by alpha's applicant, hosted at beta too
+    entity = filed_entity(name="跨商示例有限公司", sites=[("moving-prefill.cn", alpha.provider)])
+    _filed_by(alpha, entity)
+    # When beta's applicant (someone else) detects a new website of the same entity
+    client = beta.client("applicant")
+    client.post(
+        "/orders/new/", _detect_post(certificate_number=entity.certificate_number, domain="beta-site.cn")
+    )
+    # Then beta's order has only what the registry holds; no address or contact of alpha's applicant
+    with tenant_scope(beta.provider):
+        order = FilingOrder.objects.get(applicant=beta.users["applicant"])
+    assert (order.entity_name, order.principal_name) == ("跨商示例有限公司", "张三")
+    assert (order.registered_address, order.principal_mobile, order.principal_email) == ("", "", "")
+    html = client.get(f"/orders/{order.pk}/entity/").content.decode()
+    assert "备案库不保存地址、证件号码和联系方式，请补充填写。" in html
