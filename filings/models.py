@@ -244,7 +244,12 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
     pre_approvals = models.JSONField(_("前置审批"), default=dict, blank=True)
     principal_same_as_entity = models.BooleanField(_("网站负责人同主体负责人"), default=True)
     server = models.ForeignKey(
-        Server, on_delete=models.PROTECT, null=True, blank=True, related_name="websites"
+        Server,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="websites",
+        verbose_name=_("所在服务器"),
     )
     domain_real_name_on = models.DateField(_("域名实名认证日期"), null=True, blank=True)
     remarks = models.TextField(_("网站备注"), blank=True, max_length=1000)

@@ -132,11 +132,11 @@ def order_detect(*, tenant_id: int, data: DetectionInput, applicant_id: int | No
         result.entity_key = f"entity:{entity.pk}"
         if entity.province_id != data.province.pk:
             errors.setdefault("province", []).append(
-                _("该主体已在%(p)s备案，请选择%(p)s。") % {"p": entity.province.full_name}
+                _("该主体已在%(p)s备案，请选择%(p)s。") % {"p": entity.province.label}
             )
         if entity.nature_id != data.nature.pk:
             errors.setdefault("nature", []).append(
-                _("该主体备案时的性质是“%(n)s”，请保持一致。") % {"n": entity.nature.name}
+                _("该主体备案时的性质是“%(n)s”，请保持一致。") % {"n": str(entity.nature)}
             )
         if errors:
             return result

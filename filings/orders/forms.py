@@ -152,7 +152,11 @@ class EntityForm(GroupedForm, forms.ModelForm):
     )
 
     principal_id_type = forms.ModelChoiceField(
-        PersonalIdType.objects.all(), to_field_name="code", label=_("证件类型"), required=False
+        PersonalIdType.objects.all(),
+        to_field_name="code",
+        label=_("证件类型"),
+        required=False,
+        empty_label=_("请选择证件类型"),
     )
 
     class Meta:
@@ -194,7 +198,11 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple, label=_("网站语言"), required=False
     )
     principal_id_type = forms.ModelChoiceField(
-        PersonalIdType.objects.all(), to_field_name="code", label=_("证件类型"), required=False
+        PersonalIdType.objects.all(),
+        to_field_name="code",
+        label=_("证件类型"),
+        required=False,
+        empty_label=_("请选择证件类型"),
     )
     # Declared here, not generated: a generated field would query Server (tenant-owned)
     # at import time, outside any scope. The real, tenant-filtered queryset is set in __init__.

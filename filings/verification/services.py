@@ -86,7 +86,7 @@ def originals_for(order: FilingOrder) -> list[Original]:
     items: list[Original] = []
     for req in requirements_for(order):
         if req.kind == MaterialKind.LICENCE:
-            items.append(Original("licence", _("单位证件原件（%(t)s）") % {"t": order.certificate_type.name}))
+            items.append(Original("licence", _("单位证件原件（%(t)s）") % {"t": str(order.certificate_type)}))
         elif req.slot == "principal_id_front":
             items.append(
                 Original(
