@@ -302,3 +302,25 @@ def test_r_o3_prefill_never_copies_another_applicants_details(alpha, beta):
     assert (order.registered_address, order.principal_mobile, order.principal_email) == ("", "", "")
     html = client.get(f"/orders/{order.pk}/entity/").content.decode()
     assert "备案库不保存地址、证件号码和联系方式，请补充填写。" in html
+
+
+def test_r_l1_wizard_marks_a_step_done_only_when_nothing_is_left_to_fix(alpha, beta):
+    # Given a fresh draft whose entity step is still empty, and a complete one
+    client = alpha.client("applicant")
+    client.post("/orders/new/", _detect_post(domain="steps.cn"))
+    with tenant_scope(alpha.provider):
+        order = FilingOrder.objects.get(applicant=alpha.users["applicant"])
+    # When the applicant moves on to the websites step
+    html = client.get(f"/orders/{order.pk}/websites/").content.decode()
+    # Then the entity step is flagged as still to fix, not ticked
+    bar = html.split('class="steps-bar"')[1].split("</nav>")[0]
+    assert f'<li class="todo"><a href="/orders/{order.pk}/entity/">' in bar
+    assert f'<li class="done"><a href="/orders/{order.pk}/entity/">' not in bar
+    # and on a complete order it is ticked
+    from tests.factories import complete_order
+
+    done = complete_order(alpha)
+    page = alpha.client("applicant").get(f"/orders/{done.pk}/preview/").content.decode()
+    bar = page.split('class="steps-bar"')[1].split("</nav>")[0]
+    assert f'<li class="done"><a href="/orders/{done.pk}/entity/">' in bar
+    assert f'<li class="done"><a href="/orders/{done.pk}/websites/">' in bar
