@@ -224,13 +224,13 @@ def test_r_s4_booking_options_list_operating_points_with_future_free_slots(alpha
     make_point(alpha, "暂停核验点", status=PointStatus.SUSPENDED)
     make_slot(make_point(beta, "Beta 核验点"))
     free = make_slot(a, hours=26)
-    make_slot(a, hours=27, capacity=1, booked=1)  # full
+    full = make_slot(a, hours=27, capacity=1, booked=1)  # listed as full (issue 12), not bookable
     make_slot(a, hours=-2)  # past
     make_slot(a, hours=24 * 20)  # beyond the 14 days shown
     with tenant_scope(alpha.provider):
         options = vf.booking_options(order=order)
     assert [(p.name, [s.pk for s in slots]) for p, slots in options] == [
-        ("A 核验点", [free.pk]),
+        ("A 核验点", [free.pk, full.pk]),
         ("B 核验点", []),
     ]
     assert options[1][0] == b
