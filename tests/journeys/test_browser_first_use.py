@@ -153,3 +153,32 @@ def test_r_s6_authority_approval_asks_for_confirmation_without_javascript(live_s
             assert FilingOrder.objects.get(pk=order.pk).status == "approved"
     finally:
         context.close()
+
+
+@requires_chromium
+@pytest.mark.django_db(transaction=True)
+def test_r_l1_phone_pages_keep_labels_and_do_not_overflow(live_server, page):
+    from filings.models import FilingOrder
+    from icpfiling.tenancy.context import tenant_scopes_disabled
+
+    # Given the full demo on a 390 px phone
+    demo_seed()
+    login(page, live_server, "alpha", "applicant@alpha.demo")
+    page.goto(url(live_server, "alpha", "/orders/"))
+    # Then the order list's stacked cells still say which column they are
+    status_cell = page.locator("table.table tbody tr").first.locator("td").nth(4)
+    label = status_cell.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"状态"'
+    # and the authority's order page fits the screen (no sideways scrolling)
+    with tenant_scopes_disabled():
+        order = FilingOrder.objects.filter(status="authority_review", province_id="ZJ").order_by("pk").first()
+    page.click("header button.link")
+    login(page, live_server, None, "authority-zj@gov.demo")
+    page.goto(url(live_server, None, f"/authority/orders/{order.pk}/"))
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > "
+        "document.documentElement.clientWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' '"
+        " + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 40))"
+    )
+    assert overflow <= 0, wide

@@ -216,7 +216,7 @@ def test_r_l1_status_label_is_the_same_in_list_header_and_progress_bar(alpha, be
     with tenant_scope(alpha.provider):
         label = FilingOrder.objects.get(pk=order.pk).get_status_display()
     row = re.search(rf'href="/orders/{order.pk}/">#{order.pk}</a>.*?</tr>', listing, re.S).group(0)
-    assert f"<td>{label}</td>" in row
+    assert f'<td data-label="状态">{label}</td>' in row
     assert f'<p class="status"><strong>{label}</strong>' in detail
     assert re.search(r'<li class="current">([^<]*)</li>', detail).group(1) == label
     # and the bar has every stage, verification and the SMS check included
