@@ -305,7 +305,12 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
     pre_approval_details = models.JSONField(_("前置审批发证机关及有效期"), default=dict, blank=True)
     principal_same_as_entity = models.BooleanField(_("网站负责人同主体负责人"), default=True)
     server = models.ForeignKey(
-        Server, on_delete=models.PROTECT, null=True, blank=True, related_name="websites"
+        Server,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="websites",
+        verbose_name=_("所在服务器"),
     )
     domain_real_name_on = models.DateField(_("域名实名认证日期"), null=True, blank=True)
     # Seed 001 "域名注册信息必须与备案信息相一致"; the province's minimum validity (R-W2).

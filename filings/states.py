@@ -36,6 +36,7 @@ class OrderStatus(models.TextChoices):
     AUTHORITY_REVIEW = "authority_review", _("等待管局审核")  # with the provincial authority
     APPROVED = "approved", _("已备案")  # numbers issued
     EXPIRED = "expired", _("已失效")  # idle past the provider's limit; can be reactivated
+    ABANDONED = "abandoned", _("已放弃")  # the applicant gave up a draft; final, releases the entity
 
 
 # An order in any of these states blocks another order for the same entity at
@@ -94,4 +95,7 @@ TRANSITIONS: dict[str, Transition] = {
     "authority_reject": Transition((S.AUTHORITY_REVIEW,), S.RETURNED, (AUTHORITY,), _("管局退回")),
     "expire": Transition((S.DRAFT, S.RETURNED), S.EXPIRED, (SYSTEM,), _("闲置失效")),
     "reactivate": Transition((S.EXPIRED,), S.DRAFT, (APPLICANT,), _("重新激活")),
+    # Issue 12: a draft (also one withdrawn after submitting) or a returned order can be
+    # given up at any time; leaving OPEN_STATUSES releases the entity (R-O5).
+    "abandon": Transition((S.DRAFT, S.RETURNED), S.ABANDONED, (APPLICANT,), _("放弃订单")),
 }

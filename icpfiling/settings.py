@@ -363,7 +363,8 @@ if PRODUCTION:
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    # Readable in the terminal: headers plus the decoded text (Django's prints base64).
+    MAILERS = {"default": {"BACKEND": "icpfiling.notifications.console.EmailBackend"}}
 SMS_BACKEND = env.str(
     "SMS_BACKEND",
     default="icpfiling.notifications.sms.HttpSmsBackend"

@@ -27,16 +27,21 @@ def _stop(signum, frame):
     raise KeyboardInterrupt
 
 
+def prepare(var: Path) -> None:
+    """Folders, migrations and the demo, whose printed logins carry the port we serve on."""
+    for sub in ("celery/queue", "celery/processed", "celery/control", "private"):
+        (var / sub).mkdir(parents=True, exist_ok=True)
+    manage("migrate", "--no-input", "-v", "0")
+    manage("seed_demo", "--port", str(PORT))
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icpfiling.settings")
     # Links in emails point at this port (never at the port of a request's Host header).
     os.environ.setdefault("ICPFILING_LINK_PORT", str(PORT))
     var = Path(os.environ.get("ICPFILING_VAR_DIR", ROOT / "var"))
-    for sub in ("celery/queue", "celery/processed", "celery/control", "private"):
-        (var / sub).mkdir(parents=True, exist_ok=True)
-    manage("migrate", "--no-input", "-v", "0")
-    manage("seed_demo")
+    prepare(var)
     procs = {
         "web": subprocess.Popen(
             [

@@ -37,6 +37,7 @@ from filings.models import (
     OrderWebsite,
     SmsChallenge,
 )
+from filings.snapshots import field_label
 from icpfiling.accounts.models import PlatformRole
 from icpfiling.core.masking import mask_id_number, mask_mobile
 from icpfiling.core.workdays import add_working_days_at, working_days_between
@@ -365,13 +366,13 @@ _WEBSITE_WITHOUT_PERSON = tuple(f for f in _WEBSITE_SHOWN if f not in PERSON_FIE
 def authority_order_view(*, order: FilingOrder) -> AuthorityOrderView:
     """Everything the authority's order page shows, masked (ID numbers, mobiles). Needs the order's scope."""
     now = timezone.now()
-    id_types = dict(PersonalIdType.objects.values_list("code", "name"))
+    id_types = {t.code: str(t) for t in PersonalIdType.objects.all()}  # in the interface language
     entity = [
         Fact(key="order", label=_("备案类型"), value=order.get_order_type_display()),
         Fact(
             key="entity.province",
             label=_("所属区域"),
-            value=f"{order.province.full_name} {order.city} {order.county}",
+            value=f"{order.province.label} {order.city} {order.county}",
         ),
         Fact(key="entity.nature", label=_("主办单位性质"), value=str(order.nature)),
         Fact(
@@ -413,6 +414,8 @@ def authority_order_view(*, order: FilingOrder) -> AuthorityOrderView:
     returns = list(
         FieldReturn.objects.filter(order=order).select_related("created_by").order_by("-round", "pk")
     )
+    for r in returns:  # a reader's label, never the key ("websites[0].name")
+        r.label = field_label(order, r.field, sites=sites)
     events = list(OrderEvent.objects.filter(order=order).select_related("actor").order_by("at", "pk"))
     left, overdue = (
         _clock(order.authority_due_at, now)

@@ -67,7 +67,7 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["province"].choices = [
             ("", _("全部负责省份")),
-            *((p.code, p.full_name) for p in provinces),
+            *((p.code, p.label) for p in provinces),
         ]
 
 

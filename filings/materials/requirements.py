@@ -25,6 +25,62 @@ CURTAIN_MIN_SIZE = (800, 600)  # R-D3: curtain photos at least 800×600
 _OPS = {">": operator.gt, ">=": operator.ge}
 
 
+# The province rules' seed file notes conditions and some document names in English
+# shorthand for its maintainers; applicants read them in the interface language.
+PROVINCE_CONDITION_LABELS = {
+    "> 31 domain prefixes under entity": _("主体下域名前缀超过 31 个"),
+    "Shanghai ID whose number does not start with 310 -> valid 上海居住证 or 户口簿/户籍证明": _(
+        "身份证号码不以 310 开头的负责人，须提供有效的上海居住证或户口簿/户籍证明"
+    ),
+    "all filings": _("所有备案"),
+    "all new filings / new websites": _("所有首次备案和新增网站"),
+    "any principal holds a non-江西 ID": _("任一负责人持非江西身份证"),
+    "entity is a law firm": _("主办单位为律师事务所"),
+    "entity runs internet-finance business": _("主办单位从事互联网金融业务"),
+    "finance-related": _("涉及金融类业务"),
+    "if subject principal is not the legal rep, website principal must be the same person": _(
+        "主体负责人不是法定代表人时，网站负责人须为同一人"
+    ),
+    "legal rep does not reside in 内蒙古": _("法定代表人不在内蒙古居住"),
+    "licence scope covers TV/film production but no online AV service": _(
+        "营业执照经营范围含影视制作但不提供网络视听服务"
+    ),
+    "more than 5 domains": _("域名超过 5 个"),
+    "site offers a public fundraising platform": _("网站提供公开募捐平台"),
+    "subject principal is not the legal rep": _("主体负责人不是法定代表人"),
+    "subject principal would be a foreigner (must authorise a Chinese citizen)": _(
+        "主体负责人为外国人（须授权中国公民）"
+    ),
+    "template offered for Shanghai; when content is not cultural": _("网站内容不涉及文化类（上海提供模板）"),
+    "template offered for 甘肃 (subject principal not legal rep)": _(
+        "主体负责人不是法定代表人（甘肃提供模板）"
+    ),
+    "unit > 30 / personal > 5 websites under entity": _("单位主体下网站超过 30 个，个人超过 5 个"),
+}
+PROVINCE_DOCUMENT_LABELS = {
+    "律师事务所执业许可证 (副本首页, 登记事项页, 最新年检页, 名称/住所变更页)": _(
+        "律师事务所执业许可证（副本首页、登记事项页、最新年检页、名称/住所变更页）"
+    ),
+    (
+        "承诺书 (internet-finance; sealed, signed by legal rep; "
+        "with business intro, site content intro, licence copy)"
+    ): _("互联网金融承诺书（盖章并由法定代表人签字，附业务介绍、网站内容介绍和营业执照复印件）"),
+    "承诺书 (one per website, with the 网站建设方案书)": _("承诺书（每个网站一份，附网站建设方案书）"),
+    "域名情况说明 (all domains owned; content will match filing; company seal or individual fingerprint)": _(
+        "域名情况说明（域名均为自有、内容与备案一致；单位盖章或个人按手印）"
+    ),
+    "党建确认函 (issued by local 网信办; JD-rules calls it 党建证明)": _("党建确认函（由当地网信办出具）"),
+}
+
+
+def condition_label(condition: str) -> str:
+    return str(PROVINCE_CONDITION_LABELS.get(condition, condition)) if condition else ""
+
+
+def document_name_label(name: str) -> str:
+    return str(PROVINCE_DOCUMENT_LABELS.get(name, name))
+
+
 @dataclass
 class Requirement:
     slot: str
@@ -135,7 +191,7 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                 MaterialKind.LICENCE,
                 _("单位证件"),
                 _("%(type)s的彩色扫描件或照片，证件号码须与订单一致。")
-                % {"type": order.certificate_type.name},
+                % {"type": str(order.certificate_type)},
             )
         )
     reqs += [
@@ -163,7 +219,7 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                 MaterialKind.AUTHORISATION_LETTER,
                 _("法定代表人授权书"),
                 _("主体负责人不是法定代表人，%(p)s要求法定代表人签字盖章的授权书。")
-                % {"p": order.province.full_name},
+                % {"p": order.province.label},
             )
         )
     age_rule = (rules.raw.get("age_rules") or {}).get("value") or {}
@@ -192,7 +248,7 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                 MaterialKind.RESIDENCE_PROOF,
                 _("居住证明"),
                 _("外省身份证在%(p)s备案：%(proof)s。")
-                % {"p": order.province.full_name, "proof": order.residence_proof},
+                % {"p": order.province.label, "proof": order.residence_proof},
             )
         )
     labels = dict(SERVICE_CONTENT_CHOICES)
@@ -224,7 +280,7 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                         MaterialKind.AUTHORISATION_LETTER,
                         _("网站负责人授权书（%(d)s）") % {"d": label},
                         _("网站负责人与主体负责人不是同一人，%(p)s要求网站负责人授权书。")
-                        % {"p": order.province.full_name},
+                        % {"p": order.province.label},
                         website=site,
                     )
                 )
@@ -234,7 +290,7 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                     f"domain_certificate:{site.pk}",
                     MaterialKind.DOMAIN_CERTIFICATE,
                     _("域名证书（%(d)s）") % {"d": label},
-                    _("%(p)s要求提供域名证书，持有者须为主办单位。") % {"p": order.province.full_name},
+                    _("%(p)s要求提供域名证书，持有者须为主办单位。") % {"p": order.province.label},
                     website=site,
                 )
             )
@@ -273,10 +329,10 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
             Requirement(
                 f"extra:{n}",
                 MaterialKind.PROVINCE_EXTRA,
-                doc.get("name", ""),
-                _("%(p)s管局要求的材料。") % {"p": order.province.full_name},
+                document_name_label(doc.get("name", "")),
+                _("%(p)s管局要求的材料。") % {"p": order.province.label},
                 required=needed is True,
-                condition=str(condition),
+                condition=condition_label(str(condition)) if condition else "",
             )
         )
     # The provider's own extra materials (seed 001: 信息安全协议, two copies), as its admin keeps them.

@@ -70,6 +70,7 @@ def material_upload(
         website=requirement.website,
         actor=actor,
         via_phone=via_phone,
+        already=[f.sha256 for f in requirement.files],
     )
 
 
@@ -84,8 +85,12 @@ def material_store(
     website=None,
     actor=None,
     via_phone: bool = False,
+    already: list[str] | None = None,
 ) -> MaterialFile:
     """Run one upload through the pipeline and store it as ``kind`` with its audit row.
+
+    ``already`` holds the digests of the files this item has: the same picture sent
+    twice (a double tap, a phone and a laptop) is refused rather than kept twice.
 
     Every image the portal keeps goes through here (applicant materials, curtain
     photos taken at a point or sent remotely), so each is checked, re-encoded,
@@ -96,6 +101,8 @@ def material_store(
     tenant = order.tenant
     data = _read_bounded(uploaded, policy.max_bytes)
     processed = process_upload(data, name=uploaded.name or "", policy=policy, existing=existing)
+    if already and processed.sha256 in already:
+        raise ValidationError(_("这个文件已经上传到本项材料，无需重复上传。如需更换，请先删除原文件。"))
     name = tenant_file_name(tenant_id=tenant.pk, kind=kind, extension=processed.extension)
     stored = _storage().save(name, ContentFile(processed.data))
     try:

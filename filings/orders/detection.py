@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.changes.detection import detection_offers
 from filings.models import OrderType
-from filings.orders.selectors import orders_in_flight_anywhere
+from filings.orders.selectors import applicant_open_order_holding, orders_in_flight_anywhere
 from icpfiling.core import validators as v
 from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, FiledWebsite, Province
 from icpfiling.registry.selectors import filed_entity_find, filed_website_find
+from icpfiling.tenancy.models import Provider
 
 CERT_TYPES_WITH_USCC = {"uscc", "business_licence", "organisation_code"}
 
@@ -75,14 +76,40 @@ def _clean_certificate(data: DetectionInput, errors: dict[str, list]) -> str:
     return number
 
 
-def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
+def _in_flight_here_message(tenant_id: int, applicant_id: int, result: Detection) -> str:
+    """What is true when an open order at this provider holds the entity or domain.
+
+    Only the applicant's own order is "in 我的备案"; another applicant's order is named
+    as existing, never by whom (issue 12), with what this applicant can do about it.
+    """
+    own = applicant_open_order_holding(
+        tenant_id=tenant_id,
+        applicant_id=applicant_id,
+        entity_key=result.entity_key,
+        domains=[result.site.value],
+    )
+    if own is not None:
+        return _("您已有一个该主体或域名正在办理的备案订单（订单 %(n)s），请在“我的备案”中继续办理。") % {
+            "n": own.pk
+        }
+    provider = Provider.objects.get(pk=tenant_id)
+    return _(
+        "本接入商的另一位申请人已有一个该主体或域名正在办理的备案订单（为保护对方信息，不显示是谁）。"
+        "如果是您单位的同事提交的，请与其联系，由其继续办理或放弃该订单；否则请联系%(provider)s核实。"
+        "未提交的草稿闲置 %(days)s 天后自动过期，过期后即可重新办理。"
+    ) % {"provider": provider.name, "days": provider.order_expiry_days}
+
+
+def order_detect(*, tenant_id: int, data: DetectionInput, applicant_id: int | None = None) -> Detection:
     """Decide the order type for ``data`` at provider ``tenant_id``, or say why not."""
     errors: dict[str, list] = {}
     result = Detection(field_errors=errors)
     if not data.nature.certificate_types.filter(pk=data.certificate_type.pk).exists():
+        # Name the types that do apply: "not for 企业" alone left applicants guessing.
+        valid = "、".join(str(t) for t in data.nature.certificate_types.all())
         errors.setdefault("certificate_type", []).append(
-            _("“%(type)s”不适用于%(nature)s，请重新选择证件类型。")
-            % {"type": data.certificate_type.name, "nature": data.nature.name}
+            _("“%(type)s”不适用于%(nature)s。%(nature)s请选择：%(valid)s。")
+            % {"type": data.certificate_type, "nature": data.nature, "valid": valid}
         )
     number = _clean_certificate(data, errors)
     try:
@@ -108,11 +135,11 @@ def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
         result.entity_key = f"entity:{entity.pk}"
         if entity.province_id != data.province.pk:
             errors.setdefault("province", []).append(
-                _("该主体已在%(p)s备案，请选择%(p)s。") % {"p": entity.province.full_name}
+                _("该主体已在%(p)s备案，请选择%(p)s。") % {"p": entity.province.label}
             )
         if entity.nature_id != data.nature.pk:
             errors.setdefault("nature", []).append(
-                _("该主体备案时的性质是“%(n)s”，请保持一致。") % {"n": entity.nature.name}
+                _("该主体备案时的性质是“%(n)s”，请保持一致。") % {"n": str(entity.nature)}
             )
         if errors:
             return result
@@ -124,6 +151,9 @@ def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
     if in_flight:
         here = any(t == tenant_id for t, _k in in_flight)
         result.block = "in_flight"
+        if here and applicant_id is not None:
+            result.message = _in_flight_here_message(tenant_id, applicant_id, result)
+            return result
         result.message = (
             _("该主体或域名在本接入商已有一个正在办理的备案订单，请在“我的备案”中继续办理。")
             if here

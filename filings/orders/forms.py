@@ -27,6 +27,22 @@ _NULLABLE = frozenset({"server", "domain_real_name_on", "domain_expires_on", "pr
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class NatureFilteredSelect(forms.Select):
+    """A certificate-type select whose options carry the natures they apply to.
+
+    ``static/js/certificate-types.js`` hides the others as the nature changes; without
+    JavaScript the form offers a button that lists the types for the chosen nature.
+    """
+
+    natures_by_type: dict[str, str] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value != "":
+            option["attrs"]["data-natures"] = self.natures_by_type.get(str(value), "")
+        return option
+
+
 class DetectForm(forms.Form):
     province = forms.ModelChoiceField(
         Province.objects.all(), label=_("主办单位所属省份"), empty_label=_("请选择")
@@ -37,7 +53,11 @@ class DetectForm(forms.Form):
         EntityNature.objects.all(), label=_("主办单位性质"), empty_label=_("请选择")
     )
     certificate_type = forms.ModelChoiceField(
-        CertificateType.objects.all(), label=_("证件类型"), empty_label=_("请选择")
+        CertificateType.objects.all(),
+        label=_("证件类型"),
+        empty_label=_("请选择"),
+        widget=NatureFilteredSelect,
+        help_text=_("只列出适用于所选主办单位性质的证件类型。"),
     )
     certificate_number = forms.CharField(
         label=_("证件号码"),
@@ -49,6 +69,40 @@ class DetectForm(forms.Form):
         max_length=253,
         help_text=_("只填写主域名，例如 example.com，不要带 www 或 http://。"),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["certificate_type"]
+        natures: dict[str, list[str]] = {}
+        for type_code, nature_code in CertificateType.natures.through.objects.values_list(
+            "certificatetype_id", "entitynature_id"
+        ):
+            natures.setdefault(str(type_code), []).append(str(nature_code))
+        field.widget.natures_by_type = {k: " ".join(sorted(v)) for k, v in natures.items()}
+        nature = self.chosen_nature()
+        if nature is not None:
+            # Offer only what the chosen nature may use (also without JavaScript). The
+            # queryset stays whole so a stale choice gets the message naming the right type.
+            valid = {str(pk) for pk in nature.certificate_types.values_list("pk", flat=True)}
+            field.widget.choices = [c for c in field.choices if c[0] == "" or str(c[0]) in valid]
+
+    def certificate_type_options(self) -> list[dict]:
+        """Every type with its natures, for the script that follows the nature select."""
+        natures = self.fields["certificate_type"].widget.natures_by_type
+        return [
+            {"value": str(value), "label": str(label), "natures": natures.get(str(value), "")}
+            for value, label in self.fields["certificate_type"].choices
+            if str(value) != ""
+        ]
+
+    def chosen_nature(self) -> EntityNature | None:
+        raw = self.data.get("nature") if self.is_bound else self.initial.get("nature")
+        if raw in (None, ""):
+            return None
+        try:
+            return EntityNature.objects.filter(pk=int(str(raw))).first()
+        except ValueError:
+            return None
 
 
 class GroupedForm:
@@ -103,7 +157,11 @@ class EntityForm(GroupedForm, forms.ModelForm):
     )
 
     principal_id_type = forms.ModelChoiceField(
-        PersonalIdType.objects.all(), to_field_name="code", label=_("证件类型"), required=False
+        PersonalIdType.objects.all(),
+        to_field_name="code",
+        label=_("证件类型"),
+        required=False,
+        empty_label=_("请选择证件类型"),
     )
 
     class Meta:
@@ -148,7 +206,11 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple, label=_("网站语言"), required=False
     )
     principal_id_type = forms.ModelChoiceField(
-        PersonalIdType.objects.all(), to_field_name="code", label=_("证件类型"), required=False
+        PersonalIdType.objects.all(),
+        to_field_name="code",
+        label=_("证件类型"),
+        required=False,
+        empty_label=_("请选择证件类型"),
     )
     # Declared here, not generated: a generated field would query Server (tenant-owned)
     # at import time, outside any scope. The real, tenant-filtered queryset is set in __init__.

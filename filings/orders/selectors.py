@@ -81,6 +81,46 @@ def orders_in_flight_anywhere(*, entity_key: str, domains: list[str]) -> list[tu
     return [(t, "entity") for t in by_entity] + [(t, "domain") for t in by_domain]
 
 
+def applicant_open_order_holding(
+    *, tenant_id: int, applicant_id: int, entity_key: str, domains: list[str]
+) -> FilingOrder | None:
+    """The applicant's own open order at this provider holding the entity or a domain, if any.
+
+    Tells "continue your order" apart from "someone else here holds it" (issue 12)
+    without ever reading another applicant's order beyond its existence.
+    """
+    own = FilingOrder.objects.filter(tenant_id=tenant_id, applicant_id=applicant_id, status__in=OPEN_STATUSES)
+    held = own.filter(entity_key=entity_key).first()
+    if held is None and domains:
+        held = own.filter(websites__domain__in=domains).distinct().first()
+    return held
+
+
+def applicant_filed_order_for_entity(*, order: FilingOrder, applicant, entity) -> FilingOrder | None:
+    """The applicant's latest approved order for ``entity`` at the order's provider (prefill source)."""
+    return (
+        FilingOrder.objects.filter(
+            tenant_id=order.tenant_id, applicant=applicant, registry_entity=entity, status="approved"
+        )
+        .exclude(pk=order.pk)
+        .order_by("-status_changed_at")
+        .first()
+    )
+
+
+def registry_basis_for_order(*, order: FilingOrder) -> dict | None:
+    """What the registry holds for a 新增网站 / 新增接入 order's entity: the basis of its prefill."""
+    entity = order.registry_entity
+    if entity is None:
+        return None
+    own = applicant_filed_order_for_entity(order=order, applicant=order.applicant, entity=entity)
+    return {
+        "entity": entity,
+        "websites": list(entity.websites.filter(status=RegistryStatus.ACTIVE).order_by("seq")),
+        "own_order": own,
+    }
+
+
 def filed_websites_for_applicant(*, tenant: Provider, applicant) -> QuerySet[FiledWebsite]:
     """R-P2: the filed websites of the entities this applicant filed or connected here."""
     entity_ids = FilingOrder.objects.filter(

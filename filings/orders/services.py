@@ -19,6 +19,7 @@ from filings.models import (
     OrderType,
     OrderWebsite,
 )
+from filings.orders import selectors
 from filings.orders.detection import Detection, DetectionInput, order_detect
 from filings.orders.validation import order_errors
 from filings.ordertypes import spec_for
@@ -63,7 +64,7 @@ def order_create(
     reason = applicant_may_file(user=applicant, tenant=tenant)
     if reason:
         raise PermissionDenied(reason)
-    detection = order_detect(tenant_id=tenant.pk, data=data)
+    detection = order_detect(tenant_id=tenant.pk, data=data, applicant_id=applicant.pk)
     if not detection.ok:
         return detection, None
     entity, website = detection.entity, detection.website
@@ -106,6 +107,8 @@ def order_create(
         registry_website=website if detection.order_type == OrderType.NEW_ACCESS else None,
         languages=["zh-hans"],
     )
+    if entity is not None:
+        _prefill_from_registry(order, entity, applicant)
     _event(order, applicant, "created", str(order.get_order_type_display()))
     return detection, order
 
@@ -117,6 +120,29 @@ def _require_step(order: FilingOrder, step: str, *, adding: bool = False) -> Non
         raise ValidationError(
             _("“%(type)s”订单不能修改这一步的信息。") % {"type": order.get_order_type_display()}
         )
+
+
+# What an earlier filed order of the same applicant for the same entity passes on.
+_PREFILL_FROM_OWN_ORDER = tuple(f for f in ENTITY_FIELDS if f not in {"entity_name", "remarks"})
+
+
+def _prefill_from_registry(order: FilingOrder, entity, applicant) -> None:
+    """新增网站 / 新增接入: start from what is already on record (issue 12).
+
+    The registry gives the entity's name and principal. Addresses and contacts are
+    taken only from this applicant's own filed order for the entity at this
+    provider, never from someone else's: typing a public credit code must not
+    reveal another person's details.
+    """
+    values = {"entity_name": entity.name, "principal_name": entity.principal_name}
+    own = selectors.applicant_filed_order_for_entity(order=order, applicant=applicant, entity=entity)
+    if own is not None:
+        values.update(
+            {f: getattr(own, f) for f in _PREFILL_FROM_OWN_ORDER if getattr(own, f) not in (None, "")}
+        )
+    for f, v in values.items():
+        setattr(order, f, v)
+    order.save(update_fields=[*values, "updated_at"])
 
 
 def _require_editable(order: FilingOrder) -> None:
@@ -241,9 +267,17 @@ def order_withdraw(*, order: FilingOrder, actor) -> None:
 
 @transaction.atomic
 def order_abandon(*, order: FilingOrder, actor) -> None:
-    """Delete a draft (the only way to change locked identity fields, R-O6)."""
+    """Give up a draft or returned order (the only way to change locked identity fields, R-O6).
+
+    A never-submitted draft is deleted: nobody else saw it. One that was submitted
+    before (withdrawn, or returned) keeps its history and becomes 已放弃 (issue 12);
+    either way it stops holding the entity and domains (R-O5).
+    """
     if order.applicant_id != actor.pk:
         raise PermissionDenied
-    if order.status != OrderStatus.DRAFT or order.submitted_at is not None:
-        raise ValidationError(_("只有从未提交过的草稿可以放弃。"))
-    order.delete()
+    if order.status not in (OrderStatus.DRAFT, OrderStatus.RETURNED):
+        raise ValidationError(_("只有未提交或已退回的订单可以放弃；已提交的订单请先撤回。"))
+    if order.status == OrderStatus.DRAFT and order.submitted_at is None:
+        order.delete()
+        return
+    order_transition(order=order, action="abandon", actor=actor, actor_kind=APPLICANT)

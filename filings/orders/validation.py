@@ -156,7 +156,7 @@ def entity_errors(order: FilingOrder, *, today: date) -> Errors:
         and not order.principal_is_legal_rep
     ):
         errors[p + "principal_is_legal_rep"].append(
-            _("%(p)s要求主体负责人为法定代表人，请填写法定代表人的信息。") % {"p": order.province.full_name}
+            _("%(p)s要求主体负责人为法定代表人，请填写法定代表人的信息。") % {"p": order.province.label}
         )
     # R-V4: an individual is their own entity principal.
     if (
@@ -177,7 +177,7 @@ def entity_errors(order: FilingOrder, *, today: date) -> Errors:
     )
     if nonlocal_individual and rules.personal_nonlocal == "refused":
         errors[p + "certificate_number"].append(
-            _("%(p)s不接受外省身份证的个人备案，请在身份证所属省份备案。") % {"p": order.province.full_name}
+            _("%(p)s不接受外省身份证的个人备案，请在身份证所属省份备案。") % {"p": order.province.label}
         )
     if (
         nonlocal_individual
@@ -186,7 +186,7 @@ def entity_errors(order: FilingOrder, *, today: date) -> Errors:
     ):
         errors[p + "residence_proof"].append(
             _("外省身份证在%(p)s备案需提供居住证明，请填写将上传的证明类型（可用：%(proofs)s）。")
-            % {"p": order.province.full_name, "proofs": "、".join(rules.residence_proofs) or _("居住证")}
+            % {"p": order.province.label, "proofs": "、".join(rules.residence_proofs) or _("居住证")}
         )
     # Province rule: some provinces require mobiles issued in the province.
     if rules.phone_must_be_local and order.principal_mobile:
@@ -194,7 +194,7 @@ def entity_errors(order: FilingOrder, *, today: date) -> Errors:
         if region and not region.startswith(order.province.full_name):
             errors[p + "principal_mobile"].append(
                 _("%(p)s要求使用本省手机号码，该号码归属地为%(r)s。")
-                % {"p": order.province.full_name, "r": region}
+                % {"p": order.province.label, "r": region}
             )
     return dict(errors)
 

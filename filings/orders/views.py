@@ -36,6 +36,11 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @applicant_required
 def order_new(request: HttpRequest) -> HttpResponse:
     blocked = services.applicant_may_file(user=request.user, tenant=request.tenant)
+    if request.method == "POST" and "list_types" in request.POST:
+        # Without JavaScript: list the certificate types of the chosen nature, keep what
+        # was typed, and show no errors yet (nothing was submitted for detection).
+        form = DetectForm(initial=request.POST.dict())
+        return render(request, "filings/order_new.html", {"form": form, "blocked": blocked})
     form = DetectForm(request.POST or None)
     detection = None
     if request.method == "POST" and not blocked and form.is_valid():
@@ -126,7 +131,12 @@ def order_entity(request: HttpRequest, order_id: int) -> HttpResponse:
     return render(
         request,
         "filings/order_entity.html",
-        {**_step_context(order, "entity"), "form": form, **_step_returns(order, form, "entity.")},
+        {
+            **_step_context(order, "entity"),
+            "form": form,
+            "basis": selectors.registry_basis_for_order(order=order),
+            **_step_returns(order, form, "entity."),
+        },
     )
 
 
@@ -309,15 +319,23 @@ def order_withdraw(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @applicant_required
-@require_POST
 def order_abandon(request: HttpRequest, order_id: int) -> HttpResponse:
+    """GET asks for confirmation (a page, so it works without JavaScript); POST abandons."""
     order = _order(request, order_id)
+    if request.method != "POST":
+        return render(request, "filings/order_abandon.html", {"order": order})
     try:
         services.order_abandon(order=order, actor=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("filings:order_detail", order_id=order.pk)
-    messages.success(request, _("草稿已放弃。"))
+    except TransitionConflict as exc:
+        messages.info(
+            request,
+            _("订单已被处理（当前状态：%(s)s），无法放弃。") % {"s": _status_label(exc.current_status)},
+        )
+        return redirect("filings:order_detail", order_id=order.pk)
+    messages.success(request, _("订单已放弃，主体与域名已释放。"))
     return redirect("filings:order_list")
 
 

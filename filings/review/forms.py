@@ -18,6 +18,7 @@ from filings.models import MaterialKind, OrderStatus, OrderType, PhoneCheckOutco
 from filings.review.selectors import QUEUE_STATUSES, ReturnReason, return_reasons
 from filings.review.services import ReturnItem
 from icpfiling.accounts.models import User
+from icpfiling.registry.labels import PROVINCE_FULL_NAMES
 from icpfiling.registry.models import Province
 
 # Chinese suggestions for the provider-stage reasons of the seed (its ``suggestion_en`` is the
@@ -159,7 +160,8 @@ def province_choices() -> list[tuple[str, str]]:
         choices = [tuple(row) for row in Province.objects.order_by("code").values_list("code", "full_name")]
         if choices:
             cache.set(key, choices, 3600)
-    return [tuple(c) for c in choices]
+    # Labels in the interface language; the cache holds the codes' stored names.
+    return [(code, str(PROVINCE_FULL_NAMES.get(code, name))) for code, name in choices]
 
 
 QUEUE_FILTERS = tuple(QueueFilterForm.base_fields)

@@ -107,7 +107,7 @@ def _queue_rows(rows: list[sel.QueueRow]) -> list[dict]:
                 "pk": r.pk,
                 "url": link % r.pk,
                 "type": r.type_label,
-                "province": r.province_name,
+                "province": _(r.province_name) if r.province_name else "",  # msgids in registry/labels.py
                 "entity": r.entity_name,
                 "domains": domains,
                 "status": r.status_label,
@@ -204,7 +204,7 @@ def _value(obj, name: str, id_types: dict):
 
 def _facts(order, sites) -> tuple[list[dict], list[dict]]:
     """(entity facts, [{site, facts}]) with keys, labels and whether the value is masked."""
-    id_types = dict(PersonalIdType.objects.values_list("code", "name"))
+    id_types = {t.code: str(t) for t in PersonalIdType.objects.all()}  # in the interface language
     entity = [
         {
             "key": "entity.certificate_number",

@@ -25,3 +25,19 @@ def approval_info(order: FilingOrder) -> dict | None:
             )
         ],
     }
+
+
+@register.simple_tag
+def order_steps_ok(order: FilingOrder) -> dict:
+    """Which wizard steps are complete, so the bar shows ✓ only where nothing is left to fix (issue 12)."""
+    from django.utils import timezone
+
+    from filings.materials.requirements import missing_materials
+    from filings.orders.validation import order_errors
+
+    errors = order_errors(order, today=timezone.localdate())
+    return {
+        "entity": not any(k.startswith("entity.") for k in errors),
+        "websites": not any(k.startswith("websites[") for k in errors) and "order" not in errors,
+        "materials": not missing_materials(order),
+    }

@@ -88,7 +88,7 @@ def originals_for(order: FilingOrder) -> list[Original]:
     items: list[Original] = []
     for req in requirements_for(order):
         if req.kind == MaterialKind.LICENCE:
-            items.append(Original("licence", _("单位证件原件（%(t)s）") % {"t": order.certificate_type.name}))
+            items.append(Original("licence", _("单位证件原件（%(t)s）") % {"t": str(order.certificate_type)}))
         elif req.slot == "principal_id_front":
             items.append(
                 Original(
@@ -185,7 +185,7 @@ def remote_photos(*, order: FilingOrder) -> list[MaterialFile]:
 
 
 def booking_options(*, order: FilingOrder, days: int = 14) -> list[tuple[VerificationPoint, list]]:
-    """(point, future slots with free places) for the order's provider's operating points.
+    """(point, future open slots, full ones included) for the order's provider's operating points.
 
     Points in the order's province come first; a point with no free slot is
     still listed (with an empty list) so the applicant sees where it is.
@@ -203,7 +203,9 @@ def booking_options(*, order: FilingOrder, days: int = 14) -> list[tuple[Verific
         point_id__in=list(by_point),
         starts_at__gt=now,
         starts_at__lt=now + dt.timedelta(days=days),
-        booked__lt=F("capacity"),
+        # Full slots are listed as full (issue 12): hiding them made a busy point look closed.
+        # Closed slots (capacity 0) are not offered at all.
+        capacity__gt=0,
     ).order_by("starts_at", "pk")
     for slot in slots:
         by_point[slot.point_id].append(slot)

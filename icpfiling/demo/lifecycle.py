@@ -47,6 +47,7 @@ PLANS = {
         Plan("26", "GD", S.AUTHORITY_REVIEW, "深圳管局示例科技有限公司"),
         Plan("27", "ZJ", S.APPROVED, "杭州通过示例科技有限公司"),
         Plan("28", "ZJ", S.EXPIRED, "杭州失效示例科技有限公司"),
+        Plan("29", "ZJ", S.ABANDONED, "杭州放弃示例科技有限公司"),
     ],
     "beta": [
         Plan("31", "GD", S.RETURNED, "广州退回示例网络有限公司"),
@@ -57,6 +58,7 @@ PLANS = {
         Plan("36", "ZJ", S.AUTHORITY_REVIEW, "宁波管局示例网络有限公司"),
         Plan("37", "GD", S.APPROVED, "广州通过示例网络有限公司"),
         Plan("38", "GD", S.EXPIRED, "广州失效示例网络有限公司"),
+        Plan("39", "GD", S.ABANDONED, "广州放弃示例网络有限公司"),
     ],
 }
 PLACE = {"ZJ": ("330106", "杭州市", "西湖区"), "GD": ("440106", "广州市", "天河区")}
@@ -175,6 +177,12 @@ def _advance(order: FilingOrder, plan: Plan, staff: dict[str, User], applicant: 
 
     target = plan.target
     reviewer, verifier = staff["reviewer"], staff["verifier"]
+    if target == S.ABANDONED:  # submitted, withdrawn (撤回修改), then given up
+        from filings.orders.services import order_abandon, order_withdraw
+
+        order_withdraw(order=order, actor=applicant)
+        order_abandon(order=FilingOrder.objects.get(pk=order.pk), actor=applicant)
+        return
     if target == S.EXPIRED:
         order_transition(order=order, action="withdraw", actor=applicant, actor_kind="applicant")
         order.refresh_from_db()

@@ -144,12 +144,23 @@ def _agreement(app: PointApplication, admin, now, *, signed: bool) -> PointAgree
     )
 
 
+def demo_point_operating_since() -> dt.datetime:
+    """Midnight on the 1st of the month three months before today's (Asia/Shanghai)."""
+    month = timezone.localdate().replace(day=1)
+    for _ in range(3):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+    return timezone.make_aware(dt.datetime.combine(month, dt.time()))
+
+
 @transaction.atomic
 def demo_point_programme_seed(provider, *, verifier_user) -> VerificationPoint:
     """The provider's demo point (``verifier_user`` as its staff) and one application per state."""
     from icpfiling.accounts.models import Role, User
 
     now = timezone.now()
+    # The demo point has operated for months, so the months before today's are settled
+    # and /points/statements/ has statements whatever day the demo is started (issue 12).
+    since = demo_point_operating_since()
     with tenant_scope(provider):
         point = VerificationPoint.objects.filter(name=f"{provider.name} 示例核验点").first()
         if point is None:
@@ -158,8 +169,10 @@ def demo_point_programme_seed(provider, *, verifier_user) -> VerificationPoint:
                 name=f"{provider.name} 示例核验点",
                 address="杭州市西湖区示例路 8 号 1 楼（演示）",
                 phone="0571-88880000",
-                activated_at=now,
+                activated_at=since,
             )
+        elif point.activated_at is None or point.activated_at > since:
+            VerificationPoint.objects.filter(pk=point.pk).update(activated_at=since)
         PointStaff.objects.get_or_create(user=verifier_user, defaults={"tenant": provider, "point": point})
         admin = (
             User.objects.filter(provider=provider, membership__role=Role.PROVIDER_ADMIN)

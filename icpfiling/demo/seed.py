@@ -175,14 +175,14 @@ def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
                 Membership.objects.get_or_create(
                     user=user, defaults={"tenant": provider, "role": role, "approved_at": timezone.now()}
                 )
-                logins.append((f"{hosts[0]}:8000", email, str(role.label)))
+                logins.append((hosts[0], email, str(role.label)))
     for email, province, label in [
         ("authority-zj@gov.demo", "ZJ", "管局审核员（浙江）"),
         ("authority-gd@gov.demo", "GD", "管局审核员（广东）"),
     ]:
         user, _ = _user(email, provider=None, full_name=label, platform_role=PlatformRole.AUTHORITY)
         user.authority_provinces.add(province)
-        logins.append(("localhost:8000", email, label))
+        logins.append(("localhost", email, label))
     _user(
         "operator@platform.demo",
         provider=None,
@@ -191,7 +191,7 @@ def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
         is_staff=True,
         is_superuser=True,
     )
-    logins.append(("localhost:8000", "operator@platform.demo", "平台运营"))
+    logins.append(("localhost", "operator@platform.demo", "平台运营"))
     _registry(providers)
     from icpfiling.demo.points import demo_point_programme_seed
     from verification_points.models import VerificationPoint
@@ -212,11 +212,13 @@ def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
     from icpfiling.demo.changes import demo_changes_seed
 
     demo_changes_seed(providers)
-    # Last month's statements, so the settlement pages have content (idempotent).
+    # The last two months' statements, so the settlement pages have content on any
+    # day the demo starts (the demo point operates since before them; idempotent).
     from verification_points.operations.settlement import settlement_run
 
-    first_of_month = timezone.localdate().replace(day=1)
-    settlement_run(month=(first_of_month - dt.timedelta(days=1)).replace(day=1))
+    last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    settlement_run(month=(last_month - dt.timedelta(days=1)).replace(day=1))
+    settlement_run(month=last_month)
     _dashboard_rebuild()
     return logins
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -20,7 +21,14 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         if request.tenant is None:
             providers = Provider.objects.filter(is_active=True).prefetch_related("hostnames")
-            return render(request, "home/platform_public.html", {"providers": providers})
+            # Each provider's site on the port this host was reached on (make run: PORTAL_PORT).
+            _domain, port = split_domain_port(request.get_host())
+            suffix = f":{port}" if port and port not in ("80", "443") else ""
+            return render(
+                request,
+                "home/platform_public.html",
+                {"providers": providers, "site_prefix": f"{request.scheme}://", "site_suffix": f"{suffix}/"},
+            )
         return render(request, "home/tenant_public.html")
     if request.tenant is None:
         if role == PlatformRole.AUTHORITY:

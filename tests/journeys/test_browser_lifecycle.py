@@ -77,6 +77,15 @@ def _status(order) -> str:
         return FilingOrder.objects.get(pk=order.pk).status
 
 
+def _confirm(page, label: str, confirm: str, order, before: str) -> None:
+    """Issue 12: an irreversible action asks first; the first click changes nothing."""
+    page.click(f"summary:text-is('{label}')")
+    assert _status(order) == before
+    body = page.locator("details.confirm[open] .confirm-body")
+    assert "请确认：" in body.inner_text()
+    body.locator(f"button:text-is('{confirm}')").click()
+
+
 @requires_chromium
 @pytest.mark.django_db(transaction=True)
 def test_r_s1_whole_lifecycle_across_roles_and_hosts(live_server, browser, tmp_path):
@@ -117,7 +126,7 @@ def test_r_s1_whole_lifecycle_across_roles_and_hosts(live_server, browser, tmp_p
     reviewer.fill("#phone-check-form input[name='person']", "演示91")
     reviewer.check("#phone-check-form input[name='outcome'][value='confirmed']")
     reviewer.click("#phone-check-form button[type=submit]")
-    reviewer.click("button:text-is('初审通过，进入核验')")
+    _confirm(reviewer, "初审通过，进入核验", "确认初审通过", order, OrderStatus.PROVIDER_REVIEW)
     assert _status(order) == OrderStatus.VERIFICATION
 
     # The applicant books the first free slot at the point
@@ -134,12 +143,12 @@ def test_r_s1_whole_lifecycle_across_roles_and_hosts(live_server, browser, tmp_p
     photo.write_bytes(sample_image("curtain_photo", size=(1200, 900)))
     verifier.set_input_files("input[name='curtain_photo']", str(photo))
     verifier.check("input[name='result'][value='passed']")
-    verifier.click("button:text-is('提交核验结果')")
+    _confirm(verifier, "提交核验结果", "确认提交核验结果", order, OrderStatus.VERIFICATION)
     assert _status(order) == OrderStatus.PROVIDER_RECHECK
 
     # The reviewer submits to the authority: a code goes to each of the two principals
     reviewer.goto(url(live_server, "alpha", f"/review/{order.pk}/"))
-    reviewer.click("button:text-is('提交管局')")
+    _confirm(reviewer, "提交管局", "确认提交管局", order, OrderStatus.PROVIDER_RECHECK)
     assert _status(order) == OrderStatus.SMS_VERIFICATION
     with tenant_scope(order.tenant_id):
         challenges = list(SmsChallenge.objects.filter(order_id=order.pk).order_by("pk"))
@@ -161,7 +170,7 @@ def test_r_s1_whole_lifecycle_across_roles_and_hosts(live_server, browser, tmp_p
     # The Zhejiang authority approves on the platform host
     authority.goto(url(live_server, None, "/authority/"))
     authority.locator("tr", has_text="杭州全程示例科技有限公司").locator("a").first.click()
-    authority.click("button:text-is('审核通过并发放备案号')")
+    _confirm(authority, "审核通过并发放备案号", "确认通过并发放备案号", order, OrderStatus.AUTHORITY_REVIEW)
     assert _status(order) == OrderStatus.APPROVED
 
     # Then the applicant sees the entity number and the website number with its footer snippet

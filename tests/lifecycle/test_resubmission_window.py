@@ -129,7 +129,7 @@ def test_seed001_provider_return_and_authority_return_are_told_apart(alpha, beta
     assert "已退回待修改 · 接入商退回" in listing
     assert "已退回待修改 · 管局退回" in listing
     page = applicant.get(f"/orders/{by_authority.pk}/").content.decode()
-    assert "<strong>管局退回</strong>" in page
+    assert "<strong>已退回待修改 · 管局退回</strong>" in page
     # the reviewer's queue filters on each
     reviewer = alpha.client("reviewer")
     r = reviewer.get("/review/", {"status": "returned:authority"})

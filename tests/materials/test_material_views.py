@@ -204,3 +204,40 @@ def test_r_d5_verification_sheet_downloads_as_pdf(alpha):
     assert r.status_code == 200
     assert r["Content-Type"] == "application/pdf"
     assert r.content.startswith(b"%PDF")
+
+
+def test_r_d2_same_file_twice_to_one_item_is_refused_once_stored(alpha, beta, private_root):
+    # Given a licence uploaded once at alpha
+    order = complete_order(alpha, materials=False)
+    client = alpha.client("applicant")
+    photo = sample_image("licence-twice")
+    first = client.post(
+        f"/orders/{order.pk}/materials/upload/",
+        {"slot": "licence", "file": SimpleUploadedFile("licence.jpg", photo, "image/jpeg")},
+        HTTP_ACCEPT="application/json",
+    )
+    assert first.status_code == 200
+    files_before = len(_stored_files(private_root))
+    # When the very same picture is sent again to the same item
+    again = client.post(
+        f"/orders/{order.pk}/materials/upload/",
+        {"slot": "licence", "file": SimpleUploadedFile("licence-copy.jpg", photo, "image/jpeg")},
+        HTTP_ACCEPT="application/json",
+    )
+    # Then it is refused with a reason, and nothing more is stored
+    assert again.status_code == 400
+    assert (
+        json.loads(again.content)["message"]
+        == "这个文件已经上传到本项材料，无需重复上传。如需更换，请先删除原文件。"
+    )
+    with tenant_scope(alpha.provider):
+        assert MaterialFile.objects.filter(order=order, slot="licence").count() == 1
+    assert len(_stored_files(private_root)) == files_before
+    # and the same picture for another item of the order is still accepted
+    other_slot = next(s for s in _slots(alpha, order) if s not in ("licence", "curtain_photo"))
+    other = client.post(
+        f"/orders/{order.pk}/materials/upload/",
+        {"slot": other_slot, "file": SimpleUploadedFile("x.jpg", photo, "image/jpeg")},
+        HTTP_ACCEPT="application/json",
+    )
+    assert other.status_code == 200, other.content

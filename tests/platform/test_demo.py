@@ -135,3 +135,55 @@ def test_r_s1_demo_holds_every_state_at_both_providers_and_every_queue_has_conte
         )
         body = client.get(path).content.decode()
         assert expected in body, f"{email} {path}"
+
+
+def test_r_b3_printed_logins_honour_the_portal_port(capsys):
+    # Given the portal served on another port (PORTAL_PORT=8101 make run)
+    # When the demo is seeded the way the run script seeds it
+    call_command("seed_demo", "--port", "8101")
+    # Then every printed login points at that port and none at the default
+    out = capsys.readouterr().out
+    for host, email, _ in DEMO_HOMES:
+        assert f"http://{host}:8101/accounts/login/  {email}" in out
+    assert ":8000" not in out
+
+
+def test_r_b3_run_script_passes_portal_port_to_the_demo_seed(monkeypatch, tmp_path):
+    # Given PORTAL_PORT=8101 when the run script is loaded
+    import importlib.util
+    from pathlib import Path
+
+    monkeypatch.setenv("PORTAL_PORT", "8101")
+    path = Path(__file__).resolve().parents[2] / "scripts" / "portal.py"
+    spec = importlib.util.spec_from_file_location("portal_script_under_test", path)
+    portal = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(portal)
+    calls = []
+    monkeypatch.setattr(portal, "manage", lambda *args: calls.append(args))
+    # When it prepares the run
+    portal.prepare(tmp_path)
+    # Then the seed is told the port the server binds
+    assert calls == [("migrate", "--no-input", "-v", "0"), ("seed_demo", "--port", "8101")]
+    assert portal.PORT == 8101
+
+
+@pytest.mark.parametrize("today", ["2026-12-15", "2027-03-01", "2027-07-31"])
+def test_r_k4_demo_shows_monthly_statements_whatever_day_it_starts(monkeypatch, today):
+    # Given the demo started on a day that is neither the 1st nor the 2nd of a month (or is)
+    import datetime as dt
+
+    from django.utils import timezone
+
+    started = dt.datetime.fromisoformat(f"{today}T10:00:00+08:00")
+    monkeypatch.setattr(timezone, "now", lambda: started)
+    demo_seed()
+    # When each provider's admin opens the monthly statements
+    for slug in ("alpha", "beta"):
+        client = Client(HTTP_HOST=f"{slug}.localhost")
+        client.post("/accounts/login/", {"username": f"admin@{slug}.demo", "password": DEMO_PASSWORD})
+        html = client.get("/points/statements/").content.decode()
+        # Then the last two months are listed
+        assert "共 0 份" not in html
+        assert "共 2 份" in html
+        month = started.date().replace(day=1) - dt.timedelta(days=1)
+        assert f"{month:%Y-%m}" in html

@@ -95,3 +95,13 @@ def test_r_t5_stored_file_names_carry_the_tenant_and_ignore_client_names():
     ]:
         with pytest.raises(ValueError, match=message):
             tenant_file_name(**bad)
+
+
+def test_r_l1_platform_home_links_each_provider_site_on_the_same_port(alpha, beta):
+    # Given the platform host reached on port 8101 (PORTAL_PORT=8101 make run)
+    from django.test import Client
+
+    html = Client(HTTP_HOST="localhost:8101").get("/").content.decode()
+    # Then each provider is a link to its own site, on that port
+    assert '<a href="http://alpha.localhost:8101/"><strong>Alpha Cloud</strong></a>' in html
+    assert '<a href="http://beta.localhost:8101/"><code>beta.localhost</code></a>' in html

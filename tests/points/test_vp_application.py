@@ -1061,3 +1061,22 @@ def test_finding_4_reveal_refuses_unknown_fields_other_roles_and_other_tenants(a
     assert beta.client("provider_admin").post(url, {"field": "manager_mobile"}).status_code == 404
     with tenant_scope(alpha.provider):
         assert not ApplicationFileAccess.objects.filter(action="reveal").exists()
+
+
+def test_r_k3_admin_list_shows_applications_in_one_evident_order(alpha, beta, private_root):
+    # Given applications at alpha in different steps: two in material review, one sent to inspection
+    first, _ = submit(alpha, now=T0)
+    second, _ = submit(alpha, now=T0 + dt.timedelta(days=1))
+    inspected, _ = submit(alpha, now=T0 + dt.timedelta(days=2))
+    to_inspection(alpha, inspected, now=T0 + dt.timedelta(days=2))
+    submit(beta, now=T0)
+    apps = [reload(alpha, a) for a in (first, second, inspected)]
+    expected = [a.pk for a in sorted(apps, key=lambda a: (a.current_due_at, a.pk))]
+    # (the state's code alone would order them otherwise)
+    assert expected != [a.pk for a in sorted(apps, key=lambda a: (a.status, a.submitted_at))]
+    # When the admin opens the list
+    html = alpha.client(Role.PROVIDER_ADMIN).get("/vp/applications/").content.decode()
+    # Then it says how it is ordered and lists the soonest deadline first, beta's not at all
+    assert "排序：本步骤截止时间最早（含已超时）的在前" in html
+    shown = list(dict.fromkeys(int(pk) for pk in re.findall(r'<td><a href="/vp/applications/(\d+)/">', html)))
+    assert shown == expected

@@ -7,6 +7,7 @@ member each, beta has its own point. Slots are created directly as rows.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 
 import pytest
@@ -223,13 +224,13 @@ def test_r_s4_booking_options_list_operating_points_with_future_free_slots(alpha
     make_point(alpha, "暂停核验点", status=PointStatus.SUSPENDED)
     make_slot(make_point(beta, "Beta 核验点"))
     free = make_slot(a, hours=26)
-    make_slot(a, hours=27, capacity=1, booked=1)  # full
+    full = make_slot(a, hours=27, capacity=1, booked=1)  # listed as full (issue 12), not bookable
     make_slot(a, hours=-2)  # past
     make_slot(a, hours=24 * 20)  # beyond the 14 days shown
     with tenant_scope(alpha.provider):
         options = vf.booking_options(order=order)
     assert [(p.name, [s.pk for s in slots]) for p, slots in options] == [
-        ("A 核验点", [free.pk]),
+        ("A 核验点", [free.pk, full.pk]),
         ("B 核验点", []),
     ]
     assert options[1][0] == b
@@ -823,7 +824,8 @@ def test_r_s4_phone_without_javascript_books_and_the_desk_records_the_check(live
             {"name": "curtain.jpg", "mimeType": "image/jpeg", "buffer": sample_image("c", size=(1024, 768))},
         )
         desk.check("input[name=result][value=passed]")
-        desk.click("text=提交核验结果")
+        desk.click("summary:text-is('提交核验结果')")
+        desk.click("button:text-is('确认提交核验结果')")
         # then the desk confirms and the order waits for the reviewer's recheck
         assert f"订单 #{order.pk} 的核验结果已记录。" in desk.locator(".messages").inner_text()
         with tenant_scope(alpha.provider):
@@ -859,3 +861,28 @@ def test_r_b2_booking_and_cancelling_an_appointment_notify_the_applicant_once(al
         OutboxMessage.objects.filter(dedupe_key__startswith=f"booking:{booking.pk}:cancelled:").count() == 2
     )
     assert not OutboxMessage.objects.filter(tenant=beta.provider, dedupe_key__startswith="booking:").exists()
+
+
+def test_r_k4_full_slots_are_shown_as_full_and_closed_ones_not_at_all(alpha, beta):
+    # Given a point with a free slot, a full slot and a closed one, and beta's point
+    order = verification_order(alpha)
+    point = make_point(alpha, "西湖核验点")
+    free = make_slot(point, hours=26, capacity=2, booked=1)
+    full = make_slot(point, hours=27, capacity=2, booked=2)
+    closed = make_slot(point, hours=28, capacity=0, booked=0)
+    make_slot(make_point(beta, "SECRET-BETA 核验点"), hours=26)
+    # When the applicant opens the booking page
+    html = alpha.client("applicant").get(f"/orders/{order.pk}/verification/").content.decode()
+    # Then the full slot is listed, marked full and not selectable; the closed one is absent
+    assert re.search(rf'<input type="radio" name="slot" value="{free.pk}" required>', html)
+    assert re.search(
+        rf'<li class="full"><label><input type="radio" name="slot" value="{full.pk}" required disabled>', html
+    )
+    assert "已约满" in html
+    assert f'value="{closed.pk}"' not in html
+    assert "SECRET-BETA" not in html
+    # and booking the full slot anyway is refused; nothing is booked
+    alpha.client("applicant").post(f"/orders/{order.pk}/verification/book/", {"slot": full.pk})
+    with tenant_scope(alpha.provider):
+        assert AppointmentSlot.objects.get(pk=full.pk).booked == 2
+        assert not Booking.objects.filter(order=order, status="booked").exists()

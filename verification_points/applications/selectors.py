@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, F, QuerySet, When
 
 from icpfiling.tenancy.access import get_or_404
 from verification_points.applications.tokens import token_hash
@@ -14,13 +14,23 @@ from verification_points.models.applications import (
     PointApplication,
 )
 
+A = ApplicationStatus
+
 
 def application_list_for_admin(*, tenant, status: str = "") -> QuerySet[PointApplication]:
-    """The provider admin's list, oldest deadline first within a state."""
+    """The provider admin's list in one evident order: the current step's deadline, soonest
+    (and overdue) first; applications with no running deadline after them, newest first."""
     qs = PointApplication.objects.filter(tenant=tenant)
     if status:
         qs = qs.filter(status=status)
-    return qs.order_by("status", "submitted_at", "pk")
+    due = Case(
+        When(status=A.MATERIAL_REVIEW, then=F("review_due_at")),
+        When(status=A.SUPPLEMENT, then=F("supplement_due_at")),
+        When(status__in=[A.INSPECTION, A.REINSPECTION], then=F("inspection_due_at")),
+        When(status=A.RECTIFYING, then=F("rectify_due_at")),
+        default=None,
+    )
+    return qs.annotate(due=due).order_by(F("due").asc(nulls_last=True), F("submitted_at").desc(), "-pk")
 
 
 def application_counts_for_admin(*, tenant) -> list[tuple[str, object, int]]:

@@ -345,6 +345,9 @@ class ApplicationEvent(TenantOwnedModel):
         return EVENT_LABELS.get(self.kind, self.kind)
 
 
+FILE_ACTION_LABELS = {"view": _("查看"), "upload": _("上传"), "agreement": _("生成协议")}
+
+
 class ApplicationFileAccess(TenantOwnedModel):
     """Who opened which scan or agreement, when (R-D4); the company appears as "via link"."""
 
@@ -366,6 +369,13 @@ class ApplicationFileAccess(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.kind}"
+
+    def get_action_display(self):
+        """The log's words, never the stored code (issue 12: "upload staff_diploma")."""
+        return FILE_ACTION_LABELS.get(self.action, self.action)
+
+    def get_kind_display(self):
+        return _("合作协议") if self.kind == "agreement" else dict(ScanKind.choices).get(self.kind, self.kind)
 
 
 class Blacklist(TenantOwnedModel):

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from icpfiling.registry import labels
+
 
 class Province(models.Model):
     """One of the 31 provincial-level divisions; seeded from province-rules.yaml."""
@@ -28,7 +30,13 @@ class Province(models.Model):
         verbose_name_plural = _("省份")
 
     def __str__(self) -> str:
-        return self.name
+        # In the interface language (R-L1); unknown codes fall back to the stored name.
+        return str(labels.PROVINCE_NAMES.get(self.code, self.name))
+
+    @property
+    def label(self) -> str:
+        """The full name (浙江省) in the interface language."""
+        return str(labels.PROVINCE_FULL_NAMES.get(self.code, self.full_name))
 
 
 class EntityNature(models.Model):
@@ -42,7 +50,7 @@ class EntityNature(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return str(labels.NATURE_NAMES.get(self.code, self.name))
 
 
 class CertificateType(models.Model):
@@ -56,7 +64,7 @@ class CertificateType(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return str(labels.CERTIFICATE_TYPE_NAMES.get(self.code, self.name))
 
 
 class PersonalIdType(models.Model):
@@ -70,7 +78,7 @@ class PersonalIdType(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return str(labels.PERSONAL_ID_TYPE_NAMES.get(self.code, self.name))
 
 
 class RegistryStatus(models.TextChoices):
