@@ -326,6 +326,7 @@ def order_columns() -> dict[str, str]:
         "returned_by": "CASE WHEN st = 'returned' THEN 'provider' ELSE '' END",
         "resubmit_due_at": "CASE WHEN st = 'returned' THEN %(now)s + (1 + r_due * 4) * interval '1 day' END",
         "resubmit_reminded_at": "NULL",
+        "identity_purged_at": "NULL",  # R-X2: nothing purged yet
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -24,7 +25,7 @@ from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider
 from tests.factories import make_ric, make_uscc
 from tests.journeys.test_browser import login, url
-from tests.journeys.test_browser_journey import fill_website, upload_missing
+from tests.journeys.test_browser_journey import fill_licence, fill_website, upload_missing
 from tests.services import CHROMIUM_MARKS
 
 pytestmark = [*CHROMIUM_MARKS, pytest.mark.django_db(transaction=True)]
@@ -52,13 +53,21 @@ def _set_password(page, link: str, password: str) -> None:
     assert "密码" in page.locator("main").inner_text()
 
 
+def _confirm(page, label: str, confirm: str) -> None:
+    """Issue 12: an irreversible action opens its confirmation first, then is confirmed."""
+    page.click(f"summary:text-is('{label}')")
+    page.locator("details.confirm[open] .confirm-body").locator(f"button:text-is('{confirm}')").click()
+
+
 def _status(order) -> str:
     with tenant_scope(order.tenant_id):
         return FilingOrder.objects.get(pk=order.pk).status
 
 
-def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, browser, tmp_path):
-    # Given the platform's own accounts, and no provider gamma at all
+def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, browser, tmp_path, settings):
+    # Given the platform's own accounts, and no provider gamma at all; emailed links carry the
+    # live server's port as a deployment's ICPFILING_LINK_PORT would
+    settings.ICPFILING_LINK_PORT = str(urlsplit(live_server.url).port)
     demo_seed(lifecycle=False)
     assert not Provider.objects.filter(slug="gamma").exists()
     gamma_host = url(live_server, "gamma", "/")
@@ -76,6 +85,7 @@ def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, br
     operator.fill("#id_hostnames", "gamma.localhost")
     operator.fill("#id_admin_email", "admin@gamma.test")
     operator.click("#onboard-form input[type=submit]")
+    operator.wait_for_url(re.compile(r"/operator/tenancy/provider/\d+/change/$"))
     assert "接入商 Gamma 云 已创建" in operator.locator("body").inner_text()
 
     # Then gamma's admin sets a password from the email, on gamma's own host, and logs in there
@@ -131,6 +141,7 @@ def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, br
     applicant.fill("#id_principal_mobile", "13905719301")
     applicant.fill("#id_principal_email", "legal@gamma-journey.cn")
     applicant.fill("#id_emergency_mobile", "13905719309")
+    fill_licence(applicant)
     applicant.click("button[name=next]")
     assert applicant.locator("h1").inner_text() == "网站信息"
 
@@ -152,7 +163,9 @@ def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, br
     # and the applicant finishes the website, uploads the materials and submits
     applicant.reload()
     assert applicant.locator("#no-server").count() == 0
-    fill_website(applicant, name="伽马示例官网", server_label="伽马云服务器 (203.0.113.201)")
+    fill_website(
+        applicant, name="伽马示例官网", server_label="伽马云服务器 (203.0.113.201)", registrant=ENTITY
+    )
     applicant.click("button[name=next]")
     provider = Provider.objects.get(slug="gamma")
     with tenant_scope(provider):
@@ -170,7 +183,7 @@ def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, br
     reviewer.fill("#phone-check-form input[name='person']", "伽马负责人")
     reviewer.check("#phone-check-form input[name='outcome'][value='confirmed']")
     reviewer.click("#phone-check-form button[type=submit]")
-    reviewer.click("button:text-is('初审通过，进入核验')")
+    _confirm(reviewer, "初审通过，进入核验", "确认初审通过")
     assert _status(order) == OrderStatus.VERIFICATION
 
     # The applicant chooses remote verification (gamma has no point) and uploads a curtain photo
@@ -189,7 +202,7 @@ def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, br
     reviewer.click("button:text-is('记录远程核验结果')")
     assert _status(order) == OrderStatus.PROVIDER_RECHECK
     reviewer.goto(url(live_server, "gamma", f"/review/{order.pk}/"))
-    reviewer.click("button:text-is('提交管局')")
+    _confirm(reviewer, "提交管局", "确认提交管局")
     assert _status(order) == OrderStatus.SMS_VERIFICATION
 
     # The applicant enters every SMS code, as the phones received them
@@ -211,7 +224,7 @@ def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, br
     login(authority, live_server, None, "authority-zj@gov.demo")
     authority.goto(url(live_server, None, "/authority/"))
     authority.locator("tr", has_text=ENTITY).locator("a").first.click()
-    authority.click("button:text-is('审核通过并发放备案号')")
+    _confirm(authority, "审核通过并发放备案号", "确认通过并发放备案号")
     assert _status(order) == OrderStatus.APPROVED
 
     # Then the applicant at gamma sees both numbers

@@ -33,8 +33,19 @@ def detect(
     page.click("button.primary")
 
 
+def fill_licence(page) -> None:
+    """Seed 003: a unit's licence validity and business scope."""
+    page.check("#id_licence_long_term")
+    page.fill("#id_business_scope", "技术开发、技术服务、技术咨询；软件开发。")
+
+
 def fill_website(
-    page, *, name: str, domain: str | None = None, server_label: str = "云服务器（包年） (203.0.113.10)"
+    page,
+    *,
+    name: str,
+    domain: str | None = None,
+    server_label: str = "云服务器（包年） (203.0.113.10)",
+    registrant: str = "杭州旅程示例科技有限公司",
 ):
     page.fill("#id_name", name)
     if domain is not None:
@@ -43,6 +54,10 @@ def fill_website(
     page.check("input[name=service_content][value=unit_portal]")
     page.select_option("#id_server", label=server_label)
     page.fill("#id_domain_real_name_on", (timezone.localdate() - dt.timedelta(days=10)).isoformat())
+    # R-W2 / seed 001: the domain's expiry and its registrant, who must be the entity.
+    page.fill("#id_domain_expires_on", (timezone.localdate() + dt.timedelta(days=400)).isoformat())
+    page.fill("#id_domain_registrant", registrant)
+    page.fill("#id_domain_registrar", "阿里云计算有限公司")
 
 
 def upload_missing(page, tmp_path) -> None:
@@ -96,6 +111,7 @@ def test_applicant_files_a_new_entity_with_two_websites_fixing_errors_and_return
     page.fill("#id_principal_mobile", "13905719001")
     page.fill("#id_principal_email", "legal@hz-journey.cn")
     page.fill("#id_emergency_mobile", "13905719009")
+    fill_licence(page)
     page.click("button[name=next]")
     assert page.locator("h1").inner_text() == "网站信息"
 

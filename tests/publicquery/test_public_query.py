@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from icpfiling.publicquery.parse import parse_query
 from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, Province, RegistryStatus
+from icpfiling.registry.reference import reference_data_load
 from icpfiling.registry.services import registry_access_add, registry_entity_file, registry_website_file
 from icpfiling.tenancy.models import Provider
 from tests.services import redis_url, requires_postgres, requires_redis
@@ -286,6 +287,7 @@ print(",".join(map(str, codes)))
 @pytest.mark.django_db(transaction=True)
 def test_r_q1_rate_limit_is_shared_by_two_worker_processes(tmp_path):
     # given a committed filing and two separate processes serving the portal (as two web workers)
+    reference_data_load()  # an earlier transactional test may have emptied the tables
     entity = _entity("杭州云栖科技有限公司", "91330106MA2H000015")
     provider = Provider.objects.create(slug="gamma", name="Gamma Cloud")
     registry_website_file(entity=entity, domain="yunqi.cn", name="云栖商城网站", provider=provider)
