@@ -7,7 +7,15 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from filings.models import ENTITY_FIELDS, PERSON_FIELDS, WEBSITE_FIELDS, FilingOrder, OrderWebsite, Server
+from filings.models import (
+    ENTITY_FIELDS,
+    PERSON_FIELDS,
+    WEBSITE_FIELDS,
+    AppPlatform,
+    FilingOrder,
+    OrderWebsite,
+    Server,
+)
 from icpfiling.core import validators as v
 from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
 
@@ -43,8 +51,27 @@ class DetectForm(forms.Form):
     domain = forms.CharField(
         label=_("域名"),
         max_length=253,
+        required=False,
         help_text=_("只填写主域名，例如 example.com，不要带 www 或 http://。"),
     )
+    # R-AP1: an entity may file only an app; then the first app replaces the domain.
+    app_platform = forms.ChoiceField(
+        label=_("App 平台（只备案 App 时填写）"),
+        choices=[("", _("不备案 App / 先填网站")), *AppPlatform.choices],
+        required=False,
+    )
+    app_package = forms.CharField(
+        label=_("App 包名 / Bundle ID（只备案 App 时填写）"),
+        max_length=255,
+        required=False,
+        help_text=_("不填域名时按 App 识别备案类型，例如 com.example.app。"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("domain") or "").strip() and not (data.get("app_package") or "").strip():
+            self.add_error("domain", _("请填写域名；只备案 App 时请选择平台并填写包名。"))
+        return data
 
 
 class GroupedForm:

@@ -14,6 +14,8 @@ from filings.models import (
     ENTITY_FIELDS,
     WEBSITE_FIELDS,
     FilingOrder,
+    OrderApp,
+    OrderAppPlatform,
     OrderEvent,
     OrderStatus,
     OrderType,
@@ -95,6 +97,13 @@ def order_create(
     except IntegrityError:
         raise OrderConflict(_("该主体在本接入商已有一个正在办理的备案订单。")) from None
     rollup_order_created(order=order)  # the dashboard's draft count (R-M3)
+    if data.is_app:  # R-AP1: an app-only order starts with its app (platform + package name)
+        app = OrderApp.objects.create(tenant=tenant, order=order, position=0, languages=["zh-hans"])
+        OrderAppPlatform.objects.create(
+            tenant=tenant, app=app, platform=data.app_platform, package_name=detection.app_package
+        )
+        _event(order, applicant, "created", str(order.get_order_type_display()))
+        return detection, order
     OrderWebsite.objects.create(
         tenant=tenant,
         order=order,
