@@ -1,0 +1,410 @@
+"""Apps, mini-programs and quick apps filed beside websites (R-AP1…R-AP5)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from filings.appchecks import clean_app_domain, clean_fingerprint, clean_package_name, clean_public_key
+from filings.authority.services import authority_approve
+from filings.mobile.services import order_app_save
+from filings.models import FilingOrder, OrderApp, OrderAppPlatform, OrderType, OrderWebsite, SmsChallenge
+from filings.orders.detection import order_detect
+from filings.orders.services import order_create, order_entity_save, order_submission_errors
+from filings.sms.services import sms_check_start, sms_code_enter
+from filings.workflow import order_transition
+from icpfiling.notifications.models import OutboxMessage
+from icpfiling.registry.models import FiledApp, FiledAppPackage
+from icpfiling.registry.services import registry_app_file
+from icpfiling.tenancy.context import tenant_scope
+from tests.factories import (
+    VALID_ENTITY,
+    complete_order,
+    detection_input,
+    filed_entity,
+    make_ric,
+    make_uscc,
+    upload_required_materials,
+)
+
+PUBLIC_KEY = (
+    ec.generate_private_key(ec.SECP256R1())
+    .public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
+ANDROID_MD5 = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
+
+
+def app_values(**extra) -> dict:
+    return {
+        "name": "示例App",
+        "service_content": ["other"],
+        "languages": ["zh-hans"],
+        "principal_same_as_entity": True,
+        "domains": ["api.example-app.cn"],
+        "sdks": [{"provider": "腾讯", "kind": "推送"}],
+        **extra,
+    }
+
+
+def android(package="com.example.app") -> dict:
+    return {"android": {"package_name": package, "public_key": PUBLIC_KEY, "fingerprint": ANDROID_MD5}}
+
+
+def app_only_order(tenant, *, package="com.example.app", cert=None) -> FilingOrder:
+    """A new-entity order at ``tenant`` carrying one valid Android app and no website."""
+    applicant = tenant.users["applicant"]
+    data = detection_input(cert=cert or make_uscc(), domain="")
+    data.app_platform, data.app_package = "android", package
+    with tenant_scope(tenant.provider):
+        detection, order = order_create(tenant=tenant.provider, applicant=applicant, data=data)
+        assert detection.ok, detection.field_errors or detection.message
+        order_entity_save(
+            order=order, actor=applicant, values={**VALID_ENTITY, "principal_id_number": make_ric()}
+        )
+        order_app_save(
+            order=order,
+            app=order.apps.get(),
+            actor=applicant,
+            values=app_values(),
+            platforms=android(package),
+        )
+    upload_required_materials(tenant, order)
+    return order
+
+
+# ---------------------------------------------------------------- R-AP2 field checks
+
+
+def test_r_ap2_fingerprints_are_normalised_and_sized_per_platform():
+    # given fingerprints with colons and upper case / when cleaned / then lower-case hex without colons
+    assert clean_fingerprint(ANDROID_MD5, platform="android") == "abcdef0123456789abcdef0123456789"
+    assert clean_fingerprint("A" * 40, platform="ios") == "a" * 40
+    # an iOS SHA-1 given for Android, and an MD5 given for iOS, are refused with the length named
+    with pytest.raises(ValidationError) as exc:
+        clean_fingerprint("a" * 40, platform="android")
+    assert "32" in exc.value.messages[0] and "40" in exc.value.messages[0]
+    with pytest.raises(ValidationError) as exc:
+        clean_fingerprint("a" * 32, platform="ios")
+    assert exc.value.code == "fingerprint_length"
+    with pytest.raises(ValidationError) as exc:
+        clean_fingerprint("zz" * 16, platform="android")
+    assert exc.value.code == "fingerprint_not_hex"
+
+
+def test_r_ap2_package_names_must_be_reverse_domain():
+    assert clean_package_name(" com.example.app ", platform="android") == "com.example.app"
+    assert clean_package_name("com.example.my-app", platform="ios") == "com.example.my-app"
+    for bad, platform in [
+        ("example", "android"),
+        ("1com.example", "android"),
+        ("com.my-app", "android"),
+        ("", "ios"),
+    ]:
+        with pytest.raises(ValidationError) as exc:
+            clean_package_name(bad, platform=platform)
+        assert exc.value.code == "package_name_invalid"
+
+
+def test_r_ap2_public_key_must_parse_and_app_domains_stop_at_third_level():
+    assert clean_public_key(PUBLIC_KEY) == PUBLIC_KEY.strip()
+    body = "".join(PUBLIC_KEY.strip().splitlines()[1:-1])
+    assert clean_public_key(body) == body  # bare base64 DER
+    for bad in ["not a key", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", "x" * 5000]:
+        with pytest.raises(ValidationError) as exc:
+            clean_public_key(bad)
+        assert exc.value.code == "public_key_invalid"
+    assert clean_app_domain("API.Example.cn") == "api.example.cn"
+    assert clean_app_domain("api.example.com.cn") == "api.example.com.cn"
+    with pytest.raises(ValidationError) as exc:
+        clean_app_domain("a.b.example.cn")
+    assert exc.value.code == "app_domain_too_deep"
+
+
+@pytest.mark.django_db
+def test_r_ap2_bad_app_data_is_reported_by_field_and_blocks_submission(alpha, beta):
+    for tenant in (alpha, beta):
+        # given an app-only order whose Android entry has an iOS-length fingerprint and a bad key
+        order = app_only_order(tenant)
+        with tenant_scope(tenant.provider):
+            app = order.apps.get()
+            OrderAppPlatform.objects.filter(app=app).update(fingerprint="a" * 40, public_key="junk")
+            OrderApp.objects.filter(pk=app.pk).update(domains=["a.b.c.example.cn"])
+            # when the order is checked for submission
+            errors = order_submission_errors(FilingOrder.objects.get(pk=order.pk))
+        # then each problem is named at its field
+        assert set(errors) == {
+            "apps[0].platforms.android.fingerprint",
+            "apps[0].platforms.android.public_key",
+            "apps[0].domains",
+        }
+
+
+# ---------------------------------------------------------------- R-AP1 detection and orders
+
+
+@pytest.mark.django_db
+def test_r_ap1_an_entity_may_file_only_an_app(alpha, beta):
+    for tenant in (alpha, beta):
+        # given an unknown entity naming an Android package instead of a domain
+        order = app_only_order(tenant)
+        # then a new-entity order with one app and no website, valid for submission
+        with tenant_scope(tenant.provider):
+            assert order.order_type == OrderType.NEW_ENTITY
+            assert order.websites.count() == 0
+            assert list(order.apps.values_list("platforms__package_name", flat=True)) == ["com.example.app"]
+            assert order_submission_errors(FilingOrder.objects.get(pk=order.pk)) == {}
+
+
+@pytest.mark.django_db
+def test_r_ap1_bad_package_at_detection_writes_nothing(alpha, beta):
+    for tenant in (alpha, beta):
+        data = detection_input(cert=make_uscc(), domain="")
+        data.app_platform, data.app_package = "android", "not-a-package"
+        with tenant_scope(tenant.provider):
+            detection, order = order_create(
+                tenant=tenant.provider, applicant=tenant.users["applicant"], data=data
+            )
+            assert order is None
+            assert list(detection.field_errors) == ["app_package"]
+            assert FilingOrder.objects.count() == 0 and OrderApp.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_r_ap1_filed_entity_adds_an_app_as_new_app(alpha, beta):
+    # given a filed entity with a website at alpha
+    cert = make_uscc()
+    filed_entity(cert=cert, sites=[("filed-site.cn", alpha.provider)])
+    for tenant in (alpha, beta):
+        data = detection_input(cert=cert, domain="")
+        data.app_platform, data.app_package = "ios", "com.example.new"
+        # when it names a new iOS bundle id / then 新增App
+        assert order_detect(tenant_id=tenant.provider.pk, data=data).order_type == OrderType.NEW_APP
+
+
+@pytest.mark.django_db
+def test_r_ap5_one_entity_files_a_platform_and_package_once(alpha, beta):
+    # given an entity that filed com.example.app on Android
+    cert = make_uscc()
+    entity = filed_entity(cert=cert, sites=[("pkg-site.cn", alpha.provider)])
+    registry_app_file(
+        entity=entity,
+        kind="app",
+        name="旧App",
+        provider=alpha.provider,
+        packages=[("android", "com.example.app", "")],
+    )
+    for tenant in (alpha, beta):
+        data = detection_input(cert=cert, domain="")
+        data.app_platform, data.app_package = "android", "COM.example.app"
+        # when it tries again / then already filed, nothing created
+        with tenant_scope(tenant.provider):
+            detection, order = order_create(
+                tenant=tenant.provider, applicant=tenant.users["applicant"], data=data
+            )
+            assert order is None and detection.block == "app_already_filed"
+            assert FilingOrder.objects.count() == 0
+        # the same package on iOS is a different filing
+        data.app_platform = "ios"
+        assert order_detect(tenant_id=tenant.provider.pk, data=data).order_type == OrderType.NEW_APP
+    # another entity may file the same package name (R-AP5)
+    other = filed_entity(sites=[("other-site.cn", beta.provider)])
+    registry_app_file(
+        entity=other,
+        kind="app",
+        name="旧App",
+        provider=beta.provider,
+        packages=[("android", "com.example.app", "")],
+    )
+    assert FiledAppPackage.objects.filter(package_name="com.example.app").count() == 2
+
+
+# ---------------------------------------------------------------- R-AP4 lifecycle and numbers
+
+
+def _code(challenge: SmsChallenge) -> str:
+    from icpfiling.notifications import sms as sms_backend  # the test gateway keeps what it sent
+
+    msg = (
+        OutboxMessage.objects.filter(dedupe_key__startswith=f"sms-code:{challenge.pk}:")
+        .order_by("-pk")
+        .first()
+    )
+    body = msg.body
+    if msg.status == "sent":
+        body = next(
+            m["body"] for m in reversed(sms_backend.sent) if m["idempotency_key"] == f"outbox-{msg.pk}"
+        )
+    return re.search(r"核验码为(\d{6})", body).group(1)
+
+
+def _through_authority(tenant, order, authority) -> FilingOrder:
+    applicant, reviewer = tenant.users["applicant"], tenant.users["reviewer"]
+    with tenant_scope(tenant.provider):
+        order = FilingOrder.objects.get(pk=order.pk)
+        for action, actor, kind in [
+            ("submit", applicant, "applicant"),
+            ("provider_pass", reviewer, "reviewer"),
+            ("verified", reviewer, "reviewer"),
+        ]:
+            order = order_transition(order=order, action=action, actor=actor, actor_kind=kind)
+        order = sms_check_start(order=order, actor=reviewer)
+        challenges = list(SmsChallenge.objects.filter(order_id=order.pk, void_at=None))
+        for c in challenges:
+            sms_code_enter(
+                order=FilingOrder.objects.get(pk=order.pk), challenge_id=c.pk, code=_code(c), actor=applicant
+            )
+        order = FilingOrder.objects.get(pk=order.pk)
+        assert order.status == "authority_review"
+    return authority_approve(order=order, reviewer=authority), challenges
+
+
+@pytest.mark.django_db
+def test_r_ap4_app_only_order_through_sms_and_authority_gets_an_a_number(alpha, beta, platform_users):
+    authority = platform_users["authority"]
+    for tenant in (alpha, beta):
+        # given an app-only order whose app principal is a different person with their own mobile
+        order = app_only_order(tenant, package=f"com.{tenant.provider.slug}.app")
+        with tenant_scope(tenant.provider):
+            order_app_save(
+                order=order,
+                app=order.apps.get(),
+                actor=tenant.users["applicant"],
+                values={
+                    "principal_same_as_entity": False,
+                    "principal_name": "李四",
+                    "principal_id_type": "resident_id",
+                    "principal_id_number": make_ric("33010619850505123"),
+                    "principal_id_long_term": True,
+                    "principal_mobile": "13905710077",
+                    "principal_email": "app@example.com",
+                },
+            )
+        upload_required_materials(tenant, order)
+        # when review, the SMS check and the authority pass it
+        order, challenges = _through_authority(tenant, order, authority)
+        # then the app principal got a code of their own, and the registry holds the app as -1A
+        assert sorted(c.people[0].split(":")[0] for c in challenges) == ["app", "entity"]
+        assert order.status == "approved"
+        with tenant_scope(tenant.provider):
+            app = OrderApp.objects.select_related("registry_app__entity").get(order_id=order.pk)
+        filed = app.registry_app
+        assert filed.service_number == f"{filed.entity.entity_number}-1A"
+        assert filed.provider_id == tenant.provider.pk
+        assert list(filed.packages.values_list("platform", "package_name", "fingerprint")) == [
+            ("android", f"com.{tenant.provider.slug}.app", "abcdef0123456789abcdef0123456789")
+        ]
+
+
+@pytest.mark.django_db
+def test_r_ap4_mixed_order_shares_the_entity_sequence_and_numbers_are_never_reused(
+    alpha, beta, platform_users
+):
+    authority = platform_users["authority"]
+    for tenant in (alpha, beta):
+        # given a new-entity order with one website and one mini-program
+        order = complete_order(tenant)
+        with tenant_scope(tenant.provider):
+            order_app_save(
+                order=order,
+                app=None,
+                actor=tenant.users["applicant"],
+                values=app_values(
+                    kind="mini_program",
+                    name="示例小程序",
+                    mini_platform="wechat",
+                    mini_appid="wx1234abcd5678ef90",
+                ),
+            )
+        upload_required_materials(tenant, order)
+        order, _ = _through_authority(tenant, order, authority)
+        with tenant_scope(tenant.provider):
+            site = OrderWebsite.objects.select_related("registry_website").get(order_id=order.pk)
+            app = OrderApp.objects.select_related("registry_app").get(order_id=order.pk)
+        # then the website is -1 and the mini-program -2X under the same entity number
+        entity_number = site.registry_website.entity.entity_number
+        assert site.registry_website.website_number == f"{entity_number}-1"
+        assert app.registry_app.service_number == f"{entity_number}-2X"
+        # and a later app after cancelling takes -3A: numbers are never reused
+        FiledApp.objects.filter(pk=app.registry_app_id).update(status="cancelled")
+        later = registry_app_file(
+            entity=site.registry_website.entity,
+            kind="app",
+            name="新App",
+            provider=tenant.provider,
+            packages=[],
+        )
+        assert later.service_number == f"{entity_number}-3A"
+
+
+# ---------------------------------------------------------------- pages
+
+
+@pytest.mark.django_db
+def test_r_ap1_applicant_adds_edits_and_removes_an_app_through_the_pages(alpha, beta):
+    for tenant, other in ((alpha, beta), (beta, alpha)):
+        order = complete_order(tenant)
+        client = tenant.client("applicant")
+        # when the applicant posts a new app without JavaScript
+        r = client.post(
+            f"/orders/{order.pk}/apps/new/?kind=app",
+            {
+                "kind": "app",
+                "name": "页面App",
+                "service_content": ["other"],
+                "languages": ["zh-hans"],
+                "principal_same_as_entity": "on",
+                "domains_text": "api.page-app.cn",
+                "android_package_name": "com.page.app",
+                "android_public_key": PUBLIC_KEY,
+                "android_fingerprint": "ab" * 15,  # 30 digits: wrong
+                "save": "1",
+            },
+        )
+        # then it is stored as entered and the edit page names the wrong fingerprint
+        with tenant_scope(tenant.provider):
+            app = OrderApp.objects.get(order_id=order.pk)
+        assert r.status_code == 302 and r["Location"] == f"/orders/{order.pk}/apps/{app.pk}/"
+        page = client.get(r["Location"])
+        assert page.status_code == 200 and "com.page.app" in page.content.decode()
+        r = client.post(
+            f"/orders/{order.pk}/apps/{app.pk}/",
+            {
+                "kind": "app",
+                "name": "页面App",
+                "android_package_name": "com.page.app",
+                "android_fingerprint": "ab" * 15,
+                "save": "1",
+            },
+        )
+        assert "32" in r.content.decode() and r.status_code == 200
+        # another tenant's applicant cannot open or delete it, and nothing changes
+        foreign = other.client("applicant")
+        assert foreign.get(f"/orders/{order.pk}/apps/{app.pk}/").status_code == 404
+        assert foreign.post(f"/orders/{order.pk}/apps/{app.pk}/delete/").status_code == 404
+        with tenant_scope(tenant.provider):
+            assert OrderApp.objects.filter(pk=app.pk).exists()
+        # the applicant removes it (the order keeps its website)
+        assert client.post(f"/orders/{order.pk}/apps/{app.pk}/delete/").status_code == 302
+        with tenant_scope(tenant.provider):
+            assert not OrderApp.objects.filter(pk=app.pk).exists()
+            assert OrderAppPlatform.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_r_ap1_the_last_service_of_an_order_cannot_be_removed(alpha, beta):
+    for tenant in (alpha, beta):
+        order = app_only_order(tenant)
+        with tenant_scope(tenant.provider):
+            app = order.apps.get()
+        r = tenant.client("applicant").post(f"/orders/{order.pk}/apps/{app.pk}/delete/")
+        assert r.status_code == 302
+        with tenant_scope(tenant.provider):
+            assert OrderApp.objects.filter(pk=app.pk).exists()
+    assert timezone.now()
