@@ -89,7 +89,8 @@ def test_r_ap2_fingerprints_are_normalised_and_sized_per_platform():
     # an iOS SHA-1 given for Android, and an MD5 given for iOS, are refused with the length named
     with pytest.raises(ValidationError) as exc:
         clean_fingerprint("a" * 40, platform="android")
-    assert "32" in exc.value.messages[0] and "40" in exc.value.messages[0]
+    assert "32" in exc.value.messages[0]
+    assert "40" in exc.value.messages[0]
     with pytest.raises(ValidationError) as exc:
         clean_fingerprint("a" * 32, platform="ios")
     assert exc.value.code == "fingerprint_length"
@@ -173,7 +174,8 @@ def test_r_ap1_bad_package_at_detection_writes_nothing(alpha, beta):
             )
             assert order is None
             assert list(detection.field_errors) == ["app_package"]
-            assert FilingOrder.objects.count() == 0 and OrderApp.objects.count() == 0
+            assert FilingOrder.objects.count() == 0
+            assert OrderApp.objects.count() == 0
 
 
 @pytest.mark.django_db
@@ -208,7 +210,8 @@ def test_r_ap5_one_entity_files_a_platform_and_package_once(alpha, beta):
             detection, order = order_create(
                 tenant=tenant.provider, applicant=tenant.users["applicant"], data=data
             )
-            assert order is None and detection.block == "app_already_filed"
+            assert order is None
+            assert detection.block == "app_already_filed"
             assert FilingOrder.objects.count() == 0
         # the same package on iOS is a different filing
         data.app_platform = "ios"
@@ -370,9 +373,11 @@ def test_r_ap1_applicant_adds_edits_and_removes_an_app_through_the_pages(alpha, 
         # then it is stored as entered and the edit page names the wrong fingerprint
         with tenant_scope(tenant.provider):
             app = OrderApp.objects.get(order_id=order.pk)
-        assert r.status_code == 302 and r["Location"] == f"/orders/{order.pk}/apps/{app.pk}/"
+        assert r.status_code == 302
+        assert r["Location"] == f"/orders/{order.pk}/apps/{app.pk}/"
         page = client.get(r["Location"])
-        assert page.status_code == 200 and "com.page.app" in page.content.decode()
+        assert page.status_code == 200
+        assert "com.page.app" in page.content.decode()
         r = client.post(
             f"/orders/{order.pk}/apps/{app.pk}/",
             {
@@ -383,7 +388,8 @@ def test_r_ap1_applicant_adds_edits_and_removes_an_app_through_the_pages(alpha, 
                 "save": "1",
             },
         )
-        assert "32" in r.content.decode() and r.status_code == 200
+        assert "32" in r.content.decode()
+        assert r.status_code == 200
         # another tenant's applicant cannot open or delete it, and nothing changes
         foreign = other.client("applicant")
         assert foreign.get(f"/orders/{order.pk}/apps/{app.pk}/").status_code == 404
