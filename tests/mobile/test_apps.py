@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from filings.appchecks import clean_app_domain, clean_fingerprint, clean_package_name, clean_public_key
@@ -22,6 +23,7 @@ from icpfiling.notifications.models import OutboxMessage
 from icpfiling.registry.models import FiledApp, FiledAppPackage
 from icpfiling.registry.services import registry_app_file
 from icpfiling.tenancy.context import tenant_scope
+from tests.conftest import platform_client
 from tests.factories import (
     VALID_ENTITY,
     complete_order,
@@ -31,6 +33,7 @@ from tests.factories import (
     make_uscc,
     upload_required_materials,
 )
+from tests.platform.test_url_walk import PLATFORM_URLCONF
 
 PUBLIC_KEY = (
     ec.generate_private_key(ec.SECP256R1())
@@ -247,7 +250,15 @@ def _code(challenge: SmsChallenge) -> str:
     return re.search(r"核验码为(\d{6})", body).group(1)
 
 
-def _through_authority(tenant, order, authority) -> FilingOrder:
+def _reviewer_sees_app(tenant, order) -> None:
+    """The reviewer sees the app, its package and the app principal's mobile masked (R-D4)."""
+    review = tenant.client("reviewer").get(f"/review/{order.pk}/").content.decode()
+    assert f"com.{tenant.provider.slug}.app" in review
+    assert "139****0077" in review
+    assert "13905710077" not in review
+
+
+def _through_authority(tenant, order, authority, on_review=None) -> FilingOrder:
     applicant, reviewer = tenant.users["applicant"], tenant.users["reviewer"]
     with tenant_scope(tenant.provider):
         order = FilingOrder.objects.get(pk=order.pk)
@@ -257,6 +268,8 @@ def _through_authority(tenant, order, authority) -> FilingOrder:
             ("verified", reviewer, "reviewer"),
         ]:
             order = order_transition(order=order, action=action, actor=actor, actor_kind=kind)
+            if action == "submit" and on_review:
+                on_review(tenant, order)
         order = sms_check_start(order=order, actor=reviewer)
         challenges = list(SmsChallenge.objects.filter(order_id=order.pk, void_at=None))
         for c in challenges:
@@ -291,7 +304,7 @@ def test_r_ap4_app_only_order_through_sms_and_authority_gets_an_a_number(alpha, 
             )
         upload_required_materials(tenant, order)
         # when review, the SMS check and the authority pass it
-        order, challenges = _through_authority(tenant, order, authority)
+        order, challenges = _through_authority(tenant, order, authority, on_review=_reviewer_sees_app)
         # then the app principal got a code of their own, and the registry holds the app as -1A
         assert sorted(c.people[0].split(":")[0] for c in challenges) == ["app", "entity"]
         assert order.status == "approved"
@@ -303,6 +316,12 @@ def test_r_ap4_app_only_order_through_sms_and_authority_gets_an_a_number(alpha, 
         assert list(filed.packages.values_list("platform", "package_name", "fingerprint")) == [
             ("android", f"com.{tenant.provider.slug}.app", "abcdef0123456789abcdef0123456789")
         ]
+        # the authority's page and the applicant's order list the number; the message says where to show it
+        page = platform_client(authority).get(reverse("authority:order", PLATFORM_URLCONF, args=[order.pk]))
+        assert filed.service_number in page.content.decode()
+        detail = tenant.client("applicant").get(f"/orders/{order.pk}/").content.decode()
+        assert filed.service_number in detail
+        assert "启动页" in detail
 
 
 @pytest.mark.django_db
