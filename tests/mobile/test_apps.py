@@ -433,3 +433,36 @@ def test_r_ap1_the_last_service_of_an_order_cannot_be_removed(alpha, beta):
         with tenant_scope(tenant.provider):
             assert OrderApp.objects.filter(pk=app.pk).exists()
     assert timezone.now()
+
+
+# ---------------------------------------------------------------- public query
+
+
+@pytest.mark.django_db
+def test_r_ap4_public_query_finds_apps_by_name_and_number(alpha, beta):
+    # given an entity with an app filed at alpha and a cancelled mini-program
+    entity = filed_entity(name="公开查询示例公司", sites=[("public-app-site.cn", alpha.provider)])
+    app = registry_app_file(
+        entity=entity,
+        kind="app",
+        name="云起记账",
+        provider=alpha.provider,
+        packages=[("ios", "com.yq.book", "")],
+    )
+    gone = registry_app_file(
+        entity=entity, kind="mini_program", name="云起旧小程序", provider=alpha.provider, packages=[]
+    )
+    FiledApp.objects.filter(pk=gone.pk).update(status="cancelled")
+    for tenant in (alpha, beta):
+        client = tenant.client()
+        # when anyone searches by the app's name, its number, or the entity number
+        by_name = client.get("/query/", {"q": "云起"}).content.decode()
+        by_number = client.get("/query/", {"q": app.service_number}).content.decode()
+        by_entity = client.get(f"/query/entity/{entity.entity_number}/").content.decode()
+        # then the active app is listed with its -NA number, the cancelled one nowhere
+        assert app.service_number in by_name
+        assert "云起记账" in by_number
+        assert app.service_number in by_entity
+        for page in (by_name, by_entity):
+            assert "云起旧小程序" not in page
+        assert app.service_number.endswith("-2A")
