@@ -466,3 +466,18 @@ def test_r_ap4_public_query_finds_apps_by_name_and_number(alpha, beta):
         for page in (by_name, by_entity):
             assert "云起旧小程序" not in page
         assert app.service_number.endswith("-2A")
+
+
+@pytest.mark.django_db
+def test_r_ap2_an_app_principal_of_their_own_needs_their_id_uploaded(alpha, beta):
+    from filings.materials.requirements import missing_materials
+
+    for tenant in (alpha, beta):
+        # given a complete app-only order / when its app gets a principal of its own
+        order = app_only_order(tenant)
+        with tenant_scope(tenant.provider):
+            app = order.apps.get()
+            OrderApp.objects.filter(pk=app.pk).update(principal_same_as_entity=False, principal_name="李四")
+            missing = missing_materials(FilingOrder.objects.get(pk=order.pk))
+        # then exactly that principal's ID is missing
+        assert [(r.slot, r.kind) for r in missing] == [(f"app_principal_id:{app.pk}", "website_principal_id")]
