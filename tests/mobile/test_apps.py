@@ -481,3 +481,33 @@ def test_r_ap2_an_app_principal_of_their_own_needs_their_id_uploaded(alpha, beta
             missing = missing_materials(FilingOrder.objects.get(pk=order.pk))
         # then exactly that principal's ID is missing
         assert [(r.slot, r.kind) for r in missing] == [(f"app_principal_id:{app.pk}", "website_principal_id")]
+
+
+@pytest.mark.django_db
+def test_r_ap1_detection_page_takes_a_package_instead_of_a_domain(alpha, beta):
+    form = {
+        "province": "ZJ",
+        "city": "杭州市",
+        "county": "西湖区",
+        "nature": 4,
+        "certificate_type": "business_licence",
+        "domain": "",
+    }
+    for tenant in (alpha, beta):
+        client = tenant.client("applicant")
+        # given neither a domain nor a package / then the domain field says what to do, nothing is created
+        r = client.post("/orders/new/", {**form, "certificate_number": make_uscc()})
+        assert r.status_code == 200
+        assert "只备案 App 时请选择平台并填写包名" in r.content.decode()
+        # given a package name on iOS without a domain / then a new-entity order with that app
+        r = client.post(
+            "/orders/new/",
+            {**form, "certificate_number": make_uscc(), "app_platform": "ios", "app_package": "com.page.ios"},
+        )
+        with tenant_scope(tenant.provider):
+            order = FilingOrder.objects.get(applicant=tenant.users["applicant"])
+            assert r["Location"] == f"/orders/{order.pk}/entity/"
+            assert list(
+                OrderAppPlatform.objects.values_list("app__order_id", "platform", "package_name")
+            ) == [(order.pk, "ios", "com.page.ios")]
+            assert order.websites.count() == 0
