@@ -322,6 +322,10 @@ def test_r_ap4_app_only_order_through_sms_and_authority_gets_an_a_number(alpha, 
         detail = tenant.client("applicant").get(f"/orders/{order.pk}/").content.decode()
         assert filed.service_number in detail
         assert "启动页" in detail
+        # 已备案信息 lists the app under its entity (R-P2), which is no empty shell
+        filed_page = tenant.client("applicant").get("/orders/filed/").content.decode()
+        assert filed.service_number in filed_page
+        assert "空壳主体" not in filed_page
 
 
 @pytest.mark.django_db

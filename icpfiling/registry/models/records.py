@@ -202,7 +202,9 @@ class FiledApp(models.Model):
     """
 
     entity = models.ForeignKey(FiledEntity, on_delete=models.PROTECT, related_name="apps")
-    kind = models.CharField(max_length=20)  # app / mini_program / quick_app (filings.models.AppKind)
+    kind = models.CharField(
+        max_length=20, choices=[("app", "APP"), ("mini_program", _("小程序")), ("quick_app", _("快应用"))]
+    )
     seq = models.PositiveIntegerField()
     service_number = models.CharField(max_length=50, unique=True)  # 浙ICP备2026000001号-2A
     name = models.CharField(max_length=100)
