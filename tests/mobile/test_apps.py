@@ -515,3 +515,27 @@ def test_r_ap1_detection_page_takes_a_package_instead_of_a_domain(alpha, beta):
                 OrderAppPlatform.objects.values_list("app__order_id", "platform", "package_name")
             ) == [(order.pk, "ios", "com.page.ios")]
             assert order.websites.count() == 0
+
+
+@pytest.mark.django_db
+def test_r_ap2_a_resubmission_shows_what_changed_in_an_app(alpha, beta):
+    from filings.snapshots import field_label, snapshot_changes, snapshot_data
+
+    for tenant in (alpha, beta):
+        # given an app-only order as submitted in round 1
+        order = app_only_order(tenant)
+        with tenant_scope(tenant.provider):
+            order = FilingOrder.objects.get(pk=order.pk)
+            before = snapshot_data(order)
+            # when the applicant changes the iOS fingerprint and the app name
+            app = order.apps.get()
+            OrderApp.objects.filter(pk=app.pk).update(name="改名App")
+            OrderAppPlatform.objects.filter(app=app).update(fingerprint="0" * 32)
+            changes = snapshot_changes(order, before, snapshot_data(order))
+        # then both changes are listed with readable labels
+        assert [(c.field, c.before, c.after) for c in changes] == [
+            ("apps[0].name", "示例App", "改名App"),
+            ("apps[0].platforms.android.fingerprint", "abcdef0123456789abcdef0123456789", "0" * 32),
+        ]
+        assert field_label(order, "apps[0].name") == "App 1：App名称"
+        assert field_label(order, "apps[0].platforms.ios.fingerprint") == "App 1：iOS 证书指纹"
