@@ -243,3 +243,46 @@ def apps_errors(order: FilingOrder, apps: list[OrderApp], *, today: date, person
             key = key.replace("websites[", "apps[", 1).replace(".principal.", ".principal_")
             errors[key].extend(m for e in errs for m in e.messages)
     return dict(errors)
+
+
+# --- signing certificate upload (R-AP2, better than typing hex) -------------------------------
+# Signing certificates are a few hundred bytes to a few KB; anything larger is not one.
+CERTIFICATE_MAX_BYTES = 64 * 1024
+_FINGERPRINT_HASH = {AppPlatform.ANDROID: "md5", AppPlatform.IOS: "sha1"}
+
+
+def certificate_extract(data: bytes, *, platform: str) -> tuple[str, str]:
+    """(public key PEM, fingerprint) of an X.509 signing certificate in PEM or DER form.
+
+    The bytes are only parsed by ``cryptography`` (never stored, never executed); the
+    fingerprint uses the platform's hash (Android MD5, iOS SHA-1, others SHA-256), over
+    the DER certificate as ``keytool`` and Apple show it.
+    """
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    if len(data) > CERTIFICATE_MAX_BYTES:
+        raise ValidationError(
+            _("证书文件过大（上限 %(n)d KB），请上传签名证书本身（.pem、.cer 或 .der）。"),
+            code="certificate_too_large",
+            params={"n": CERTIFICATE_MAX_BYTES // 1024},
+        )
+    try:
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            cert = x509.load_pem_x509_certificate(data)
+        else:
+            cert = x509.load_der_x509_certificate(data)
+        algorithm = {"md5": hashes.MD5(), "sha1": hashes.SHA1()}.get(  # noqa: S303 - the platforms' own fingerprints
+            _FINGERPRINT_HASH.get(platform, ""), hashes.SHA256()
+        )
+        fingerprint = cert.fingerprint(algorithm).hex()
+        public_key = (
+            cert.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode("ascii")
+        )
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise ValidationError(
+            _("无法读取签名证书：请上传 PEM 或 DER 格式的 X.509 证书文件（.pem、.cer、.der）。"),
+            code="certificate_invalid",
+        ) from None
+    return public_key.strip(), fingerprint

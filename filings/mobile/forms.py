@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from filings.appchecks import MINI_PLATFORM_CHOICES, split_lines
+from filings.appchecks import CERTIFICATE_MAX_BYTES, MINI_PLATFORM_CHOICES, certificate_extract, split_lines
 from filings.models import PERSON_FIELDS, AppKind, AppPlatform, OrderApp
 from icpfiling.core import validators as v
 from icpfiling.registry.models import PersonalIdType
@@ -112,9 +112,35 @@ class AppForm(forms.ModelForm):
                         AppPlatform.IOS: _("SHA-1，40 位十六进制，可带冒号"),
                     }.get(code, _("SHA-256、SHA-1 或 MD5 十六进制")),
                 )
+                self.fields[f"{code}_certificate"] = forms.FileField(
+                    label=_("%(p)s 签名证书文件（可选）") % {"p": label},
+                    required=False,
+                    help_text=_("上传 .pem/.cer/.der 证书，自动填写公钥和指纹；文件本身不保存。"),
+                    widget=forms.ClearableFileInput(attrs={"accept": ".pem,.cer,.crt,.der"}),
+                )
                 if have:
                     for f in ("package_name", "public_key", "fingerprint"):
                         self.initial[f"{code}_{f}"] = getattr(have, f)
+
+    def clean(self):
+        """Fill public key and fingerprint from an uploaded signing certificate (read, never kept)."""
+        data = super().clean()
+        for code in AppPlatform.values if self.kind == AppKind.APP else ():
+            upload = data.get(f"{code}_certificate")
+            if not upload:
+                continue
+            try:
+                if upload.size > CERTIFICATE_MAX_BYTES:
+                    raise forms.ValidationError(
+                        _("证书文件过大（上限 %(n)d KB），请上传签名证书本身（.pem、.cer 或 .der）。"),
+                        params={"n": CERTIFICATE_MAX_BYTES // 1024},
+                    )
+                key, fingerprint = certificate_extract(upload.read(CERTIFICATE_MAX_BYTES + 1), platform=code)
+            except forms.ValidationError as exc:
+                self.add_error(f"{code}_certificate", exc)
+                continue
+            data[f"{code}_public_key"], data[f"{code}_fingerprint"] = key, fingerprint
+        return data
 
     def clean_principal_id_type(self):
         t = self.cleaned_data.get("principal_id_type")
@@ -136,7 +162,13 @@ class AppForm(forms.ModelForm):
         if self.kind == AppKind.APP:
             for code, label in AppPlatform.choices:
                 groups.append(
-                    (label, [self[f"{code}_{f}"] for f in ("package_name", "public_key", "fingerprint")])
+                    (
+                        label,
+                        [
+                            self[f"{code}_{f}"]
+                            for f in ("package_name", "certificate", "public_key", "fingerprint")
+                        ],
+                    )
                 )
         groups.append((_("负责人"), [self["principal_same_as_entity"], *person]))
         groups.append(("", [self["remarks"]]))

@@ -57,7 +57,11 @@ def app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) -> 
     if kind not in AppKind.values:
         kind = AppKind.APP
     form = AppForm(
-        request.POST or None, instance=app, kind=kind, initial=None if app else {"languages": ["zh-hans"]}
+        request.POST or None,
+        request.FILES or None,
+        instance=app,
+        kind=kind,
+        initial=None if app else {"languages": ["zh-hans"]},
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -539,3 +539,93 @@ def test_r_ap2_a_resubmission_shows_what_changed_in_an_app(alpha, beta):
         ]
         assert field_label(order, "apps[0].name") == "App 1：App名称"
         assert field_label(order, "apps[0].platforms.ios.fingerprint") == "App 1：iOS 证书指纹"
+
+
+# ---------------------------------------------------------------- signing certificate upload
+
+
+def _certificate() -> tuple[bytes, bytes, object]:
+    """A self-signed signing certificate as PEM and DER, and the certificate."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Example Signing")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), cert.public_bytes(serialization.Encoding.DER), cert
+
+
+def test_r_ap2_certificate_gives_the_key_and_the_platform_fingerprint():
+    from cryptography.hazmat.primitives import hashes
+
+    from filings.appchecks import certificate_extract
+
+    pem, der, cert = _certificate()
+    # when a PEM certificate is read for Android and a DER one for iOS
+    key, md5 = certificate_extract(pem, platform="android")
+    _key, sha1 = certificate_extract(der, platform="ios")
+    # then the key parses and the fingerprints are the certificate's MD5 and SHA-1
+    assert clean_public_key(key) == key
+    assert md5 == cert.fingerprint(hashes.MD5()).hex()  # noqa: S303
+    assert sha1 == cert.fingerprint(hashes.SHA1()).hex()  # noqa: S303
+    assert len(md5) == 32
+    assert len(sha1) == 40
+    # hostile files: truncated, not a certificate, oversized
+    for bad, code in [
+        (der[: len(der) // 2], "certificate_invalid"),
+        (pem.replace(b"M", b"!", 3), "certificate_invalid"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "certificate_invalid"),
+        (b"0" * (64 * 1024 + 1), "certificate_too_large"),
+    ]:
+        with pytest.raises(ValidationError) as exc:
+            certificate_extract(bad, platform="android")
+        assert exc.value.code == code
+
+
+@pytest.mark.django_db
+def test_r_ap2_uploaded_certificate_fills_key_and_fingerprint_and_is_not_kept(
+    alpha, beta, tmp_path, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    _pem, der, _cert = _certificate()
+    for tenant in (alpha, beta):
+        order = app_only_order(tenant)
+        with tenant_scope(tenant.provider):
+            app = order.apps.get()
+        client = tenant.client("applicant")
+        url = f"/orders/{order.pk}/apps/{app.pk}/"
+        base = {"kind": "app", "name": "示例App", "android_package_name": "com.example.app", "save": "1"}
+        # given hostile uploads / then refused with the field named, and nothing changes
+        for name, content in [("bad.der", der[:40]), ("big.pem", b"0" * (64 * 1024 + 1))]:
+            r = client.post(url, {**base, "android_certificate": SimpleUploadedFile(name, content)})
+            assert r.status_code == 200
+            assert 'id="id_android_certificate' in r.content.decode()
+            with tenant_scope(tenant.provider):
+                plat = OrderAppPlatform.objects.get(app=app)
+            assert plat.fingerprint == "abcdef0123456789abcdef0123456789"
+            assert plat.public_key == PUBLIC_KEY.strip()
+        # when a DER certificate is uploaded for Android
+        r = client.post(url, {**base, "android_certificate": SimpleUploadedFile("sign.der", der)})
+        # then its key and MD5 fill the platform; no file was stored anywhere
+        assert r.status_code == 200
+        with tenant_scope(tenant.provider):
+            plat = OrderAppPlatform.objects.get(app=app)
+        assert len(plat.fingerprint) == 32
+        assert plat.fingerprint != "abcdef0123456789abcdef0123456789"
+        assert plat.public_key.startswith("-----BEGIN PUBLIC KEY-----")
+        assert list(tmp_path.iterdir()) == []
