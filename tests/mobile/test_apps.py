@@ -629,3 +629,18 @@ def test_r_ap2_uploaded_certificate_fills_key_and_fingerprint_and_is_not_kept(
         assert plat.fingerprint != "abcdef0123456789abcdef0123456789"
         assert plat.public_key.startswith("-----BEGIN PUBLIC KEY-----")
         assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_r_ap4_the_verification_sheet_lists_the_apps(alpha, beta):
+    from tests.materials.test_sheet import pdf_text
+
+    for tenant in (alpha, beta):
+        # given an app-only order / when the applicant downloads its sheet
+        order = app_only_order(tenant, package=f"com.sheet.{tenant.provider.slug}")
+        r = tenant.client("applicant").get(f"/orders/{order.pk}/sheet.pdf")
+        # then the PDF lists the app with its package name
+        text = pdf_text(r.content)
+        assert "App、小程序与快应用" in text
+        assert f"com.sheet.{tenant.provider.slug}" in text
+        assert "示例App" in text
