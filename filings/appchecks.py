@@ -49,6 +49,30 @@ MINI_PLATFORM_CHOICES = [
     ("other", _("其他平台")),
 ]
 _MINI_APPID = re.compile(r"^[A-Za-z0-9_.-]{4,64}$")
+# Detection and the registry key a mini-program or quick app by "mini:<platform>" + AppID (R-AP5).
+MINI_PREFIX = "mini:"
+
+
+def clean_mini_appid(value: str) -> str:
+    text = (value or "").strip()
+    if not _MINI_APPID.match(text):
+        raise ValidationError(
+            _("请填写平台分配的 AppID（4-64 位字母、数字、下划线、点或连字符）。"), code="mini_appid_invalid"
+        )
+    return text
+
+
+def detection_platform_choices() -> list[tuple[str, object]]:
+    """What the first service of an app-only filing may be: an app platform or a mini-program's."""
+    return [
+        *AppPlatform.choices,
+        *[
+            (f"{MINI_PREFIX}{code}", _("小程序 / 快应用：%(p)s") % {"p": label})
+            for code, label in MINI_PLATFORM_CHOICES
+        ],
+    ]
+
+
 MAX_DOMAINS = 20
 MAX_SDKS = 50
 
@@ -207,10 +231,7 @@ def app_errors(
     else:
         if app.mini_platform not in dict(MINI_PLATFORM_CHOICES):
             errors[p + "mini_platform"].append(_("请选择所属平台（微信、支付宝、百度、抖音等）。"))
-        if not _MINI_APPID.match(app.mini_appid or ""):
-            errors[p + "mini_appid"].append(
-                _("请填写平台分配的 AppID（4-64 位字母、数字、下划线、点或连字符）。")
-            )
+        _collect(errors, p + "mini_appid", clean_mini_appid, app.mini_appid)
     if not app.principal_same_as_entity:
         person_check(errors, p, app, today)
     return dict(errors)

@@ -112,7 +112,9 @@ def _file_apps(*, entity: FiledEntity, apps: list[OrderApp], order: FilingOrder,
             kind=app.kind,
             name=app.name,
             provider=order.tenant,
-            packages=[(p.platform, p.package_name, p.fingerprint) for p in app.platforms.all()],
+            # R-AP5: a mini-program's AppID is keyed like a package, under "mini:<platform>".
+            packages=[(p.platform, p.package_name, p.fingerprint) for p in app.platforms.all()]
+            or ([(f"mini:{app.mini_platform}", app.mini_appid, "")] if app.mini_appid else []),
             mini_platform=app.mini_platform,
             mini_appid=app.mini_appid,
             filed_at=now,

@@ -12,7 +12,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from filings.appchecks import clean_package_name
+from filings.appchecks import (
+    MINI_PLATFORM_CHOICES,
+    MINI_PREFIX,
+    clean_mini_appid,
+    clean_package_name,
+    detection_platform_choices,
+)
 from filings.changes.detection import detection_offers
 from filings.models import AppPlatform, OrderType
 from filings.orders.selectors import orders_in_flight_anywhere
@@ -20,6 +26,7 @@ from icpfiling.core import validators as v
 from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, FiledWebsite, Province
 from icpfiling.registry.selectors import filed_app_package_find, filed_entity_find, filed_website_find
 
+MINI_PLATFORMS = {code for code, _label in MINI_PLATFORM_CHOICES}
 CERT_TYPES_WITH_USCC = {"uscc", "business_licence", "organisation_code"}
 
 
@@ -95,7 +102,15 @@ def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
         )
     number = _clean_certificate(data, errors)
     if data.is_app:
-        if data.app_platform not in AppPlatform.values:
+        if (
+            data.app_platform.startswith(MINI_PREFIX)
+            and data.app_platform[len(MINI_PREFIX) :] in MINI_PLATFORMS
+        ):
+            try:  # R-AP3: a mini-program or quick app is known by its platform and AppID
+                result.app_package = clean_mini_appid(data.app_package)
+            except ValidationError as exc:
+                errors.setdefault("app_package", []).extend(exc.messages)
+        elif data.app_platform not in AppPlatform.values:
             errors.setdefault("app_platform", []).append(_("请选择 App 的平台。"))
         else:
             try:
@@ -181,7 +196,7 @@ def order_detect(*, tenant_id: int, data: DetectionInput) -> Detection:
         if filed is not None:
             result.block = "app_already_filed"
             result.message = _("该主体已备案 %(p)s 包名 %(n)s（%(num)s），无需再次备案。") % {
-                "p": AppPlatform(data.app_platform).label,
+                "p": dict(detection_platform_choices()).get(data.app_platform, data.app_platform),
                 "n": result.app_package,
                 "num": filed.app.service_number,
             }

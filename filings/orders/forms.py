@@ -7,11 +7,11 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from filings.appchecks import detection_platform_choices
 from filings.models import (
     ENTITY_FIELDS,
     PERSON_FIELDS,
     WEBSITE_FIELDS,
-    AppPlatform,
     FilingOrder,
     OrderWebsite,
     Server,
@@ -57,11 +57,11 @@ class DetectForm(forms.Form):
     # R-AP1: an entity may file only an app; then the first app replaces the domain.
     app_platform = forms.ChoiceField(
         label=_("App 平台（只备案 App 时填写）"),
-        choices=[("", _("不备案 App / 先填网站")), *AppPlatform.choices],
+        choices=[("", _("不备案 App / 先填网站")), *detection_platform_choices()],
         required=False,
     )
     app_package = forms.CharField(
-        label=_("App 包名 / Bundle ID（只备案 App 时填写）"),
+        label=_("App 包名 / Bundle ID 或小程序 AppID（只备案 App 时填写）"),
         max_length=255,
         required=False,
         help_text=_("不填域名时按 App 识别备案类型，例如 com.example.app。"),

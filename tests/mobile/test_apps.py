@@ -644,3 +644,69 @@ def test_r_ap4_the_verification_sheet_lists_the_apps(alpha, beta):
         assert "App、小程序与快应用" in text
         assert f"com.sheet.{tenant.provider.slug}" in text
         assert "示例App" in text
+
+
+@pytest.mark.django_db
+def test_r_ap3_a_mini_program_alone_is_filed_by_platform_and_appid_to_an_x_number(
+    alpha, beta, platform_users
+):
+    authority = platform_users["authority"]
+    for tenant in (alpha, beta):
+        # given an unknown entity naming a WeChat mini-program's AppID instead of a domain
+        data = detection_input(cert=make_uscc(), domain="")
+        data.app_platform, data.app_package = "mini:wechat", f"wx{tenant.provider.slug}0001"
+        applicant = tenant.users["applicant"]
+        with tenant_scope(tenant.provider):
+            _detection, order = order_create(tenant=tenant.provider, applicant=applicant, data=data)
+            app = order.apps.get()
+            assert (app.kind, app.mini_platform, app.mini_appid) == (
+                "mini_program",
+                "wechat",
+                data.app_package,
+            )
+            order_entity_save(
+                order=order, actor=applicant, values={**VALID_ENTITY, "principal_id_number": make_ric()}
+            )
+            order_app_save(order=order, app=app, actor=applicant, values=app_values(name="示例小程序"))
+        upload_required_materials(tenant, order)
+        # when it goes through review, SMS and the authority
+        order, _ = _through_authority(tenant, order, authority)
+        with tenant_scope(tenant.provider):
+            filed = (
+                OrderApp.objects.select_related("registry_app__entity").get(order_id=order.pk).registry_app
+            )
+        # then it is -1X, and the same AppID on the same platform is already filed for this entity
+        assert filed.service_number == f"{filed.entity.entity_number}-1X"
+        again = detection_input(cert=data.certificate_number, domain="")
+        again.app_platform, again.app_package = "mini:wechat", data.app_package
+        assert order_detect(tenant_id=tenant.provider.pk, data=again).block == "app_already_filed"
+        again.app_platform = "mini:alipay"
+        assert order_detect(tenant_id=tenant.provider.pk, data=again).order_type == OrderType.NEW_APP
+
+
+@pytest.mark.django_db
+def test_r_ap3_a_bad_appid_is_refused_at_detection_and_on_the_order(alpha, beta):
+    for tenant in (alpha, beta):
+        data = detection_input(cert=make_uscc(), domain="")
+        data.app_platform, data.app_package = "mini:douyin", "a b"
+        with tenant_scope(tenant.provider):
+            detection, order = order_create(
+                tenant=tenant.provider, applicant=tenant.users["applicant"], data=data
+            )
+            assert order is None
+            assert list(detection.field_errors) == ["app_package"]
+            assert OrderApp.objects.count() == 0
+        # on an order: a mini-program without platform or AppID names both fields
+        order = complete_order(tenant)
+        with tenant_scope(tenant.provider):
+            order_app_save(
+                order=order,
+                app=None,
+                actor=tenant.users["applicant"],
+                values=app_values(kind="quick_app", mini_platform="", mini_appid="x"),
+            )
+            errors = order_submission_errors(FilingOrder.objects.get(pk=order.pk))
+        assert sorted(k for k in errors if k.startswith("apps[0]")) == [
+            "apps[0].mini_appid",
+            "apps[0].mini_platform",
+        ]

@@ -232,7 +232,8 @@ class FiledAppPackage(models.Model):
 
     app = models.ForeignKey(FiledApp, on_delete=models.CASCADE, related_name="packages")
     entity = models.ForeignKey(FiledEntity, on_delete=models.PROTECT, related_name="+")
-    platform = models.CharField(max_length=10)
+    # android / ios / harmony / other, or "mini:<platform>" with the AppID of a mini-program (R-AP3).
+    platform = models.CharField(max_length=20)
     package_name = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=128, blank=True)
     active = models.BooleanField(default=True)
