@@ -117,6 +117,9 @@ def field_choices(order: FilingOrder, *, material_kinds: list[str] | None = None
         for name in website_names:
             key = f"websites[{i}].{name}"
             out.append((key, field_label(order, key, sites=sites)))
+    for i, app in enumerate(_apps(order)):  # R-AP2: an app's fields take reasons like a website's
+        for key in _app_keys(app, i):
+            out.append((key, field_label(order, key, sites=sites)))
     kinds = material_kinds if material_kinds is not None else list(MaterialKind.values)
     for kind in dict.fromkeys(kinds):
         key = f"materials.{kind}"
@@ -125,6 +128,25 @@ def field_choices(order: FilingOrder, *, material_kinds: list[str] | None = None
 
 
 _UNIT_ONLY = ("registered_address", "investor", "principal_is_legal_rep")
+# The app fields a reason may name; pre-approvals are named per code like a website's.
+_APP_REASON_FIELDS = tuple(f for f in APP_FIELDS if f != "pre_approvals")
+
+
+def _apps(order: FilingOrder) -> list[OrderApp]:
+    return list(
+        OrderApp.objects.filter(order=order, tenant_id=order.tenant_id)
+        .prefetch_related("platforms")
+        .order_by("position")
+    )
+
+
+def _app_keys(app: OrderApp, index: int) -> list[str]:
+    keys = [f"apps[{index}].{f}" for f in _APP_REASON_FIELDS]
+    for p in app.platforms.all():
+        keys += [
+            f"apps[{index}].platforms.{p.platform}.{f}" for f in ("package_name", "public_key", "fingerprint")
+        ]
+    return keys
 
 
 def field_key_valid(order: FilingOrder, key: str, *, website_count: int) -> bool:
@@ -140,6 +162,11 @@ def field_key_valid(order: FilingOrder, key: str, *, website_count: int) -> bool
     if m:
         names = {_website_field_name(f) for f in WEBSITE_FIELDS}
         return int(m.group(1)) < website_count and m.group(2) in names
+    m = APP_KEY.match(key)
+    if m:
+        apps = _apps(order)
+        index = int(m.group(1))
+        return index < len(apps) and key in _app_keys(apps[index], index)
     return False
 
 

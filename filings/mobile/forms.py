@@ -203,19 +203,24 @@ class AppForm(forms.ModelForm):
             for code in AppPlatform.values
         }
 
+    @staticmethod
+    def field_name(name: str) -> str:
+        """The form field showing an ``apps[i].<name>`` key (validation errors, return reasons)."""
+        if name.startswith("pre_approvals."):
+            return "pre_approval_" + name.split(".", 1)[1]
+        if name.startswith("platforms."):
+            return name[len("platforms.") :].replace(".", "_", 1)
+        if name in {"domains", "sdks"}:
+            return name + "_text"
+        return name
+
     def attach(self, errors: dict[str, list[str]], prefix: str) -> int:
         """Show the order-validation errors of this app beside its fields."""
         n = 0
         for key, msgs in errors.items():
             if not key.startswith(prefix):
                 continue
-            name = key[len(prefix) :]
-            if name.startswith("pre_approvals."):
-                name = "pre_approval_" + name.split(".", 1)[1]
-            elif name.startswith("platforms."):
-                name = name[len("platforms.") :].replace(".", "_", 1)
-            elif name in {"domains", "sdks"}:
-                name += "_text"
+            name = self.field_name(key[len(prefix) :])
             for m in msgs:
                 self.add_error(name if name in self.fields else None, m)
                 n += 1

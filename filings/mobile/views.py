@@ -16,6 +16,7 @@ from filings.mobile.forms import AppForm
 from filings.models import AppKind
 from filings.orders.validation import order_errors
 from filings.ordertypes import spec_for
+from filings.returns import labelled_current_returns
 
 
 def _order(request: HttpRequest, order_id: int):
@@ -28,6 +29,22 @@ def _may_add(order, count: int) -> bool:
         and spec_for(order.order_type).target == "new"
         and count < services.MAX_APPS_PER_ORDER
     )
+
+
+def _app_returns(order, form: AppForm, app) -> dict:
+    """R-S3: this round's return reasons about this app, beside their fields (or above the form)."""
+    prefix = f"apps[{app.position}]."
+    by_field: dict[str, list] = {}
+    other = []
+    for r in labelled_current_returns(order):
+        if not r.field.startswith(prefix):
+            continue
+        name = form.field_name(r.field[len(prefix) :])
+        if name in form.fields:
+            by_field.setdefault(name, []).append(r)
+        else:
+            other.append(r)
+    return {"field_returns": by_field, "other_returns": other}
 
 
 @applicant_required
@@ -89,6 +106,7 @@ def app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) -> 
                 messages.warning(request, _("已保存。以下内容还需修改，提交前必须改正。"))
             else:
                 messages.success(request, _("App 信息已保存。"))
+    returns = _app_returns(order, form, app) if app else {}
     return render(
         request,
         "filings/mobile/app_form.html",
@@ -99,6 +117,7 @@ def app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) -> 
             "app": app,
             "kind": kind,
             "kind_label": AppKind(kind).label,
+            **returns,
         },
     )
 

@@ -710,3 +710,46 @@ def test_r_ap3_a_bad_appid_is_refused_at_detection_and_on_the_order(alpha, beta)
             "apps[0].mini_appid",
             "apps[0].mini_platform",
         ]
+
+
+@pytest.mark.django_db
+def test_r_ap2_reviewer_returns_an_app_field_and_the_applicant_sees_it_beside_the_field(alpha, beta):
+    for tenant in (alpha, beta):
+        # given a submitted app-only order
+        order = app_only_order(tenant)
+        with tenant_scope(tenant.provider):
+            order_transition(
+                order=FilingOrder.objects.get(pk=order.pk),
+                action="submit",
+                actor=tenant.users["applicant"],
+                actor_kind="applicant",
+            )
+            app = order.apps.get()
+        reviewer = tenant.client("reviewer")
+        page = reviewer.get(f"/review/{order.pk}/").content.decode()
+        assert 'value="apps[0].platforms.android.fingerprint"' in page
+        # when the reviewer returns the Android fingerprint, and tries a key that does not exist
+        rows = {
+            "r-TOTAL_FORMS": "1",
+            "r-INITIAL_FORMS": "0",
+            "r-MIN_NUM_FORMS": "0",
+            "r-MAX_NUM_FORMS": "50",
+            "r-0-field": "apps[3].name",
+            "r-0-reason": "指纹与证书不符",
+        }
+        reviewer.post(f"/review/{order.pk}/return/", rows)
+        assert _status_of(tenant, order) == "provider_review"
+        reviewer.post(
+            f"/review/{order.pk}/return/", {**rows, "r-0-field": "apps[0].platforms.android.fingerprint"}
+        )
+        # then the order is returned and the app page shows the reason beside the fingerprint
+        assert _status_of(tenant, order) == "returned"
+        page = tenant.client("applicant").get(f"/orders/{order.pk}/apps/{app.pk}/").content.decode()
+        assert "指纹与证书不符" in page
+        assert page.index('id="id_android_public_key"') < page.index("指纹与证书不符")
+        assert page.index("指纹与证书不符") < page.index('id="id_ios_package_name"')
+
+
+def _status_of(tenant, order) -> str:
+    with tenant_scope(tenant.provider):
+        return FilingOrder.objects.get(pk=order.pk).status
