@@ -121,6 +121,18 @@ def search_json(request: HttpRequest) -> JsonResponse:
                 }
                 for r in page.results
             ],
+            # R-AP4: apps, mini-programs and quick apps found by name or number (first page only).
+            "apps": [
+                {
+                    "kind": a.kind,
+                    "entity_number": a.entity_number,
+                    "entity_name": a.entity_name,
+                    "service_number": a.service_number,
+                    "service_name": a.service_name,
+                    "approved_on": a.approved_on.isoformat(),
+                }
+                for a in (public_app_search(query=page.query) if not form.cleaned_data.get("after") else [])
+            ],
         },
         json_dumps_params={"ensure_ascii": False},
     )

@@ -470,6 +470,8 @@ def test_r_ap4_public_query_finds_apps_by_name_and_number(alpha, beta):
         for page in (by_name, by_entity):
             assert "云起旧小程序" not in page
         assert app.service_number.endswith("-2A")
+        data = client.get("/query/api/", {"q": "云起记账"}).json()
+        assert [(a["kind"], a["service_number"]) for a in data["apps"]] == [("app", app.service_number)]
 
 
 @pytest.mark.django_db
@@ -753,3 +755,16 @@ def test_r_ap2_reviewer_returns_an_app_field_and_the_applicant_sees_it_beside_th
 def _status_of(tenant, order) -> str:
     with tenant_scope(tenant.provider):
         return FilingOrder.objects.get(pk=order.pk).status
+
+
+@pytest.mark.django_db
+def test_r_ap1_an_app_only_order_goes_from_the_entity_step_to_its_apps(alpha, beta):
+    for tenant in (alpha, beta):
+        order = app_only_order(tenant)
+        with tenant_scope(tenant.provider):
+            saved = FilingOrder.objects.get(pk=order.pk)
+        form = {k: ("on" if v is True else v) for k, v in VALID_ENTITY.items() if v is not False}
+        form |= {"principal_id_number": saved.principal_id_number, "next": "1"}
+        r = tenant.client("applicant").post(f"/orders/{order.pk}/entity/", form)
+        assert r.status_code == 302
+        assert r["Location"] == f"/orders/{order.pk}/apps/"
