@@ -12,13 +12,11 @@ from django.utils.translation import gettext as _
 from filings.appchecks import MINI_PLATFORM_CHOICES
 from filings.models import AppKind, FilingOrder, OrderApp
 from filings.orders.forms import LANGUAGE_CHOICES
-from icpfiling.core.masking import mask_value
 
 register = template.Library()
 
 
-def _facts(order: FilingOrder, app: OrderApp, *, masked: bool) -> list[tuple[str, str]]:
-    hide = mask_value if masked else (lambda v: v or "")
+def _facts(order: FilingOrder, app: OrderApp, index: int, *, masked: bool) -> list[dict]:
     languages = dict(LANGUAGE_CHOICES)
     facts = [
         (_("服务类型"), str(app.get_kind_display())),
@@ -50,29 +48,34 @@ def _facts(order: FilingOrder, app: OrderApp, *, masked: bool) -> list[tuple[str
             (_("所属平台"), str(dict(MINI_PLATFORM_CHOICES).get(app.mini_platform, app.mini_platform)))
         )
         facts.append((_("AppID"), app.mini_appid))
-    src = order if app.principal_same_as_entity else app
-    who = _("同主体负责人") if app.principal_same_as_entity else ""
-    facts.append(
-        (
-            _("App负责人"),
-            " · ".join(
-                x
-                for x in (
-                    who,
-                    src.principal_name,
-                    hide(src.principal_id_number),
-                    hide(src.principal_mobile),
-                    src.principal_email,
-                )
-                if x
-            ),
-        )
-    )
-    return [(label, value or "—") for label, value in facts]
+    out = [{"label": label, "value": value or "—", "key": "", "sensitive": False} for label, value in facts]
+    if app.principal_same_as_entity:
+        out.append({"label": _("App负责人"), "value": _("同主体负责人"), "key": "", "sensitive": False})
+        return out
+    # An app principal of their own: ID and mobile masked for staff, revealed (and audited) on request.
+    for name, label in (
+        ("principal_name", _("App负责人")),
+        ("principal_id_number", _("证件号码")),
+        ("principal_mobile", _("手机号码")),
+        ("principal_email", _("电子邮箱")),
+    ):
+        value = getattr(app, name) or ""
+        sensitive = masked and name in ("principal_id_number", "principal_mobile")
+        out.append({"label": label, "value": value, "key": f"apps[{index}].{name}", "sensitive": sensitive})
+    return out
 
 
-@register.inclusion_tag("filings/mobile/_apps_card.html")
-def order_apps(order: FilingOrder, masked: bool = True) -> dict:
-    """Every app of ``order`` with its facts and, once approved, its number."""
+@register.inclusion_tag("filings/mobile/_apps_card.html", takes_context=True)
+def order_apps(context, order: FilingOrder, masked: bool = True) -> dict:
+    """Every app of ``order`` with its facts and, once approved, its number.
+
+    The reveal button of a masked value needs the page's reveal state, so it is passed on.
+    """
     apps = list(order.apps.select_related("registry_app").prefetch_related("platforms").order_by("position"))
-    return {"apps": [{"app": a, "facts": _facts(order, a, masked=masked)} for a in apps]}
+    return {
+        "apps": [{"app": a, "facts": _facts(order, a, i, masked=masked)} for i, a in enumerate(apps)],
+        "order": order,
+        "revealed": context.get("revealed") or {},
+        "can_reveal": context.get("can_reveal", False),
+        "csrf_token": context.get("csrf_token"),
+    }

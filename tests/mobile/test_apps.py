@@ -256,6 +256,18 @@ def _reviewer_sees_app(tenant, order) -> None:
     assert f"com.{tenant.provider.slug}.app" in review
     assert "139****0077" in review
     assert "13905710077" not in review
+    # revealing it shows it in full once, and the reveal is audited
+    from filings.models import FileAccessLog
+
+    revealed = tenant.client("reviewer").post(
+        f"/review/{order.pk}/reveal/", {"field": "apps[0].principal_mobile"}
+    )
+    assert "13905710077" in revealed.content.decode()
+    with tenant_scope(tenant.provider):
+        reveals = FileAccessLog.objects.filter(order_id=order.pk, action="reveal")
+        assert list(reveals.values_list("kind", "actor_id")) == [
+            ("field:a0.principal_mobile", tenant.users["reviewer"].pk)
+        ]
 
 
 def _through_authority(tenant, order, authority, on_review=None) -> FilingOrder:
