@@ -218,6 +218,8 @@ def authority_approve(*, order: FilingOrder, reviewer) -> FilingOrder:
                         )
                     message = _("已接入网站：%(sites)s") % {"sites": "、".join(numbers)}
                     message = " ".join([message, *filter(None, transfer_notes)])
+                    if apps:  # R-AP1: apps added beside a connected website are new filings
+                        message += _file_apps(entity=_active_entity(locked), apps=apps, order=locked, now=now)
         except IntegrityError:
             raise ValidationError(
                 _("工信部备案库中已有冲突的记录（主体证件或域名已备案），不能通过。")

@@ -780,3 +780,35 @@ def test_r_ap1_an_app_only_order_goes_from_the_entity_step_to_its_apps(alpha, be
         r = tenant.client("applicant").post(f"/orders/{order.pk}/entity/", form)
         assert r.status_code == 302
         assert r["Location"] == f"/orders/{order.pk}/apps/"
+
+
+@pytest.mark.django_db
+def test_r_ap1_an_app_added_to_a_new_access_order_is_filed_on_approval(alpha, beta, platform_users):
+    # given an entity filed at beta whose website alpha will now host, with an app added to the order
+    cert = make_uscc()
+    entity = filed_entity(cert=cert, sites=[("access-app.cn", beta.provider)])
+    applicant = alpha.users["applicant"]
+    with tenant_scope(alpha.provider):
+        _d, order = order_create(
+            tenant=alpha.provider,
+            applicant=applicant,
+            data=detection_input(cert=cert, domain="access-app.cn"),
+        )
+        assert order.order_type == OrderType.NEW_ACCESS
+        order_app_save(
+            order=order,
+            app=None,
+            actor=applicant,
+            values=app_values(),
+            platforms=android("com.access.app"),
+        )
+        # straight to the authority step: the earlier steps are tested above
+        FilingOrder.objects.filter(pk=order.pk).update(status="authority_review")
+        order = FilingOrder.objects.get(pk=order.pk)
+    # when the authority approves it
+    authority_approve(order=order, reviewer=platform_users["authority"])
+    # then the website is connected and the app filed as the entity's next number, with an A
+    app = FiledApp.objects.get(entity=entity)
+    assert app.service_number == f"{entity.entity_number}-2A"
+    assert app.provider_id == alpha.provider.pk
+    assert FiledApp.objects.filter(provider=beta.provider).count() == 0
