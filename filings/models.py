@@ -701,3 +701,92 @@ class ProviderDocument(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Apps, mini-programs and quick apps filed beside websites (R-AP1…R-AP4); pages in ``filings.mobile``.
+APP_FIELDS = (
+    "name",
+    "service_content",
+    "languages",
+    "pre_approvals",
+    "principal_same_as_entity",
+    *PERSON_FIELDS,
+    "domains",
+    "sdks",
+    "mini_platform",
+    "mini_appid",
+    "remarks",
+)
+
+
+class AppKind(models.TextChoices):
+    APP = "app", _("APP")
+    MINI_PROGRAM = "mini_program", _("小程序")
+    QUICK_APP = "quick_app", _("快应用")
+
+
+class OrderApp(PersonFields, TenantOwnedModel):
+    """An app, mini-program or quick app of the order, as entered (R-AP2, R-AP3)."""
+
+    order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="apps")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(_("服务类型"), max_length=20, choices=AppKind.choices, default=AppKind.APP)
+    name = models.CharField(_("App名称"), max_length=100, blank=True)
+    service_content = models.JSONField(_("服务内容"), default=list, blank=True)
+    languages = models.JSONField(_("语言"), default=list, blank=True)
+    pre_approvals = models.JSONField(_("前置审批"), default=dict, blank=True)
+    principal_same_as_entity = models.BooleanField(_("App负责人同主体负责人"), default=True)
+    # Domains the app uses, IDNA form, up to the third level (R-AP2); may be a filed website's.
+    domains = models.JSONField(_("使用的域名"), default=list, blank=True)
+    # Third-party SDKs: [{"provider": ..., "kind": ...}] (R-AP2).
+    sdks = models.JSONField(_("第三方SDK"), default=list, blank=True)
+    # Mini-programs and quick apps (R-AP3): the hosting platform and its AppID.
+    mini_platform = models.CharField(_("所属平台"), max_length=20, blank=True)
+    mini_appid = models.CharField(_("AppID"), max_length=64, blank=True)
+    remarks = models.TextField(_("备注"), blank=True, max_length=1000)
+    # Set on approval: the registry's record (``…号-NA`` / ``…号-NX``).
+    registry_app = models.ForeignKey(
+        "registry.FiledApp", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["position"]
+        verbose_name = _("订单App")
+        verbose_name_plural = _("订单App")
+        constraints = [models.UniqueConstraint("order", "position", name="order_app_position_unique")]
+
+    def __str__(self) -> str:
+        return self.name or f"App #{self.position + 1}"
+
+    @property
+    def service_content_labels(self) -> list:
+        from icpfiling.core.validators import SERVICE_CONTENT_CHOICES
+
+        labels = dict(SERVICE_CONTENT_CHOICES)
+        return [labels.get(code, code) for code in self.service_content or []]
+
+
+class AppPlatform(models.TextChoices):
+    ANDROID = "android", _("Android")
+    IOS = "ios", _("iOS")
+    HARMONY = "harmony", _("HarmonyOS")
+    OTHER = "other", _("其他平台")
+
+
+class OrderAppPlatform(TenantOwnedModel):
+    """One platform build of an app: package name or Bundle ID, key and fingerprint (R-AP2)."""
+
+    app = models.ForeignKey(OrderApp, on_delete=models.CASCADE, related_name="platforms")
+    platform = models.CharField(_("平台"), max_length=10, choices=AppPlatform.choices)
+    package_name = models.CharField(_("包名 / Bundle ID"), max_length=255, blank=True)
+    public_key = models.TextField(_("签名证书公钥"), blank=True, max_length=4000)
+    fingerprint = models.CharField(_("证书指纹"), max_length=128, blank=True)
+
+    class Meta(TenantOwnedModel.Meta):
+        ordering = ["pk"]
+        verbose_name = _("App平台")
+        verbose_name_plural = _("App平台")
+        constraints = [models.UniqueConstraint("app", "platform", name="order_app_platform_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.package_name}"

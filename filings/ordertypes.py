@@ -69,6 +69,8 @@ class TypeSpec:
 TYPE_SPECS: dict[str, TypeSpec] = {
     T.NEW_ENTITY: TypeSpec(1, "new"),
     T.NEW_WEBSITE: TypeSpec(10, "new"),
+    # R-AP1: like 新增网站 (Inspur has no separate code; the authority's export shows it as 10).
+    T.NEW_APP: TypeSpec(10, "new"),
     T.NEW_ACCESS: TypeSpec(3, "new", sms=("service",)),
     T.CHANGE_ENTITY: TypeSpec(
         6,

@@ -86,6 +86,8 @@ def _step_url(order: FilingOrder, key: str, sites: list) -> str:
         return reverse("filings:order_entity", args=[order.pk])
     if key.startswith("materials."):
         return reverse("filings:materials", args=[order.pk])
+    if key.startswith("apps["):  # R-AP2: reasons about an app lead to the app pages
+        return reverse("mobile:app_list", args=[order.pk])
     m = WEBSITE_KEY.match(key)
     if m and int(m.group(1)) < len(sites):
         return reverse("filings:order_website_edit", args=[order.pk, sites[int(m.group(1))].pk])

@@ -16,15 +16,20 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from filings.models import (
+    APP_FIELDS,
     ENTITY_FIELDS,
     WEBSITE_FIELDS,
+    AppPlatform,
     FilingOrder,
     MaterialKind,
+    OrderApp,
+    OrderAppPlatform,
     OrderSnapshot,
     OrderWebsite,
 )
 
 WEBSITE_KEY = re.compile(r"^websites\[(\d+)\]\.([a-z_]+)$")
+APP_KEY = re.compile(r"^apps\[(\d+)\]\.(?:platforms\.([a-z]+)\.)?([a-z_]+)$")  # R-AP2
 # Personal identifiers shown masked to reviewers unless revealed (and audited).
 SENSITIVE_SUFFIXES = ("principal_id_number", "principal_mobile", "emergency_mobile")
 # Locked identity fields (R-O6) that a reason may still point at, e.g. a cross-province filing.
@@ -78,6 +83,20 @@ def field_label(order: FilingOrder, key: str, *, sites: list[OrderWebsite] | Non
         except FieldDoesNotExist:
             f = name
         return f"{_site_title(index, site)}：{f}"
+    m = APP_KEY.match(key)
+    if m:
+        platform, name = m.group(2), m.group(3)
+        try:
+            f = _verbose(OrderApp, name)
+        except FieldDoesNotExist:
+            f = name
+        if platform:
+            try:
+                f = _verbose(OrderAppPlatform, name)
+            except FieldDoesNotExist:
+                f = name
+            f = f"{AppPlatform(platform).label if platform in AppPlatform.values else platform} {f}"
+        return _("App %(n)d：%(f)s") % {"n": int(m.group(1)) + 1, "f": f}
     return key
 
 
@@ -98,6 +117,9 @@ def field_choices(order: FilingOrder, *, material_kinds: list[str] | None = None
         for name in website_names:
             key = f"websites[{i}].{name}"
             out.append((key, field_label(order, key, sites=sites)))
+    for i, app in enumerate(_apps(order)):  # R-AP2: an app's fields take reasons like a website's
+        for key in _app_keys(app, i):
+            out.append((key, field_label(order, key, sites=sites)))
     kinds = material_kinds if material_kinds is not None else list(MaterialKind.values)
     for kind in dict.fromkeys(kinds):
         key = f"materials.{kind}"
@@ -113,6 +135,25 @@ _UNIT_ONLY = (
     "licence_long_term",
     "business_scope",
 )
+# The app fields a reason may name; pre-approvals are named per code like a website's.
+_APP_REASON_FIELDS = tuple(f for f in APP_FIELDS if f != "pre_approvals")
+
+
+def _apps(order: FilingOrder) -> list[OrderApp]:
+    return list(
+        OrderApp.objects.filter(order=order, tenant_id=order.tenant_id)
+        .prefetch_related("platforms")
+        .order_by("position")
+    )
+
+
+def _app_keys(app: OrderApp, index: int) -> list[str]:
+    keys = [f"apps[{index}].{f}" for f in _APP_REASON_FIELDS]
+    for p in app.platforms.all():
+        keys += [
+            f"apps[{index}].platforms.{p.platform}.{f}" for f in ("package_name", "public_key", "fingerprint")
+        ]
+    return keys
 
 
 def field_key_valid(order: FilingOrder, key: str, *, website_count: int) -> bool:
@@ -128,6 +169,11 @@ def field_key_valid(order: FilingOrder, key: str, *, website_count: int) -> bool
     if m:
         names = {_website_field_name(f) for f in WEBSITE_FIELDS}
         return int(m.group(1)) < website_count and m.group(2) in names
+    m = APP_KEY.match(key)
+    if m:
+        apps = _apps(order)
+        index = int(m.group(1))
+        return index < len(apps) and key in _app_keys(apps[index], index)
     return False
 
 
@@ -162,6 +208,13 @@ def snapshot_data(order: FilingOrder) -> dict:
         for f in WEBSITE_FIELDS:
             value = getattr(site, f)
             data[f"websites[{i}].{_website_field_name(f)}"] = _plain(value)
+    apps = OrderApp.objects.filter(order=order, tenant_id=order.tenant_id).prefetch_related("platforms")
+    for i, app in enumerate(apps.order_by("position")):
+        for f in APP_FIELDS:
+            data[f"apps[{i}].{f}"] = _plain(getattr(app, f))
+        for p in app.platforms.all():
+            for f in ("package_name", "public_key", "fingerprint"):
+                data[f"apps[{i}].platforms.{p.platform}.{f}"] = getattr(p, f)
     shas: dict[str, list[str]] = {}
     for kind, sha in order.materials.order_by("kind", "sha256").values_list("kind", "sha256"):
         shas.setdefault(f"materials.{kind}", []).append(sha)

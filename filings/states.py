@@ -17,6 +17,7 @@ class OrderType(models.TextChoices):
     NEW_ENTITY = "new_entity", _("首次备案")  # R-O1: neither entity nor domain filed
     NEW_WEBSITE = "new_website", _("新增网站")  # R-O2: entity filed, website new
     NEW_ACCESS = "new_access", _("新增接入")  # R-O3: filed elsewhere, connect here
+    NEW_APP = "new_app", _("新增App")  # R-AP1: entity filed, app / mini-program new
     # After approval (R-C1…R-C6); what each changes and who confirms is data in ``filings.ordertypes``.
     CHANGE_ENTITY = "change_entity", _("变更主体")  # R-C1
     CHANGE_WEBSITE = "change_website", _("变更网站")  # R-C2

@@ -28,6 +28,7 @@ from filings.models import (
     WEBSITE_FIELDS,
     FilingOrder,
     MaterialKind,
+    OrderApp,
     OrderEvent,
     OrderStatus,
     OrderType,
@@ -39,7 +40,12 @@ from filings.returns import field_returns_record
 from filings.states import AUTHORITY
 from filings.workflow import TransitionConflict, order_transition
 from icpfiling.registry.models import FiledEntity, RegistryStatus
-from icpfiling.registry.services import registry_access_add, registry_entity_file, registry_website_file
+from icpfiling.registry.services import (
+    registry_access_add,
+    registry_app_file,
+    registry_entity_file,
+    registry_website_file,
+)
 from icpfiling.tenancy.context import tenant_scope
 
 
@@ -95,6 +101,32 @@ def _file_websites(*, entity: FiledEntity, sites: list[OrderWebsite], order: Fil
     return numbers
 
 
+def _file_apps(*, entity: FiledEntity, apps: list[OrderApp], order: FilingOrder, now) -> str:
+    """File each app under ``entity`` (``…号-NA`` / ``-NX``, R-AP4); the sentence for the message."""
+    if not apps:
+        return ""
+    numbers = []
+    for app in apps:
+        filed = registry_app_file(
+            entity=entity,
+            kind=app.kind,
+            name=app.name,
+            provider=order.tenant,
+            # R-AP5: a mini-program's AppID is keyed like a package, under "mini:<platform>".
+            packages=[(p.platform, p.package_name, p.fingerprint) for p in app.platforms.all()]
+            or ([(f"mini:{app.mini_platform}", app.mini_appid, "")] if app.mini_appid else []),
+            mini_platform=app.mini_platform,
+            mini_appid=app.mini_appid,
+            filed_at=now,
+        )
+        OrderApp.objects.filter(pk=app.pk, tenant_id=order.tenant_id).update(registry_app=filed)
+        numbers.append(f"{filed.service_number}（{app.name}）")
+    # R-AP4: where the number must be shown.
+    return " " + _(
+        "App/小程序备案号：%(apps)s。请在 App 的“关于”页面或启动页、小程序的设置或介绍页显著位置展示备案号。"
+    ) % {"apps": "、".join(numbers)}
+
+
 def _active_entity(order: FilingOrder) -> FiledEntity:
     entity = (
         FiledEntity.objects.filter(pk=order.registry_entity_id, status=RegistryStatus.ACTIVE).first()
@@ -130,8 +162,9 @@ def authority_approve(*, order: FilingOrder, reviewer) -> FilingOrder:
             .select_related("registry_website", "registry_website__entity")
             .order_by("position")
         )
-        if not sites:
-            raise ValidationError(_("该订单没有网站，不能通过。"))
+        apps = list(OrderApp.objects.filter(order=locked).prefetch_related("platforms").order_by("position"))
+        if not sites and not apps:
+            raise ValidationError(_("该订单没有网站或App，不能通过。"))
         now = timezone.now()
         extra: dict = {}
         try:
@@ -154,12 +187,14 @@ def authority_approve(*, order: FilingOrder, reviewer) -> FilingOrder:
                     numbers = _file_websites(entity=entity, sites=sites, order=locked, now=now)
                     message = _("主体备案号：%(entity)s；网站备案号：%(sites)s") % {
                         "entity": entity.entity_number,
-                        "sites": "、".join(numbers),
+                        "sites": "、".join(numbers) or "—",
                     }
-                elif locked.order_type == OrderType.NEW_WEBSITE:
+                    message += _file_apps(entity=entity, apps=apps, order=locked, now=now)
+                elif locked.order_type in (OrderType.NEW_WEBSITE, OrderType.NEW_APP):
                     entity = _active_entity(locked)
                     numbers = _file_websites(entity=entity, sites=sites, order=locked, now=now)
-                    message = _("网站备案号：%(sites)s") % {"sites": "、".join(numbers)}
+                    message = _("网站备案号：%(sites)s") % {"sites": "、".join(numbers)} if numbers else ""
+                    message += _file_apps(entity=entity, apps=apps, order=locked, now=now)
                 else:
                     connected = [s for s in sites if s.registry_website_id]
                     # A website added to a new-access order beside the filed one is new: file it too.
@@ -183,6 +218,8 @@ def authority_approve(*, order: FilingOrder, reviewer) -> FilingOrder:
                         )
                     message = _("已接入网站：%(sites)s") % {"sites": "、".join(numbers)}
                     message = " ".join([message, *filter(None, transfer_notes)])
+                    if apps:  # R-AP1: apps added beside a connected website are new filings
+                        message += _file_apps(entity=_active_entity(locked), apps=apps, order=locked, now=now)
         except IntegrityError:
             raise ValidationError(
                 _("工信部备案库中已有冲突的记录（主体证件或域名已备案），不能通过。")

@@ -119,6 +119,7 @@ class FiledEntityView:
     empty_shell: bool
     actions: list[Action] = field(default_factory=list)
     history: list[RegistryChange] = field(default_factory=list)
+    apps: list = field(default_factory=list)  # R-AP4: the entity's filed apps and mini-programs
 
 
 def applicant_entity_ids(*, tenant: Provider, applicant) -> list[int]:
@@ -213,11 +214,15 @@ def filed_info_for_applicant(*, tenant: Provider, applicant) -> list[FiledEntity
                     ],
                 )
             )
+        apps = list(
+            entity.apps.filter(status=RegistryStatus.ACTIVE).select_related("provider").order_by("seq")
+        )
         views.append(
             FiledEntityView(
                 entity=entity,
                 services=services,
-                empty_shell=entity.status == RegistryStatus.ACTIVE and not services,
+                apps=apps,
+                empty_shell=entity.status == RegistryStatus.ACTIVE and not services and not apps,
                 actions=[
                     Action(t, T(t).label, action_reason(tenant=tenant, order_type=t, entity=entity))
                     for t in ENTITY_ACTIONS

@@ -306,6 +306,29 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
                         website=site,
                     )
                 )
+    # R-AP2: an app's principal and pre-approvals need the same papers as a website's.
+    for i, app in enumerate(order.apps.all() if order.pk else []):
+        label = app.name or f"App {i + 1}"
+        if not app.principal_same_as_entity:
+            reqs.append(
+                Requirement(
+                    f"app_principal_id:{app.pk}",
+                    MaterialKind.WEBSITE_PRINCIPAL_ID,
+                    _("App负责人证件（%(d)s）") % {"d": label},
+                    _("App负责人%(name)s的证件原件彩色照片（人像面）。") % {"name": app.principal_name},
+                )
+            )
+        in_force = pre_approvals_in_force(on=timezone.localdate())  # the dated catalogue, as for websites
+        for code in app.service_content or []:
+            if code in in_force:
+                reqs.append(
+                    Requirement(
+                        f"app_pre_approval:{app.pk}:{code}",
+                        MaterialKind.PRE_APPROVAL,
+                        _("前置审批：%(doc)s（%(d)s）") % {"doc": in_force[code].document, "d": label},
+                        _("服务内容含“%(c)s”，须提供前置审批文件。") % {"c": labels.get(code, code)},
+                    )
+                )
     for n, doc in enumerate(rules.extra_documents):
         scopes = doc.get("scope") or ["unit", "personal"]
         if isinstance(scopes, str):

@@ -377,6 +377,40 @@ def _websites_table(order: Any, sites: Sequence[Any], *, variant: SheetVariant, 
     return Table(rows, colWidths=widths, style=style, repeatRows=1)  # the header repeats on a new page
 
 
+def _order_apps(order: Any) -> list[Any]:
+    """The order's apps (R-AP4); stand-in orders without apps have none."""
+    apps = getattr(order, "apps", None)
+    if apps is None or not hasattr(apps, "prefetch_related"):
+        return []
+    return list(apps.prefetch_related("platforms").order_by("position"))
+
+
+def _apps_table(order: Any, apps: Sequence[Any], *, s: _Styles) -> Table:
+    """Apps, mini-programs and quick apps: name, kind, platform ids, principal, service content."""
+    val, small = s.cell, s.small
+    head = ["序号", "名称", "类型", "平台 / 包名 / AppID", "负责人", "服务内容"]
+    rows: list[list[Any]] = [[_p(h, s.label) for h in head]]
+    for n, app in enumerate(apps, start=1):
+        if app.kind == "app":
+            ids = "\n".join(f"{p.get_platform_display()}：{p.package_name}" for p in app.platforms.all())
+        else:
+            ids = f"{app.mini_platform}：{app.mini_appid}"
+        rows.append(
+            [
+                _p(n, val),
+                _p(app.name, val),
+                _p(str(app.get_kind_display()), small),
+                _p(ids, small),
+                _p(_website_principal(order, app), small),
+                _p(_service_content(app), small),
+            ]
+        )
+    widths = [11 * mm, 37 * mm, 16 * mm, 0, 24 * mm, 22 * mm]
+    widths[3] = CONTENT_W - sum(widths)
+    style = _grid_style([("BACKGROUND", (0, 0), (-1, 0), LABEL_BG)])
+    return Table(rows, colWidths=widths, style=style, repeatRows=1)
+
+
 def _access_table(provider_name: str, s: _Styles, licence_number: str = "") -> Table:
     checks = "□ 证件原件与备案信息一致　□ 主体负责人当面核验　□ 网站负责人当面核验　□ 已拍照留存"
     rows = [
@@ -490,6 +524,8 @@ def _sheet(
     ]
     if part is not None:
         meta.append(f"第 {part[0]} 份，共 {part[1]} 份（每个网站一份）")
+    # R-AP4: the apps are listed once, on the first sheet of a per-website set.
+    apps = _order_apps(order) if part is None or part[0] == 1 else []
     story: list[Any] = [
         _p(title, s.title),
         Spacer(1, 1.5 * mm),
@@ -501,6 +537,11 @@ def _sheet(
         _p("二、网站信息", s.section),
         _websites_table(order, sites, variant=variant, s=s),
         Spacer(1, 2 * mm),
+        *(
+            [_p("二（续）、App、小程序与快应用", s.section), _apps_table(order, apps, s=s), Spacer(1, 2 * mm)]
+            if apps
+            else []
+        ),
         _p("三、接入服务单位及核验", s.section),
         _access_table(_name(order.tenant), s, getattr(order.tenant, "licence_number", "")),
         Spacer(1, 2 * mm),

@@ -12,14 +12,22 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from filings.appchecks import (
+    MINI_PLATFORM_CHOICES,
+    MINI_PREFIX,
+    clean_mini_appid,
+    clean_package_name,
+    detection_platform_choices,
+)
 from filings.changes.detection import detection_offers
-from filings.models import OrderType
+from filings.models import AppPlatform, OrderType
 from filings.orders.selectors import applicant_open_order_holding, orders_in_flight_anywhere
 from icpfiling.core import validators as v
 from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, FiledWebsite, Province
-from icpfiling.registry.selectors import filed_entity_find, filed_website_find
+from icpfiling.registry.selectors import filed_app_package_find, filed_entity_find, filed_website_find
 from icpfiling.tenancy.models import Provider
 
+MINI_PLATFORMS = {code for code, _label in MINI_PLATFORM_CHOICES}
 CERT_TYPES_WITH_USCC = {"uscc", "business_licence", "organisation_code"}
 
 
@@ -32,6 +40,13 @@ class DetectionInput:
     domain: str
     city: str = ""
     county: str = ""
+    # R-AP1: an app-only filing names its first app (platform + package name) instead of a domain.
+    app_platform: str = ""
+    app_package: str = ""
+
+    @property
+    def is_app(self) -> bool:
+        return not (self.domain or "").strip() and bool((self.app_package or "").strip())
 
 
 @dataclass
@@ -44,6 +59,7 @@ class Detection:
     entity_key: str = ""
     certificate_number: str = ""
     site: v.SiteAddress | None = None
+    app_package: str = ""  # the cleaned package name of an app-only filing
     entity_at_this_provider: bool = False
     field_errors: dict[str, list] = field(default_factory=dict)
     # R-O4 / R-C7: instead of a dead end, the change or cancel orders that apply (``changes.detection``).
@@ -112,15 +128,32 @@ def order_detect(*, tenant_id: int, data: DetectionInput, applicant_id: int | No
             % {"type": data.certificate_type, "nature": data.nature, "valid": valid}
         )
     number = _clean_certificate(data, errors)
-    try:
-        result.site = v.clean_site_address(data.domain)
-    except ValidationError as exc:
-        errors.setdefault("domain", []).extend(exc.messages)
+    if data.is_app:
+        if (
+            data.app_platform.startswith(MINI_PREFIX)
+            and data.app_platform[len(MINI_PREFIX) :] in MINI_PLATFORMS
+        ):
+            try:  # R-AP3: a mini-program or quick app is known by its platform and AppID
+                result.app_package = clean_mini_appid(data.app_package)
+            except ValidationError as exc:
+                errors.setdefault("app_package", []).extend(exc.messages)
+        elif data.app_platform not in AppPlatform.values:
+            errors.setdefault("app_platform", []).append(_("请选择 App 的平台。"))
+        else:
+            try:
+                result.app_package = clean_package_name(data.app_package, platform=data.app_platform)
+            except ValidationError as exc:
+                errors.setdefault("app_package", []).extend(exc.messages)
+    else:
+        try:
+            result.site = v.clean_site_address(data.domain)
+        except ValidationError as exc:
+            errors.setdefault("domain", []).extend(exc.messages)
     if errors:
         return result
     result.certificate_number = number
     entity = filed_entity_find(certificate_number=number)
-    website = filed_website_find(domain=result.site.value)
+    website = None if data.is_app else filed_website_find(domain=result.site.value)
     result.entity, result.website = entity, website
     if entity is None:
         kind = v.certificate_number_kind(number)
@@ -143,11 +176,16 @@ def order_detect(*, tenant_id: int, data: DetectionInput, applicant_id: int | No
             )
         if errors:
             return result
-        result.entity_at_this_provider = entity.websites.filter(
-            access_records__provider_id=tenant_id, access_records__ended_at__isnull=True
-        ).exists()
+        result.entity_at_this_provider = (
+            entity.websites.filter(
+                access_records__provider_id=tenant_id, access_records__ended_at__isnull=True
+            ).exists()
+            or entity.apps.filter(provider_id=tenant_id, status="active").exists()
+        )
 
-    in_flight = orders_in_flight_anywhere(entity_key=result.entity_key, domains=[result.site.value])
+    in_flight = orders_in_flight_anywhere(
+        entity_key=result.entity_key, domains=[] if data.is_app else [result.site.value]
+    )
     if in_flight:
         here = any(t == tenant_id for t, _k in in_flight)
         result.block = "in_flight"
@@ -174,10 +212,26 @@ def order_detect(*, tenant_id: int, data: DetectionInput, applicant_id: int | No
         return result
 
     active_sites = entity.websites.filter(status="active")
-    if not active_sites.exists():
+    # R-AP1: an entity with only apps filed is not an empty shell.
+    if not active_sites.exists() and not entity.apps.filter(status="active").exists():
         result.block = "empty_shell"
         result.message = _("该主体已没有任何备案网站（空壳主体），需先注销主体备案后再重新备案。")
         result.offers = detection_offers(tenant_id=tenant_id, entity=entity, block=result.block)
+        return result
+    if data.is_app:
+        # R-AP5: one entity files a platform + package name once.
+        filed = filed_app_package_find(
+            entity_id=entity.pk, platform=data.app_platform, package_name=result.app_package
+        )
+        if filed is not None:
+            result.block = "app_already_filed"
+            result.message = _("该主体已备案 %(p)s 包名 %(n)s（%(num)s），无需再次备案。") % {
+                "p": dict(detection_platform_choices()).get(data.app_platform, data.app_platform),
+                "n": result.app_package,
+                "num": filed.app.service_number,
+            }
+            return result
+        result.order_type = OrderType.NEW_APP  # R-AP1: 新增App, like 新增网站
         return result
     if website is None:
         result.order_type = OrderType.NEW_WEBSITE

@@ -8,7 +8,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from filings.models import ENTITY_FIELDS, PERSON_FIELDS, WEBSITE_FIELDS, FilingOrder, OrderWebsite, Server
+from filings.appchecks import detection_platform_choices
+from filings.models import (
+    ENTITY_FIELDS,
+    PERSON_FIELDS,
+    WEBSITE_FIELDS,
+    FilingOrder,
+    OrderWebsite,
+    Server,
+)
 from icpfiling.core import validators as v
 from icpfiling.core.pre_approvals import pre_approvals_in_force
 from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
@@ -67,8 +75,27 @@ class DetectForm(forms.Form):
     domain = forms.CharField(
         label=_("域名"),
         max_length=253,
+        required=False,
         help_text=_("只填写主域名，例如 example.com，不要带 www 或 http://。"),
     )
+    # R-AP1: an entity may file only an app; then the first app replaces the domain.
+    app_platform = forms.ChoiceField(
+        label=_("App 平台（只备案 App 时填写）"),
+        choices=[("", _("不备案 App / 先填网站")), *detection_platform_choices()],
+        required=False,
+    )
+    app_package = forms.CharField(
+        label=_("App 包名 / Bundle ID 或小程序 AppID（只备案 App 时填写）"),
+        max_length=255,
+        required=False,
+        help_text=_("不填域名时按 App 识别备案类型，例如 com.example.app。"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("domain") or "").strip() and not (data.get("app_package") or "").strip():
+            self.add_error("domain", _("请填写域名；只备案 App 时请选择平台并填写包名。"))
+        return data
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

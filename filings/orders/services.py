@@ -7,13 +7,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from filings.appchecks import MINI_PREFIX
 from filings.changes.services import registry_prefill
 from filings.materials.requirements import missing_materials
 from filings.models import (
     EDITABLE_STATUSES,
     ENTITY_FIELDS,
     WEBSITE_FIELDS,
+    AppKind,
     FilingOrder,
+    OrderApp,
+    OrderAppPlatform,
     OrderEvent,
     OrderStatus,
     OrderType,
@@ -96,6 +100,26 @@ def order_create(
     except IntegrityError:
         raise OrderConflict(_("该主体在本接入商已有一个正在办理的备案订单。")) from None
     rollup_order_created(order=order)  # the dashboard's draft count (R-M3)
+    if data.is_app:  # R-AP1: an app-only order starts with its app (platform + package name)
+        mini = (
+            data.app_platform.removeprefix(MINI_PREFIX) if data.app_platform.startswith(MINI_PREFIX) else ""
+        )
+        app = OrderApp.objects.create(
+            tenant=tenant,
+            order=order,
+            position=0,
+            languages=["zh-hans"],
+            # R-AP3: a mini-program (or a quick app, on the quick-app alliance) by platform and AppID.
+            kind=(AppKind.QUICK_APP if mini == "quickapp" else AppKind.MINI_PROGRAM) if mini else AppKind.APP,
+            mini_platform=mini,
+            mini_appid=detection.app_package if mini else "",
+        )
+        if not mini:
+            OrderAppPlatform.objects.create(
+                tenant=tenant, app=app, platform=data.app_platform, package_name=detection.app_package
+            )
+        _event(order, applicant, "created", str(order.get_order_type_display()))
+        return detection, order
     OrderWebsite.objects.create(
         tenant=tenant,
         order=order,

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from filings.appchecks import apps_errors
 from filings.changes.validation import change_errors
 from filings.models import OPEN_STATUSES, FilingOrder, OrderType, OrderWebsite
 from filings.ordertypes import CHANGE_TYPES
@@ -314,8 +315,11 @@ def order_errors(order: FilingOrder, *, today: date) -> Errors:
     errors: Errors = defaultdict(list)
     errors.update(entity_errors(order, today=today))
     sites = list(order.websites.all())
-    if not sites:
-        errors["order"].append(_("请至少填写一个网站。"))
+    apps = list(order.apps.prefetch_related("platforms"))
+    if not sites and not apps:  # R-AP1: an order may carry websites, apps or both
+        errors["order"].append(_("请至少填写一个网站或App。"))
+    for k, msgs in apps_errors(order, apps, today=today, person_check=_person).items():
+        errors[k].extend(msgs)
     limit = (
         order.tenant.websites_per_order_individual
         if order.is_individual

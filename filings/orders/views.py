@@ -123,6 +123,8 @@ def order_entity(request: HttpRequest, order_id: int) -> HttpResponse:
             return HttpResponse(status=204)
         errors = entity_errors(order, today=timezone.localdate())
         if not errors and "next" in request.POST:
+            if not order.websites.exists() and order.apps.exists():  # R-AP1: an app-only order
+                return redirect("mobile:app_list", order_id=order.pk)
             return redirect("filings:order_websites", order_id=order.pk)
         if attach_errors(form, errors, "entity."):
             messages.warning(request, _("已保存。以下内容还需修改，提交前必须改正。"))

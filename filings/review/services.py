@@ -273,12 +273,15 @@ def _audit_kind(key: str) -> str:
     if short.startswith("websites["):
         index, rest = short[len("websites[") :].split("].", 1)
         short = f"w{index}.{rest}"
+    if short.startswith("apps["):
+        index, rest = short[len("apps[") :].split("].", 1)
+        short = f"a{index}.{rest}"
     return f"field:{short}"[:30]
 
 
 def field_value(order: FilingOrder, key: str) -> str | None:
     """The raw value behind a sensitive key, or None when the key names nothing of this order."""
-    from filings.snapshots import WEBSITE_KEY
+    from filings.snapshots import APP_KEY, WEBSITE_KEY
 
     if key.startswith("entity."):
         return str(getattr(order, key.split(".", 1)[1], "") or "")
@@ -288,6 +291,12 @@ def field_value(order: FilingOrder, key: str) -> str | None:
         index = int(m.group(1))
         if index < len(sites):
             return str(getattr(sites[index], m.group(2), "") or "")
+    m = APP_KEY.match(key)
+    if m and not m.group(2):  # R-AP2: an app principal of their own, revealed like a website's
+        apps = list(order.apps.order_by("position"))
+        index = int(m.group(1))
+        if index < len(apps) and not apps[index].principal_same_as_entity:
+            return str(getattr(apps[index], m.group(3), "") or "")
     return None
 
 

@@ -188,6 +188,10 @@ def required_people(order: FilingOrder) -> list[Person]:
             people.append(Person(f"website:{site.pk}", order.principal_name, order.principal_mobile))
         else:
             people.append(Person(f"website:{site.pk}", site.principal_name, site.principal_mobile))
+    # R-AP4: an app's principal confirms like a website principal.
+    for app in order.apps.order_by("position"):
+        src = order if app.principal_same_as_entity else app
+        people.append(Person(f"app:{app.pk}", src.principal_name, src.principal_mobile))
     return people
 
 
@@ -405,6 +409,8 @@ def _role_labels(challenge: SmsChallenge, sites: dict[int, str]) -> tuple[str, .
         elif key.startswith("website:"):
             site = sites.get(int(key.split(":", 1)[1]), "")
             labels.append(_("网站负责人（%(site)s）") % {"site": site} if site else _("网站负责人"))
+        elif key.startswith("app:"):
+            labels.append(_("App负责人"))
     return tuple(labels)
 
 

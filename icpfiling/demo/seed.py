@@ -198,6 +198,10 @@ def demo_seed(*, lifecycle: bool = True) -> list[tuple[str, str, str]]:
     from verification_points.operations.slots import slots_generate
 
     demo_orders_seed(providers)
+    # Apps and mini-programs (R-AP1…R-AP5): filed samples and an app-only order in review.
+    from icpfiling.demo.mobile import demo_apps_seed
+
+    demo_apps_seed(providers)
     if not lifecycle:
         _dashboard_rebuild()
         return logins
@@ -269,4 +273,7 @@ def demo_detection_examples() -> list[str]:
         ("ZJ", by_key["shell-co"].cert_number, "any-new-domain.cn", "blocked: empty-shell entity"),
         ("SC", by_key["shared-co"].cert_number, "shuangxian-demo.cn", "blocked: already connected at alpha"),
     ]
+    from icpfiling.demo.mobile import demo_app_detection_examples
+
+    rows += demo_app_detection_examples(by_key["alpha-co"].cert_number)
     return [f"{p}  {c:<28} {d:<22} -> {outcome}" for p, c, d, outcome in rows]

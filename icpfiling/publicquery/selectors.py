@@ -22,7 +22,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from icpfiling.publicquery.parse import Query
-from icpfiling.registry.models import AccessRecord, FiledEntity, FiledWebsite, RegistryStatus
+from icpfiling.registry.models import AccessRecord, FiledApp, FiledEntity, FiledWebsite, RegistryStatus
 
 PAGE_SIZE = 20
 COUNT_CAP = 1000
@@ -226,3 +226,50 @@ def public_entity(*, entity_number: str) -> tuple[FiledEntity | None, list[Publi
         return None, []
     sites = _with_public_relations(_base().filter(entity=entity).order_by("seq"))
     return entity, [_public(s) for s in sites]
+
+
+# --- apps, mini-programs and quick apps (R-AP4) -------------------------------------------
+# Shown beside the websites on the first page of a search: far fewer rows than websites, so
+# one capped list instead of a second keyset; a name search scans app names (no bigram index).
+APP_PAGE_SIZE = 20
+
+
+def _public_app(app: FiledApp) -> PublicService:
+    entity = app.entity
+    return PublicService(
+        pk=app.pk,
+        kind=app.kind,
+        entity_number=entity.entity_number,
+        entity_name=entity.name,
+        nature=entity.nature.name,
+        province=entity.province.name,
+        service_number=app.service_number,
+        service_name=app.name,
+        address="",
+        approved_on=timezone.localdate(app.filed_at),
+        providers=(app.provider.name,),
+    )
+
+
+def _apps_base() -> QuerySet[FiledApp]:
+    return FiledApp.objects.filter(status=RegistryStatus.ACTIVE, entity__status=RegistryStatus.ACTIVE)
+
+
+def public_app_search(*, query: Query) -> list[PublicService]:
+    """Active apps matching a service number (``…号-NA``/``-NX``), an entity number or a name piece."""
+    if query.kind == "service_number":
+        apps = _apps_base().filter(service_number=query.value)
+    elif query.kind == "entity_number":
+        apps = _apps_base().filter(entity__entity_number=query.value)
+    elif query.kind == "name":
+        apps = _apps_base().filter(Q(name__icontains=query.value) | Q(entity__name__icontains=query.value))
+    else:
+        return []
+    rows = apps.select_related("entity__nature", "entity__province", "provider").order_by("-pk")
+    return [_public_app(a) for a in rows[:APP_PAGE_SIZE]]
+
+
+def public_entity_apps(*, entity: FiledEntity) -> list[PublicService]:
+    """The entity's active apps for its detail page, in number order."""
+    rows = _apps_base().filter(entity=entity).select_related("entity__nature", "entity__province", "provider")
+    return [_public_app(a) for a in rows.order_by("seq")]

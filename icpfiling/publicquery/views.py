@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 
 from icpfiling.publicquery.forms import SearchForm
 from icpfiling.publicquery.parse import MIN_NAME_CHARS, Query, parse_query
-from icpfiling.publicquery.selectors import SearchPage, public_entity, public_search
+from icpfiling.publicquery.selectors import (
+    SearchPage,
+    public_app_search,
+    public_entity,
+    public_entity_apps,
+    public_search,
+)
 from icpfiling.publicquery.throttle import throttle_search
 
 
@@ -66,6 +72,12 @@ def search(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": rows,
+        # R-AP4: apps and mini-programs found by name or number, on the first page.
+        "apps": (
+            public_app_search(query=page.query)
+            if page is not None and not form.cleaned_data.get("after")
+            else []
+        ),
         "hint": hint,
         "retry_after": retry_after,
     }
@@ -109,6 +121,18 @@ def search_json(request: HttpRequest) -> JsonResponse:
                 }
                 for r in page.results
             ],
+            # R-AP4: apps, mini-programs and quick apps found by name or number (first page only).
+            "apps": [
+                {
+                    "kind": a.kind,
+                    "entity_number": a.entity_number,
+                    "entity_name": a.entity_name,
+                    "service_number": a.service_number,
+                    "service_name": a.service_name,
+                    "approved_on": a.approved_on.isoformat(),
+                }
+                for a in (public_app_search(query=page.query) if not form.cleaned_data.get("after") else [])
+            ],
         },
         json_dumps_params={"ensure_ascii": False},
     )
@@ -118,4 +142,5 @@ def entity(request: HttpRequest, number: str) -> HttpResponse:
     found, services = public_entity(entity_number=number)
     if found is None:
         raise Http404
-    return render(request, "publicquery/entity.html", {"entity": found, "services": services})
+    apps = public_entity_apps(entity=found)
+    return render(request, "publicquery/entity.html", {"entity": found, "services": services, "apps": apps})

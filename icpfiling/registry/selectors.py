@@ -41,3 +41,16 @@ def filed_website_list_for_provider(*, provider_id: int) -> QuerySet[FiledWebsit
         .select_related("entity")
         .order_by("website_number")
     )
+
+
+def filed_app_package_find(*, entity_id: int, platform: str, package_name: str):
+    """The active filing of this platform + package name by this entity, if any (R-AP5)."""
+    from icpfiling.registry.models import FiledAppPackage
+
+    return (
+        FiledAppPackage.objects.filter(
+            entity_id=entity_id, platform=platform, package_name__iexact=package_name.strip(), active=True
+        )
+        .select_related("app")
+        .first()
+    )

@@ -20,6 +20,8 @@ from icpfiling.registry.models import (
     CertificateType,
     EntityNature,
     EntityNumberSequence,
+    FiledApp,
+    FiledAppPackage,
     FiledEntity,
     FiledWebsite,
     Province,
@@ -126,3 +128,52 @@ def registry_access_add(
         website=website, provider=provider, ended_at=None, defaults={"since": since or timezone.now()}
     )
     return record
+
+
+# The letter after ``-N`` per kind of filed app (R-AP4); websites have none.
+APP_NUMBER_SUFFIX = {"app": "A", "mini_program": "X", "quick_app": "X"}
+
+
+def format_app_number(entity_number: str, seq: int, kind: str) -> str:
+    """``浙ICP备2026000001号-2A`` (app) / ``…号-3X`` (mini-program, quick app)."""
+    return f"{entity_number}-{seq}{APP_NUMBER_SUFFIX[kind]}"
+
+
+@transaction.atomic
+def registry_app_file(
+    *,
+    entity: FiledEntity,
+    kind: str,
+    name: str,
+    provider: Provider,
+    packages: list[tuple[str, str, str]],
+    mini_platform: str = "",
+    mini_appid: str = "",
+    filed_at: datetime | None = None,
+) -> FiledApp:
+    """Record a newly approved app under ``entity``; ``packages`` are (platform, package, fingerprint).
+
+    The ``-N`` comes from the entity's one sequence, shared with its websites, so
+    numbers never collide and are never reused (R-AP4). The per-entity unique
+    constraint on platform + package name refuses a second filing (R-AP5).
+    """
+    filed_at = filed_at or timezone.now()
+    seq = website_seq_allocate(entity=entity)
+    app = FiledApp.objects.create(
+        entity=entity,
+        kind=kind,
+        seq=seq,
+        service_number=format_app_number(entity.entity_number, seq, kind),
+        name=name,
+        mini_platform=mini_platform,
+        mini_appid=mini_appid,
+        provider=provider,
+        filed_at=filed_at,
+    )
+    FiledAppPackage.objects.bulk_create(
+        [
+            FiledAppPackage(app=app, entity=entity, platform=p, package_name=pkg, fingerprint=fp)
+            for p, pkg, fp in packages
+        ]
+    )
+    return app

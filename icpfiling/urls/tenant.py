@@ -11,6 +11,8 @@ urlpatterns = [
     # Applicant-side verification booking and the SMS check (R-S4, R-S5).
     path("orders/", include(("filings.verification.urls", "verify"), namespace="verify")),
     path("orders/", include(("filings.sms.urls", "sms"), namespace="sms")),
+    # Apps, mini-programs and quick apps of an order (R-AP1…R-AP3).
+    path("orders/", include(("filings.mobile.urls", "mobile"), namespace="mobile")),
     # Change and cancel orders after approval (R-C1…R-C9), started from 已备案信息 (R-P2).
     path("changes/", include(("filings.changes.urls", "changes"), namespace="changes")),
     # Provider reviewers' queue and order review (R-S2, R-S3).

@@ -30,6 +30,9 @@ class ChangeKind(models.TextChoices):
 
 class ServiceKind(models.TextChoices):
     WEBSITE = "website", _("网站")
+    APP = "app", _("APP")
+    MINI_PROGRAM = "mini_program", _("小程序")
+    QUICK_APP = "quick_app", _("快应用")
 
 
 class RegistryChange(models.Model):

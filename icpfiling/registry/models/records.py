@@ -198,3 +198,66 @@ class EntityNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.province_id} {self.year}: {self.last_value}"
+
+
+class FiledApp(models.Model):
+    """A filed app, mini-program or quick app: a service of the entity beside its websites (R-AP4).
+
+    It takes its ``-N`` from the entity's one sequence (``FiledEntity.website_seq_last``),
+    so a number is never shared with a website nor reused; the letter says the kind
+    (``-NA`` app, ``-NX`` mini-program and quick app). ``provider`` is the provider
+    that filed it (apps have no servers to connect, R-AP4).
+    """
+
+    entity = models.ForeignKey(FiledEntity, on_delete=models.PROTECT, related_name="apps")
+    kind = models.CharField(
+        max_length=20, choices=[("app", "APP"), ("mini_program", _("小程序")), ("quick_app", _("快应用"))]
+    )
+    seq = models.PositiveIntegerField()
+    service_number = models.CharField(max_length=50, unique=True)  # 浙ICP备2026000001号-2A
+    name = models.CharField(max_length=100)
+    mini_platform = models.CharField(max_length=20, blank=True)
+    mini_appid = models.CharField(max_length=64, blank=True)
+    provider = models.ForeignKey("tenancy.Provider", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=RegistryStatus.choices, default=RegistryStatus.ACTIVE)
+    filed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("备案App")
+        verbose_name_plural = _("备案App")
+        constraints = [
+            # The entity's sequence is shared with websites; a seq is used once per entity.
+            models.UniqueConstraint("entity", "seq", name="filed_app_seq_unique"),
+        ]
+        indexes = [models.Index(fields=["name"], name="filed_app_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.service_number} {self.name}"
+
+
+class FiledAppPackage(models.Model):
+    """A platform + package name of a filed app: one entity files it once (R-AP5)."""
+
+    app = models.ForeignKey(FiledApp, on_delete=models.CASCADE, related_name="packages")
+    entity = models.ForeignKey(FiledEntity, on_delete=models.PROTECT, related_name="+")
+    # android / ios / harmony / other, or "mini:<platform>" with the AppID of a mini-program (R-AP3).
+    platform = models.CharField(max_length=20)
+    package_name = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=128, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("备案App包名")
+        verbose_name_plural = _("备案App包名")
+        constraints = [
+            models.UniqueConstraint(
+                "entity",
+                "platform",
+                Lower("package_name"),
+                name="filed_app_package_unique_per_entity",
+                condition=models.Q(active=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.package_name}"
