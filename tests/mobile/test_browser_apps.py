@@ -44,6 +44,12 @@ def _status(order) -> str:
         return FilingOrder.objects.get(pk=order.pk).status
 
 
+def _confirm(page, label: str, confirm: str) -> None:
+    """Issue 12: an irreversible action opens its confirmation first, then is confirmed."""
+    page.click(f"summary:text-is('{label}')")
+    page.locator("details.confirm[open] .confirm-body").locator(f"button:text-is('{confirm}')").click()
+
+
 @requires_chromium
 @pytest.mark.django_db(transaction=True)
 def test_r_ap4_app_only_entity_through_the_lifecycle_in_the_browser(live_server, browser, tmp_path):
@@ -116,7 +122,7 @@ def test_r_ap4_app_only_entity_through_the_lifecycle_in_the_browser(live_server,
                 order=current, action=action, actor=reviewer_user, actor_kind="reviewer"
             )
     reviewer.goto(url(live_server, "alpha", f"/review/{order.pk}/"))
-    reviewer.click("button:text-is('提交管局')")
+    _confirm(reviewer, "提交管局", "确认提交管局")
     assert _status(order) == OrderStatus.SMS_VERIFICATION
 
     # The applicant enters the code the principal's phone received
@@ -136,7 +142,7 @@ def test_r_ap4_app_only_entity_through_the_lifecycle_in_the_browser(live_server,
     authority.goto(url(live_server, None, "/authority/"))
     authority.locator("tr", has_text="杭州浏览器App示例有限公司").locator("a").first.click()
     assert "cn.browser.app" in authority.locator("main").inner_text()
-    authority.click("button:text-is('审核通过并发放备案号')")
+    _confirm(authority, "审核通过并发放备案号", "确认通过并发放备案号")
     assert _status(order) == OrderStatus.APPROVED
 
     # Then the applicant's order shows the app's -1A number and where to display it
