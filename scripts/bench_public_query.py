@@ -226,8 +226,8 @@ def seed(websites: int) -> dict:
         )
         cur.execute(
             f"""
-            INSERT INTO registry_accessrecord (website_id, provider_id, since, ended_at)
-            SELECT id, (ARRAY[{",".join(str(p.pk) for p in providers)}])[1 + id % 3], filed_at, NULL
+            INSERT INTO registry_accessrecord (website_id, provider_id, since, ended_at, end_reason)
+            SELECT id, (ARRAY[{",".join(str(p.pk) for p in providers)}])[1 + id % 3], filed_at, NULL, ''
             FROM registry_filedwebsite
             """  # noqa: S608 - built from this script's constants, no outside input
         )
