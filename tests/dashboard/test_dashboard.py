@@ -210,6 +210,11 @@ def test_r_m3_operator_sees_every_provider_or_one(alpha, beta, platform_users):
     assert client.get(OPS_DASH).context["figures"].total_orders == 3
     assert client.get(OPS_DASH, {"provider": "beta"}).context["figures"].total_orders == 2
     assert client.get(OPS_DASH, {"provider": "alpha"}).context["figures"].total_orders == 1
+    # an unknown provider is named as an error, and the figures stay those of every provider
+    r = client.get(OPS_DASH, {"provider": "gamma"})
+    assert r.status_code == 200
+    assert list(r.context["form"].errors) == ["provider"]
+    assert r.context["figures"].total_orders == 3
 
 
 def test_r_m3_filters_by_province_type_and_period(alpha, beta):
