@@ -31,6 +31,7 @@ from filings.models import (
     Server,
 )
 from filings.notifications import order_reminder_notify_many
+from filings.rollups import rollup_pending_fold
 from filings.workflow import IDLE_REMINDER_DAYS, order_transition_many
 from icpfiling.accounts.models import Membership, Role
 from icpfiling.core.links import id_url_template
@@ -384,3 +385,9 @@ def deadlines_sweep(*, now=None) -> dict[str, int]:
         "sla_reminders": sla_reminder_sweep(now=now),
         "identity_purged": retention_purge_sweep(now=now),
     }
+
+
+def dashboard_pending_fold() -> int:
+    """Count the orders the sweeps moved into the dashboard's rollups (R-M3); after the sweeps."""
+    with tenant_scopes_disabled():  # the queue holds every tenant's moves; each keeps its tenant
+        return rollup_pending_fold()

@@ -790,3 +790,31 @@ class OrderAppPlatform(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.platform} {self.package_name}"
+
+
+class RollupPending(TenantOwnedModel):
+    """An order a sweep moved, waiting to be counted in the dashboard's rollups (R-M3).
+
+    ``workflow.order_transition_many`` writes one narrow row per moved order (a
+    plain multi-row INSERT), and ``rollups.rollup_pending_fold`` — run at the end
+    of every deadline sweep — counts them in and deletes them. Folding a whole
+    sweep at once touches each rollup cell once, where a per-batch upsert touched
+    thousands of cells per thousand orders and tripled the sweep's time.
+    """
+
+    order_id = models.BigIntegerField()
+    province = models.CharField(max_length=6)
+    order_type = models.CharField(max_length=20)
+    created_at = models.DateTimeField()
+    entered_at = models.DateTimeField()  # when the order had entered ``from_status``
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    action = models.CharField(max_length=30)
+    at = models.DateTimeField()
+
+    class Meta(TenantOwnedModel.Meta):
+        # No tenant index: only the platform fold reads these, oldest first, by id.
+        indexes = []
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -2,11 +2,14 @@
 
 The dashboard never aggregates the orders table: every figure it shows is a sum
 over ``DashboardRollup`` cells, which ``workflow.order_transition`` (one order),
-``workflow.order_transition_many`` (sweeps, set-based), ``orders.services``
-(a new draft) and ``returns.field_returns_record`` (return reasons) update in
-the same transaction as the change itself, so a rolled-back change leaves no
-count behind. ``dashboard.services.dashboard_rollups_rebuild`` recomputes every
-cell from the orders and their events (the backfill).
+``orders.services`` (a new draft) and ``returns.field_returns_record`` (return
+reasons) update in the same transaction as the change itself, so a rolled-back
+change leaves no count behind. ``workflow.order_transition_many`` (the sweeps,
+set-based) queues its moves in ``RollupPending`` in its transaction, and the
+deadline sweep task folds the queue in at the end of each run
+(``rollup_pending_fold``), so the counts trail a sweep by at most one run.
+``dashboard.services.dashboard_rollups_rebuild`` recomputes every cell from the
+orders and their events (the backfill).
 
 Metrics, and which week a count belongs to:
 
@@ -35,10 +38,11 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
-from filings.models import DashboardRollup, PlatformDashboardRollup
+from filings.models import DashboardRollup, PlatformDashboardRollup, RollupPending
+from icpfiling.core.bulk import insert_rows
 from icpfiling.core.workdays import working_days_between
 
 MAX_DAYS = 60
@@ -158,26 +162,89 @@ def rollup_order_moved(
     rollup_add(deltas)
 
 
-def rollup_orders_moved_many(*, groups: Iterable[tuple], action: str, to_status: str, now: datetime) -> None:
-    """The set-based form for the sweeps (no SLA step is left by a sweep, so no breach).
+def rollup_pending_add(*, rows: list[tuple]) -> None:
+    """Queue the orders a sweep moved, to be counted by ``rollup_pending_fold`` (one INSERT).
 
-    ``groups`` are (tenant id, province, order type, created date or week, entered
-    date, from status, count) rows the caller counted before its UPDATE.
+    ``rows`` are (tenant id, order id, province, order type, created at, entered
+    at, from status, to status, action, at).
     """
-    week = week_of(now)
-    today = timezone.localdate(now)
-    deltas = []
-    for tenant_id, province, order_type, created_day, entered_day, from_status, n in groups:
-        created = week_of(created_day)
-        days = max(0, min(_working_days(entered_day, today), MAX_DAYS))
-        place = (province or "", order_type or "")
-        deltas += [
-            ((tenant_id, created, *place, "state", str(from_status)), -n),
-            ((tenant_id, created, *place, "state", str(to_status)), n),
-            ((tenant_id, week, *place, "moved", action), n),
-            ((tenant_id, week, *place, "stage", f"{from_status}:{days}"), n),
-        ]
-    rollup_add(deltas)
+    insert_rows(
+        RollupPending._meta.db_table,
+        (
+            "tenant_id",
+            "order_id",
+            "province",
+            "order_type",
+            "created_at",
+            "entered_at",
+            "from_status",
+            "to_status",
+            "action",
+            "at",
+        ),
+        rows,
+    )
+
+
+def rollup_pending_fold(*, batch: int = 10000) -> int:
+    """Count the queued sweep moves into the rollups and delete them; returns how many.
+
+    Runs under ``tenant_scopes_disabled()`` (the deadline sweep's). Each batch is
+    locked (``skip_locked``: two folds never count a row twice), folded into as
+    few cells as the moves allow, and deleted in the same transaction.
+    """
+    total = 0
+    while True:
+        with transaction.atomic():
+            qs = RollupPending.objects.order_by("pk")
+            if connection.features.has_select_for_update_skip_locked:
+                qs = qs.select_for_update(skip_locked=True)
+            rows = list(
+                qs.values_list(
+                    "pk",
+                    "tenant_id",
+                    "province",
+                    "order_type",
+                    "created_at",
+                    "entered_at",
+                    "from_status",
+                    "to_status",
+                    "action",
+                    "at",
+                )[:batch]
+            )
+            if not rows:
+                return total
+            moves: Counter = Counter(
+                (
+                    tenant,
+                    province,
+                    otype,
+                    week_of(created),
+                    timezone.localdate(entered),
+                    src,
+                    dst,
+                    action,
+                    timezone.localdate(at),
+                )
+                for _pk, tenant, province, otype, created, entered, src, dst, action, at in rows
+            )
+            deltas = []
+            for (tenant, province, otype, created_week, entered, src, dst, action, day), n in moves.items():
+                week = week_of(day)
+                days = max(0, min(_working_days(entered, day), MAX_DAYS))
+                place = (province or "", otype or "")
+                deltas += [
+                    ((tenant, created_week, *place, "state", src), -n),
+                    ((tenant, created_week, *place, "state", dst), n),
+                    ((tenant, week, *place, "moved", action), n),
+                    ((tenant, week, *place, "stage", f"{src}:{days}"), n),
+                ]
+            rollup_add(deltas)
+            RollupPending.objects.filter(pk__in=[row[0] for row in rows]).delete()
+        total += len(rows)
+        if len(rows) < batch:
+            return total
 
 
 def rollup_returns(*, order, fields: Iterable[str], now: datetime) -> None:

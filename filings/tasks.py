@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from filings.deadlines import deadlines_sweep, server_expiry_sweep
+from filings.deadlines import dashboard_pending_fold, deadlines_sweep, server_expiry_sweep
 from icpfiling.tenancy.tasks import platform_task
 
 
@@ -10,7 +10,10 @@ from icpfiling.tenancy.tasks import platform_task
 @platform_task
 def order_deadlines_sweep() -> dict[str, int]:
     """Beat runs this every minute (embedded run included); it catches up after downtime."""
-    return deadlines_sweep()
+    result = deadlines_sweep()
+    # Last, the dashboard counts what the sweeps just moved (R-M3).
+    result["dashboard_folded"] = dashboard_pending_fold()
+    return result
 
 
 @shared_task(ignore_result=True)

@@ -8,7 +8,6 @@ the notification through the outbox, which dispatches after commit.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 
 from django.db import transaction
@@ -18,7 +17,11 @@ from django.utils import timezone
 from filings.models import FilingOrder, OrderEvent, ReturnedBy
 from filings.notifications import order_status_notify, order_status_notify_many
 from filings.ordertypes import type_forbids
-from filings.rollups import SLA_STAGES, rollup_order_moved, rollup_orders_moved_many, week_of
+from filings.rollups import (
+    SLA_STAGES,
+    rollup_order_moved,
+    rollup_pending_add,
+)
 from filings.states import AUTHORITY, EDITABLE_STATUSES, SYSTEM, TRANSITIONS, OrderStatus
 from icpfiling.core.bulk import insert_select
 from icpfiling.core.workdays import add_working_days_at
@@ -240,16 +243,15 @@ def order_transition_many(*, order_ids: list[int], action: str, message: str = "
             ids,
         )
         moved += ids
-        # The dashboard's counters (R-M3): one Counter over the moved rows (by created
-        # week, so a batch folds into few cells), one upsert.
+        # The dashboard's counters (R-M3): queued here, one multi-row INSERT, and folded
+        # in by the deadline sweep once the run is over (rollups.rollup_pending_fold).
         kept = set(ids)
-        groups = Counter(
-            (tenant, province, otype, week_of(created), timezone.localdate(entered), status)
-            for pk, status, tenant, province, otype, created, entered in found
-            if pk in kept
-        )
-        rollup_orders_moved_many(
-            groups=[(*g, n) for g, n in groups.items()], action=action, to_status=t.target, now=now
+        rollup_pending_add(
+            rows=[
+                (tenant, pk, province, otype, created, entered, status, t.target, action, now)
+                for pk, status, tenant, province, otype, created, entered in found
+                if pk in kept
+            ]
         )
     order_status_notify_many(order_ids=moved, action=action, status=t.target, changed_at=now, message=message)
     return moved

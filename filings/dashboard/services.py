@@ -18,7 +18,14 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from filings.models import DashboardRollup, FieldReturn, FilingOrder, OrderEvent, PlatformDashboardRollup
+from filings.models import (
+    DashboardRollup,
+    FieldReturn,
+    FilingOrder,
+    OrderEvent,
+    PlatformDashboardRollup,
+    RollupPending,
+)
 from filings.rollups import SLA_STAGES, return_key, rollup_add, stage_days, week_of
 from filings.states import TRANSITIONS, OrderStatus
 from filings.workflow import PROVIDER_RECHECK_DAYS, PROVIDER_REVIEW_DAYS
@@ -136,6 +143,8 @@ def _return_deltas() -> Counter:
 def dashboard_rollups_rebuild() -> dict[str, int]:
     """Replace every rollup cell with counts recomputed from the orders (R-M3). Needs a disabled scope."""
     deleted, _detail = DashboardRollup.objects.all().delete()
+    # Queued sweep moves are in the events the rebuild counts: folding them later would count twice.
+    RollupPending.objects.all().delete()
     states = _state_cells()
     history = _event_deltas()
     returns = _return_deltas()

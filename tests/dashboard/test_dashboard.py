@@ -15,11 +15,20 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from filings.models import DashboardRollup, FieldReturn, FilingOrder, OrderEvent, PlatformDashboardRollup
+from filings.deadlines import dashboard_pending_fold
+from filings.models import (
+    DashboardRollup,
+    FieldReturn,
+    FilingOrder,
+    OrderEvent,
+    PlatformDashboardRollup,
+    RollupPending,
+)
 from filings.orders.services import order_create
 from filings.returns import field_returns_record
 from filings.rollups import return_key
 from filings.states import TRANSITIONS
+from filings.tasks import order_deadlines_sweep
 from filings.workflow import order_transition, order_transition_many
 from icpfiling.accounts.models import Role
 from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
@@ -113,6 +122,9 @@ def _scenario(alpha, beta) -> dict:
     with tenant_scopes_disabled():  # the sweep runs over every tenant, as deadlines.py does
         moved = order_transition_many(order_ids=[stale.pk, b2.pk], action="expire")
         sms = order_transition_many(order_ids=[a3.pk], action="sms_failed")
+    # the sweep's moves are queued, then folded in (the deadline task's last step)
+    assert dashboard_pending_fold() == 3
+    assert dashboard_pending_fold() == 0
     assert sorted(moved) == sorted([stale.pk, b2.pk])
     assert sms == [a3.pk]
     return {"a1": a1, "a2": a2, "a3": a3, "stale": stale, "b1": b1, "b2": b2}
@@ -210,6 +222,11 @@ def test_r_m3_operator_sees_every_provider_or_one(alpha, beta, platform_users):
     assert client.get(OPS_DASH).context["figures"].total_orders == 3
     assert client.get(OPS_DASH, {"provider": "beta"}).context["figures"].total_orders == 2
     assert client.get(OPS_DASH, {"provider": "alpha"}).context["figures"].total_orders == 1
+    # an unknown provider is named as an error, and the figures stay those of every provider
+    r = client.get(OPS_DASH, {"provider": "gamma"})
+    assert r.status_code == 200
+    assert list(r.context["form"].errors) == ["provider"]
+    assert r.context["figures"].total_orders == 3
 
 
 def test_r_m3_filters_by_province_type_and_period(alpha, beta):
@@ -386,3 +403,23 @@ def test_r_m3_charts_are_svg_with_their_numbers_in_tables(alpha, beta):
     assert html.count('<table class="table nums">') == 5
     assert "主体信息：主办单位名称" in html
     assert "<script" not in html.split("<main", 1)[-1]
+
+
+def test_r_m3_the_deadline_task_counts_what_its_sweeps_moved(alpha, beta):
+    # given an idle draft at alpha past its expiry, and beta's fresh one
+    stale, _fresh = _draft(alpha), _draft(beta)
+    with tenant_scope(alpha.provider):
+        FilingOrder.objects.filter(pk=stale.pk).update(
+            expires_at=timezone.now() - timezone.timedelta(minutes=1)
+        )
+    # when the minute task runs (the sweeps, then the dashboard's fold)
+    result = order_deadlines_sweep()
+    # then alpha's draft is expired in the rollups too, beta's untouched, and nothing stays queued
+    assert result["expired"] == 1
+    assert result["dashboard_folded"] == 1
+    assert _rollup(alpha, "state") == {"expired": 1}
+    assert _rollup(alpha, "moved") == {"expire": 1}
+    assert _rollup(beta, "state") == {"draft": 1}
+    assert _rollup(beta, "moved") == {}
+    with tenant_scopes_disabled():  # the queue of every tenant
+        assert not RollupPending.objects.exists()
