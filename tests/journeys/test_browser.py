@@ -33,6 +33,12 @@ def url(live_server, tenant: str | None, path: str = "/") -> str:
     return f"http://{host}:{port}{path}"
 
 
+def confirm_step(page, label: str, confirm: str) -> None:
+    """Issue 12: an irreversible action opens its confirmation first, then is confirmed."""
+    page.click(f"summary:text-is('{label}')")
+    page.locator("details.confirm[open] .confirm-body").locator(f"button:text-is('{confirm}')").click()
+
+
 def login(page, live_server, tenant, email, password=DEMO_PASSWORD):
     page.goto(url(live_server, tenant, "/accounts/login/"))
     page.fill("#id_username", email)

@@ -24,7 +24,7 @@ from icpfiling.notifications import sms as sms_backend
 from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider
 from tests.factories import make_ric, make_uscc
-from tests.journeys.test_browser import login, url
+from tests.journeys.test_browser import confirm_step, login, url
 from tests.journeys.test_browser_journey import fill_licence, fill_website, upload_missing
 from tests.services import CHROMIUM_MARKS
 
@@ -51,12 +51,6 @@ def _set_password(page, link: str, password: str) -> None:
     page.fill("#id_new_password2", password)
     page.click("button.primary")
     assert "密码" in page.locator("main").inner_text()
-
-
-def _confirm(page, label: str, confirm: str) -> None:
-    """Issue 12: an irreversible action opens its confirmation first, then is confirmed."""
-    page.click(f"summary:text-is('{label}')")
-    page.locator("details.confirm[open] .confirm-body").locator(f"button:text-is('{confirm}')").click()
 
 
 def _status(order) -> str:
@@ -183,7 +177,7 @@ def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, br
     reviewer.fill("#phone-check-form input[name='person']", "伽马负责人")
     reviewer.check("#phone-check-form input[name='outcome'][value='confirmed']")
     reviewer.click("#phone-check-form button[type=submit]")
-    _confirm(reviewer, "初审通过，进入核验", "确认初审通过")
+    confirm_step(reviewer, "初审通过，进入核验", "确认初审通过")
     assert _status(order) == OrderStatus.VERIFICATION
 
     # The applicant chooses remote verification (gamma has no point) and uploads a curtain photo
@@ -202,7 +196,7 @@ def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, br
     reviewer.click("button:text-is('记录远程核验结果')")
     assert _status(order) == OrderStatus.PROVIDER_RECHECK
     reviewer.goto(url(live_server, "gamma", f"/review/{order.pk}/"))
-    _confirm(reviewer, "提交管局", "确认提交管局")
+    confirm_step(reviewer, "提交管局", "确认提交管局")
     assert _status(order) == OrderStatus.SMS_VERIFICATION
 
     # The applicant enters every SMS code, as the phones received them
@@ -224,7 +218,7 @@ def test_r_m4_operator_onboards_gamma_which_files_to_its_numbers(live_server, br
     login(authority, live_server, None, "authority-zj@gov.demo")
     authority.goto(url(live_server, None, "/authority/"))
     authority.locator("tr", has_text=ENTITY).locator("a").first.click()
-    _confirm(authority, "审核通过并发放备案号", "确认通过并发放备案号")
+    confirm_step(authority, "审核通过并发放备案号", "确认通过并发放备案号")
     assert _status(order) == OrderStatus.APPROVED
 
     # Then the applicant at gamma sees both numbers

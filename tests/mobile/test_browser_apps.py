@@ -24,7 +24,7 @@ from icpfiling.notifications import sms as sms_backend
 from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider
 from tests.factories import VALID_ENTITY, make_uscc
-from tests.journeys.test_browser import login, url
+from tests.journeys.test_browser import confirm_step, login, url
 from tests.mobile.test_apps import _certificate
 from tests.services import requires_chromium
 
@@ -42,12 +42,6 @@ def _actor(browser, live_server, tenant, email, width=1280):
 def _status(order) -> str:
     with tenant_scope(order.tenant_id):
         return FilingOrder.objects.get(pk=order.pk).status
-
-
-def _confirm(page, label: str, confirm: str) -> None:
-    """Issue 12: an irreversible action opens its confirmation first, then is confirmed."""
-    page.click(f"summary:text-is('{label}')")
-    page.locator("details.confirm[open] .confirm-body").locator(f"button:text-is('{confirm}')").click()
 
 
 @requires_chromium
@@ -122,7 +116,7 @@ def test_r_ap4_app_only_entity_through_the_lifecycle_in_the_browser(live_server,
                 order=current, action=action, actor=reviewer_user, actor_kind="reviewer"
             )
     reviewer.goto(url(live_server, "alpha", f"/review/{order.pk}/"))
-    _confirm(reviewer, "提交管局", "确认提交管局")
+    confirm_step(reviewer, "提交管局", "确认提交管局")
     assert _status(order) == OrderStatus.SMS_VERIFICATION
 
     # The applicant enters the code the principal's phone received
@@ -142,7 +136,7 @@ def test_r_ap4_app_only_entity_through_the_lifecycle_in_the_browser(live_server,
     authority.goto(url(live_server, None, "/authority/"))
     authority.locator("tr", has_text="杭州浏览器App示例有限公司").locator("a").first.click()
     assert "cn.browser.app" in authority.locator("main").inner_text()
-    _confirm(authority, "审核通过并发放备案号", "确认通过并发放备案号")
+    confirm_step(authority, "审核通过并发放备案号", "确认通过并发放备案号")
     assert _status(order) == OrderStatus.APPROVED
 
     # Then the applicant's order shows the app's -1A number and where to display it
