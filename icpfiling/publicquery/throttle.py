@@ -14,9 +14,11 @@ from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
 # (group, key, rate): per address and, once a browser keeps a session, per session.
+# The address is the proxy-aware one the other throttles use (icpfiling.core.throttle.client_ip):
+# behind the production proxy, plain REMOTE_ADDR would put every visitor in one counter.
 LIMITS: tuple[tuple[str, str, str], ...] = (
-    ("publicquery.address.minute", "ip", "60/m"),
-    ("publicquery.address.hour", "ip", "600/h"),
+    ("publicquery.address.minute", "icpfiling.core.throttle.client_ip", "60/m"),
+    ("publicquery.address.hour", "icpfiling.core.throttle.client_ip", "600/h"),
     (
         "publicquery.session.minute",
         "icpfiling.publicquery.throttle.session_key",

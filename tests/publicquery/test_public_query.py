@@ -357,3 +357,27 @@ def test_r_q1_plan_choice_reads_postgres_statistics(registry):
     # then the shares follow the data: frequent bigrams walk, rare ones use the index
     assert selectors.name_share("有限") > 0.5
     assert selectors.name_share("高腾") == 0.0
+
+
+@pytest.mark.django_db
+def test_r_q1_rate_limit_counts_the_client_behind_the_proxy(registry, alpha, monkeypatch, settings):
+    # given one trusted proxy in front and a limit of 3 searches
+    from icpfiling.publicquery import throttle
+
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    address_limits = tuple(
+        (group, key, "3/m") for group, key, _rate in throttle.LIMITS if ".address." in group
+    )
+    monkeypatch.setattr(throttle, "LIMITS", address_limits)
+    client = alpha.client()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    # when one visitor behind the proxy searches four times
+    codes = [
+        client.get("/query/", {"q": "云栖"}, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy).status_code
+        for _ in range(4)
+    ]
+    # then that visitor is limited, and another visitor through the same proxy is not
+    assert codes == [200, 200, 200, 429]
+    assert (
+        client.get("/query/", {"q": "云栖"}, HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy).status_code == 200
+    )
