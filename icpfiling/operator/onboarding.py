@@ -27,8 +27,6 @@ def make_onboard_view(site):
         form = OnboardForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
-            host = request.get_host()
-            port = host.rsplit(":", 1)[1] if ":" in host and not host.endswith("]") else ""
             try:
                 provider = services.provider_onboard(
                     actor=request.user,
@@ -39,8 +37,6 @@ def make_onboard_view(site):
                     hostnames=d["hostnames"],
                     admin_email=d["admin_email"],
                     admin_name=d["admin_name"],
-                    scheme=request.scheme,
-                    port=port,
                 )
             except ValidationError as exc:
                 add_errors(form, exc)

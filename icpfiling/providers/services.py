@@ -29,6 +29,7 @@ from icpfiling.notifications.services import outbox_enqueue
 from icpfiling.providers import selectors
 from icpfiling.providers.models import AdminChange
 from icpfiling.tenancy.context import tenant_scope
+from icpfiling.tenancy.links import site_url as configured_site_url
 from icpfiling.tenancy.models import UPLOAD_FORMATS, Provider, ProviderHostname, hostname_validator
 from icpfiling.tenancy.resolve import forget_host, normalise_host
 from icpfiling.tenancy.storage import tenant_file_name
@@ -81,12 +82,6 @@ def _audit(*, tenant: Provider, actor: User | None, area: str, subject: str, bef
     AdminChange.objects.create(
         tenant=tenant, actor=actor, area=area, subject=subject, before=before, after=after
     )
-
-
-def provider_site_url(*, provider: Provider, scheme: str = "http", port: str = "") -> str:
-    """``http://gamma.localhost:8000``: the provider's first hostname, with the caller's port."""
-    host = provider.hostnames.order_by("pk").values_list("hostname", flat=True).first()
-    return f"{scheme}://{host}{':' + port if port else ''}"
 
 
 def _password_set_link(*, user: User, site_url: str) -> str:
@@ -160,8 +155,6 @@ def provider_onboard(
     hostnames: list[str],
     admin_email: str,
     admin_name: str = "",
-    scheme: str = "http",
-    port: str = "",
 ) -> Provider:
     """R-M4: the operator adds a provider and its first admin, who is emailed a password-set link.
 
@@ -215,7 +208,8 @@ def provider_onboard(
             user=admin,
             provider=provider,
             role_label=str(Role.PROVIDER_ADMIN.label),
-            site_url=provider_site_url(provider=provider, scheme=scheme, port=port),
+            # Links come from configuration (ICPFILING_LINK_SCHEME/PORT), like every other email.
+            site_url=configured_site_url(provider),
             first=True,
         )
     transaction.on_commit(lambda: [forget_host(h) for h in names])
@@ -344,7 +338,6 @@ def staff_invite(
     full_name: str,
     role: str,
     point: VerificationPoint | None,
-    site_url: str,
 ) -> User:
     """R-M2: a staff account with a role, and an email with a password-set link."""
     _require_provider_admin(actor, tenant)
@@ -377,7 +370,9 @@ def staff_invite(
         PointStaff.objects.create(tenant=tenant, point=point, user=user)
     label = _role_label(role, point if role == Role.POINT_STAFF else None)
     _audit(tenant=tenant, actor=actor, area="staff", subject=email, before="", after=label)
-    _send_invitation(user=user, provider=tenant, role_label=label, site_url=site_url, first=False)
+    _send_invitation(
+        user=user, provider=tenant, role_label=label, site_url=configured_site_url(tenant), first=False
+    )
     return user
 
 

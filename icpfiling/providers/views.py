@@ -18,10 +18,6 @@ from icpfiling.providers.forms import SettingsForm, StaffForm
 from icpfiling.tenancy.storage import tenant_of_file_name
 
 
-def site_url(request: HttpRequest) -> str:
-    return f"{request.scheme}://{request.get_host()}"
-
-
 def add_errors(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for name, errs in exc.error_dict.items():
@@ -97,7 +93,6 @@ def staff_list(request: HttpRequest) -> HttpResponse:
                 full_name=d["full_name"],
                 role=d["role"],
                 point=d["point"] if d["role"] == Role.POINT_STAFF else None,
-                site_url=site_url(request),
             )
         except ValidationError as exc:
             add_errors(form, exc)

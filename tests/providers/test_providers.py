@@ -466,3 +466,27 @@ def test_r_t1_r_m1_a_host_forgotten_inside_a_tenant_scope_resolves_afresh(alpha,
     # then the next resolution sees it, and beta's cached entry is untouched
     assert resolve_host("Alpha.localhost:8000").licence_number == "浙B2-20260555"
     assert resolve_host("beta.localhost").pk == beta.provider.pk
+
+
+def test_finding_6_staff_invitation_and_onboarding_links_ignore_the_request_port(alpha, beta, platform_users):
+    # given requests whose Host header carries an attacker's port, on alpha and on the platform
+    admin = alpha.client("provider_admin")
+    admin.defaults["HTTP_HOST"] = "alpha.localhost:6666"
+    operator = platform_client(platform_users["operator"])
+    operator.defaults["HTTP_HOST"] = "localhost:6666"
+    mail.outbox.clear()
+    # when alpha's admin invites a reviewer and the operator onboards gamma
+    assert (
+        admin.post(
+            "/manage/staff/", {"email": "port.test@alpha.test", "full_name": "端口", "role": "reviewer"}
+        ).status_code
+        == 302
+    )
+    assert operator.post("/operator/onboard/", _onboard_post()).status_code == 302
+    # then both links are on the configured host names with no port, and no mail names the port
+    links = [_link_in(m.body) for m in mail.outbox]
+    assert [link.split("/accounts/")[0] for link in links] == [
+        "http://alpha.localhost",
+        "http://gamma.localhost",
+    ]
+    assert not any("6666" in m.body for m in mail.outbox)
