@@ -89,3 +89,58 @@ def test_r_x4_restricted_role_can_insert_but_not_update_or_delete_audit_rows(alp
     # and ordinary tables stay writable for the role
     with tenant_scope(alpha.provider):
         assert _as(role, "UPDATE filings_filingorder SET remarks = 'x' WHERE id = %s", [order.pk]) == 1
+
+
+@pytest.mark.django_db
+def test_r_x4_app_role_command_refuses_sqlite_the_owner_and_a_short_password(monkeypatch):
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="needs PostgreSQL"):
+            call_command("app_db_role", role="icp_app_x")
+        return
+    owner = connection.get_connection_params()["user"]
+    # the owner bypasses grants, so it cannot be the application's role
+    with pytest.raises(CommandError, match="must not be the tables' owner"):
+        call_command("app_db_role", role=owner)
+    monkeypatch.setenv("ICP_APP_PW", "short")
+    with pytest.raises(CommandError, match="12\\+ characters"):
+        call_command("app_db_role", role="icp_app_x", password_env="ICP_APP_PW")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'icp_app_x'")
+        assert cursor.fetchone()[0] == 0
+
+
+@requires_postgres
+def test_r_x4_app_role_serves_every_table_but_cannot_rewrite_audit_rows(alpha, beta, monkeypatch):
+    # given a new application role made by the command, with a password (it can log in)
+    role = f"icp_app_{secrets.token_hex(4)}"
+    monkeypatch.setenv("ICP_APP_PW", secrets.token_urlsafe(18))
+    call_command("app_db_role", role=role, password_env="ICP_APP_PW")
+    # when the command runs again (every deploy), it updates rather than fails
+    call_command("app_db_role", role=role, password_env="ICP_APP_PW")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = %s", [role])
+        assert cursor.fetchone() == (True, False)
+    order = complete_order(alpha)
+    with tenant_scopes_disabled():
+        event = OrderEvent.objects.filter(order_id=order.pk).first()
+    # then the role reads and writes ordinary tables and draws ids from their sequences
+    assert _as(role, "SELECT id FROM filings_filingorder WHERE id = %s", [order.pk]) == 1
+    assert _as(role, "UPDATE filings_filingorder SET remarks = 'x' WHERE id = %s", [order.pk]) == 1
+    assert (
+        _as(
+            role,
+            "INSERT INTO filings_orderevent (tenant_id, order_id, at, kind, from_status, to_status, message) "
+            "VALUES (%s, %s, now(), 'note', '', '', '')",
+            [order.tenant_id, order.pk],
+        )
+        == 1
+    )
+    # but it cannot rewrite or delete an audit row, and the row is unchanged
+    for sql in (
+        "UPDATE filings_orderevent SET message = 'rewritten' WHERE id = %s",
+        "DELETE FROM filings_orderevent WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="permission denied"):
+            _as(role, sql, [event.pk])
+    with tenant_scopes_disabled():
+        assert OrderEvent.objects.get(pk=event.pk).message == event.message

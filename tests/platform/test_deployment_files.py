@@ -321,3 +321,19 @@ def test_production_refuses_to_start_without_a_required_variable(tmp_path, missi
     )
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_r_x4_compose_serves_as_a_role_that_does_not_own_the_tables():
+    # given docker-compose.yml / then the app services connect as a role other than the owner
+    found = services()
+
+    def user(service: str) -> str:
+        return re.match(r"postgres://([^:@]+)", environment(found[service])["DATABASE_URL"]).group(1)
+
+    owner = environment(found["db"])["POSTGRES_USER"]
+    assert user("migrate") == owner
+    for name in APP_SERVICES:
+        assert user(name) != owner, name
+    # and migrate grants that role its rights, audit tables append-only, after every migration
+    script = " ".join(command_tokens(found["migrate"]))
+    assert script.index("migrate --no-input") < script.index(f"app_db_role --role {user('web')}")
