@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from filings.access import access_order_by_id, applicant_required
 from filings.mobile import selectors, services
-from filings.mobile.forms import AppForm
+from filings.mobile.forms import EXTRACT_APK, AppForm
 from filings.models import AppKind
 from filings.orders.validation import order_errors
 from filings.ordertypes import spec_for
@@ -80,7 +80,17 @@ def app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) -> 
         kind=kind,
         initial=None if app else {"languages": ["zh-hans"]},
     )
-    if request.method == "POST" and form.is_valid():
+    extracting = request.method == "POST" and EXTRACT_APK in request.POST
+    if extracting:
+        # Read the uploaded APK and show the form again, filled, without saving (works without JS).
+        form.is_valid()
+        if form.apk_facts:
+            messages.info(
+                request,
+                _("已从 APK 读取包名 %(p)s、签名公钥和 MD5 指纹（%(s)s 签名），请核对后保存。")
+                % {"p": form.apk_facts.package_name, "s": form.apk_facts.scheme},
+            )
+    elif request.method == "POST" and form.is_valid():
         try:
             app = services.order_app_save(
                 order=order,
