@@ -21,6 +21,7 @@ with, and the applicant could type any key by hand anyway; the authority checks 
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zipfile
 import zlib
@@ -103,7 +104,8 @@ _MESSAGES = {
         "APK 的签名信息无法读取（%(detail)s），请改为上传签名证书文件（.pem、.cer 或 .der）。"
     ),
     "apk_several_signers": _(
-        "APK 有多个不同的签名证书，无法确定要备案哪一个，请改为上传要备案的签名证书文件（.pem、.cer 或 .der）。"
+        "APK 有多个不同的签名证书，无法确定要备案哪一个，"
+        "请改为上传要备案的签名证书文件（.pem、.cer 或 .der）。"
     ),
     "apk_certificate_invalid": _("APK 中的签名证书无法解析，请改为上传签名证书文件（.pem、.cer 或 .der）。"),
 }
@@ -151,7 +153,7 @@ def _check_entries(infos: list[zipfile.ZipInfo]) -> None:
         raise _fail("apk_zip_bomb_total", size=_mb(total))
     # Entries sharing or overlapping their bytes are the "overlapping files" bomb (and never valid).
     ordered = sorted(infos, key=lambda i: i.header_offset)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if a.header_offset + 30 + a.compress_size > b.header_offset:
             raise _fail("apk_corrupt", detail=_("条目相互重叠"))
 

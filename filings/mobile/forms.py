@@ -140,8 +140,8 @@ class AppForm(forms.ModelForm):
                         label=_("Android 安装包 APK（可选）"),
                         required=False,
                         help_text=_(
-                            "上传 .apk（上限 %(n)s MB），点“读取 APK 并填写”自动填写包名、签名公钥和 MD5 指纹；"
-                            "APK 本身不保存。"
+                            "上传 .apk（上限 %(n)s MB），点“读取 APK 并填写”"
+                            "自动填写包名、签名公钥和 MD5 指纹；APK 本身不保存。"
                         )
                         % {"n": apk_max_bytes() // (1024 * 1024)},
                         widget=ApkInput(attrs={"accept": ".apk,application/vnd.android.package-archive"}),

@@ -78,7 +78,7 @@ def _string_pool(strings: list[str], *, utf8: bool) -> bytes:
         offsets.append(len(data))
         if utf8:
             raw = s.encode("utf-8")
-            assert len(s) < 0x80 and len(raw) < 0x80
+            assert len(raw) < 0x80  # one-byte lengths are all these tests need
             data += bytes([len(s), len(raw)]) + raw + b"\0"
         else:
             data += struct.pack("<H", len(s)) + s.encode("utf-16-le") + b"\0\0"
