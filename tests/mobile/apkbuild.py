@@ -185,6 +185,7 @@ def build_apk(
     schemes: tuple[str, ...] = ("v1",),
     extra: dict[str, bytes] | None = None,
     manifest: bytes | None = None,
+    compress: bool = True,
 ) -> bytes:
     entries = {
         "AndroidManifest.xml": binary_manifest(package) if manifest is None else manifest,
@@ -196,7 +197,7 @@ def build_apk(
         entries["META-INF/MANIFEST.MF"] = b"Manifest-Version: 1.0\r\n\r\n"
         entries["META-INF/CERT.SF"] = b"Signature-Version: 1.0\r\n\r\n"
         entries["META-INF/CERT.RSA"] = pkcs7_block(signer)
-    apk = zip_bytes(entries)
+    apk = zip_bytes(entries, compress=compress)
     pairs = {}
     if signer and "v2" in schemes:
         pairs[V2_ID] = scheme_block(signer)
