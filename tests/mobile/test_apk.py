@@ -462,16 +462,17 @@ def test_r_ap2_hostile_apk_upload_is_refused_beside_the_field_and_changes_nothin
     ]
     settings.ICPFILING_APK_MAX_BYTES = 2048
     cases.append(("over the cap", _good() + b"\0" * 4096, None))
-    for tenant in (alpha, beta):
+    for parity, tenant in enumerate((alpha, beta)):
         order = app_only_order(tenant)
         with tenant_scope(tenant.provider):
             app = order.apps.get()
         no_files_kept.mark()
         client = tenant.client("applicant")
         url = f"/orders/{order.pk}/apps/{app.pk}/"
-        for label, data, message in cases:
+        for i, (label, data, message) in enumerate(cases):
             settings.ICPFILING_APK_MAX_BYTES = 2048 if label == "over the cap" else 200 * 1024 * 1024
-            for button in ("extract_apk", "save"):
+            # each case goes through one button on one tenant and the other button on the other
+            for button in [("extract_apk", "save")[(i + parity) % 2]]:
                 # given a hostile APK uploaded with either button
                 r = client.post(
                     url,
@@ -585,3 +586,48 @@ def test_r_ap2_apk_and_certificate_together_are_refused(alpha, beta, no_files_ke
         }
         assert _platform(tenant, app).fingerprint == "abcdef0123456789abcdef0123456789"
         no_files_kept()
+
+
+def test_r_ap2_an_oversized_upload_is_written_only_up_to_the_cap(settings, tmp_path):
+    import os
+
+    from icpfiling.uploads.handlers import CappedTemporaryFileUploadHandler
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    # given a handler capped at 1,000 bytes receiving a 10,000-byte file in chunks
+    handler = CappedTemporaryFileUploadHandler(None, cap=1000)
+    handler.new_file("android_apk", "big.apk", "application/octet-stream", 10_000)
+    for start in range(0, 10_000, 3000):
+        handler.receive_data_chunk(b"x" * min(3000, 10_000 - start), start)
+    upload = handler.file_complete(10_000)
+    # then the disk holds 1,001 bytes, the file says 10,000 (so the form refuses it by size)
+    assert os.path.getsize(upload.temporary_file_path()) == 1001
+    assert upload.size == 10_000
+    # and closing the upload (Django does it after the response) removes the temporary file
+    upload.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_r_ap2_the_app_page_still_checks_csrf_with_its_own_upload_handler(alpha, beta):
+    from tests.conftest import CommittingClient
+
+    for tenant in (alpha, beta):
+        order = app_only_order(tenant)
+        with tenant_scope(tenant.provider):
+            app = order.apps.get()
+        client = CommittingClient(enforce_csrf_checks=True, HTTP_HOST=tenant.host)
+        client.force_login(
+            tenant.users["applicant"], backend="icpfiling.accounts.backends.TenantEmailBackend"
+        )
+        url = f"/orders/{order.pk}/apps/{app.pk}/"
+        data = {"kind": "app", "name": "改名", "save": "1"}
+        # when the page is posted without the CSRF token / then refused and nothing changes
+        assert client.post(url, data).status_code == 403
+        with tenant_scope(tenant.provider):
+            assert app.__class__.objects.get(pk=app.pk).name == "示例App"
+        # when posted with the token from the page / then saved
+        token = client.get(url).context["csrf_token"]
+        assert client.post(url, {**data, "csrfmiddlewaretoken": str(token)}).status_code == 200
+        with tenant_scope(tenant.provider):
+            assert app.__class__.objects.get(pk=app.pk).name == "改名"
