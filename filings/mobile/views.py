@@ -99,7 +99,8 @@ def _app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) ->
     extracting = request.method == "POST" and EXTRACT_APK in request.POST
     if extracting:
         # Read the uploaded APK and show the form again, filled, without saving (works without JS).
-        form.is_valid()
+        if form.is_valid() and "android_apk" not in form.files:
+            form.add_error("android_apk", _("请先选择要读取的 APK 文件。"))
         if form.apk_facts:
             messages.info(
                 request,

@@ -439,6 +439,9 @@ def test_r_ap2_apk_extract_button_fills_the_fields_without_saving_and_keeps_no_f
             "abcdef0123456789abcdef0123456789",
         )
         no_files_kept()
+        # when the button is pressed with no file chosen / then the APK field asks for one
+        r = client.post(url, {**base, "extract_apk": "1"})
+        assert r.context["form"].errors == {"android_apk": ["请先选择要读取的 APK 文件。"]}
         # when they save with the APK attached / then the extracted values are stored
         r = client.post(url, {**base, "save": "1", "android_apk": SimpleUploadedFile("shop.apk", data)})
         assert r.status_code == 200

@@ -50,14 +50,21 @@ def test_r_ap2_apk_upload_fills_the_app_fields_in_the_browser_on_a_phone(live_se
     with tenant_scope(provider):
         assert OrderAppPlatform.objects.get(app=app, platform="android").package_name == "com.example.app"
 
-    # When they save, the filled values are the app's (a textarea posts its lines with CRLF)
-    page.click("button[name=next]")
-    assert page.url.endswith(f"/orders/{order.pk}/apps/")
+    # When they change the name and press Enter in it, the form saves (the APK button is not the default)
+    page.fill("#id_name", "回车保存App")
+    with page.expect_navigation():
+        page.press("#id_name", "Enter")
+    assert page.locator(".messages").inner_text() == "App 信息已保存。"
     with tenant_scope(provider):
-        plat = OrderAppPlatform.objects.get(app=app, platform="android")
-    assert (plat.package_name, plat.fingerprint, plat.public_key.replace("\r\n", "\n")) == (
+        plat = OrderAppPlatform.objects.select_related("app").get(app=app, platform="android")
+    # Then the app has the name and the values read from the APK (a textarea posts its lines with CRLF)
+    assert (plat.app.name, plat.package_name, plat.fingerprint, plat.public_key.replace("\r\n", "\n")) == (
+        "回车保存App",
         "cn.browser.shop",
         signer.md5,
         signer.public_pem,
     )
+    # and "保存并返回列表" goes back to the list
+    page.click("button[name=next]")
+    assert page.url.endswith(f"/orders/{order.pk}/apps/")
     context.close()
