@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from django.conf import settings
@@ -57,6 +58,9 @@ _SIG_BLOCK_MAGIC = b"APK Sig Block 42"
 _V2_ID = 0x7109871A
 _V3_ID = 0xF05368C0
 _V1_SUFFIXES = (".RSA", ".DSA", ".EC")
+# What cryptography raises on a damaged certificate: InvalidVersion and UnsupportedAlgorithm are
+# not ValueErrors.
+_CERTIFICATE_ERRORS = (ValueError, TypeError, x509.InvalidVersion, UnsupportedAlgorithm)
 
 
 def apk_max_bytes() -> int:
@@ -347,7 +351,7 @@ def _v1_certificates(data: bytes) -> list[x509.Certificate]:
     """The signer's certificate of one PKCS#7 signature block (the one no other cert issued)."""
     try:
         certs = pkcs7.load_der_pkcs7_certificates(data)
-    except ValueError:
+    except _CERTIFICATE_ERRORS:
         raise _fail("apk_certificate_invalid") from None
     if len(certs) <= 1:
         if not certs:
@@ -359,9 +363,13 @@ def _v1_certificates(data: bytes) -> list[x509.Certificate]:
 
 
 def _facts(certificate: x509.Certificate, *, package: str, scheme: str) -> ApkFacts:
-    key = certificate.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    # cryptography parses a certificate's key only when asked: a damaged or unknown key shows here.
+    try:
+        key = certificate.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    except _CERTIFICATE_ERRORS:
+        raise _fail("apk_certificate_invalid") from None
     return ApkFacts(
         package_name=package,
         public_key=key.decode("ascii").strip(),
@@ -419,7 +427,7 @@ def apk_extract(f: BinaryIO, *, size: int) -> ApkFacts:
                     raise _fail("apk_signature_invalid", detail=_("%(s)s 签名块中没有证书") % {"s": scheme})
                 try:
                     certificate = x509.load_der_x509_certificate(ders.pop())
-                except ValueError:
+                except _CERTIFICATE_ERRORS:
                     raise _fail("apk_certificate_invalid") from None
                 return _facts(certificate, package=package, scheme=scheme)
 

@@ -634,3 +634,38 @@ def test_r_ap2_the_app_page_still_checks_csrf_with_its_own_upload_handler(alpha,
         assert client.post(url, {**data, "csrfmiddlewaretoken": str(token)}).status_code == 200
         with tenant_scope(tenant.provider):
             assert app.__class__.objects.get(pk=app.pk).name == "改名"
+
+
+def _odd_certificates() -> list[tuple[str, bytes]]:
+    """Certificates cryptography loads but refuses later, with errors that are not ValueErrors."""
+    ec_der = other_signer().der  # an EC certificate; each change below keeps its length
+    version = b"\xa0\x03\x02\x01\x02"  # [0] EXPLICIT INTEGER 2: X.509 v3
+    ec_key_oid = b"\x06\x07\x2a\x86\x48\xce\x3d\x02\x01"  # id-ecPublicKey
+    return [
+        ("version 127", ec_der.replace(version, b"\xa0\x03\x02\x01\x7f", 1)),
+        ("unknown key type", ec_der.replace(ec_key_oid, ec_key_oid[:-1] + b"\x09", 1)),
+    ]
+
+
+def test_r_ap2_certificates_with_a_bad_version_or_unknown_key_are_refused_not_crashed():
+    import base64
+
+    from filings.appchecks import certificate_extract, clean_public_key
+
+    for label, der in _odd_certificates():
+        pem = (
+            "-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der).decode() + "-----END CERTIFICATE-----\n"
+        )
+        # given the certificate as an uploaded file, as pasted PEM, and inside a v2-signed APK
+        with pytest.raises(ValidationError) as exc:
+            certificate_extract(der, platform="android")
+        assert exc.value.code == "certificate_invalid", label
+        with pytest.raises(ValidationError) as exc:
+            clean_public_key(pem)
+        assert exc.value.code == "public_key_invalid", label
+        apk = insert_signing_block(
+            build_apk(None),
+            signing_block({V2_ID: scheme_block(other_signer()).replace(other_signer().der, der)}),
+        )
+        # then each is refused with its field's message, never an exception of another kind
+        assert refusal(apk).code == "apk_certificate_invalid", label
