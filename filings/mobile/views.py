@@ -96,7 +96,8 @@ def _app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) ->
         kind=kind,
         initial=None if app else {"languages": ["zh-hans"]},
     )
-    extracting = request.method == "POST" and EXTRACT_APK in request.POST
+    # Only an app's page has the APK field; a mini-program's treats the button as a save.
+    extracting = request.method == "POST" and EXTRACT_APK in request.POST and "android_apk" in form.fields
     if extracting:
         # Read the uploaded APK and show the form again, filled, without saving (works without JS).
         if form.is_valid() and "android_apk" not in form.files:

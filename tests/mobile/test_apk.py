@@ -669,3 +669,33 @@ def test_r_ap2_certificates_with_a_bad_version_or_unknown_key_are_refused_not_cr
         )
         # then each is refused with its field's message, never an exception of another kind
         assert refusal(apk).code == "apk_certificate_invalid", label
+
+
+@pytest.mark.django_db
+def test_r_ap2_the_apk_button_posted_to_a_mini_program_page_saves_it_instead(alpha, beta):
+    from filings.mobile.services import order_app_save
+    from filings.models import OrderApp
+    from tests.mobile.test_apps import app_values
+
+    for tenant in (alpha, beta):
+        order = app_only_order(tenant)
+        with tenant_scope(tenant.provider):
+            mini = order_app_save(
+                order=order,
+                app=None,
+                actor=tenant.users["applicant"],
+                values=app_values(kind="mini_program", mini_platform="wechat", mini_appid="wx0001"),
+            )
+        base = {"kind": "mini_program", "mini_platform": "wechat", "mini_appid": "wx0001", "extract_apk": "1"}
+        for name, files in [
+            ("小程序改名", {"android_apk": SimpleUploadedFile("a.apk", _good())}),
+            ("再改名", {}),
+        ]:
+            # given a hand-made post of the APK button to a mini-program's page (it has no APK field)
+            r = tenant.client("applicant").post(
+                f"/orders/{order.pk}/apps/{mini.pk}/", {**base, "name": name, **files}
+            )
+            # then the page answers (no error page) and treats it as a save of the mini-program
+            assert r.status_code == 200
+            with tenant_scope(tenant.provider):
+                assert OrderApp.objects.get(pk=mini.pk).name == name
