@@ -15,7 +15,8 @@ import struct
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from filings.mobile import apk as apk_module
@@ -337,7 +338,7 @@ def test_r_ap2_limits_on_size_entries_and_entry_bytes(settings, monkeypatch):
     assert err.messages == ["APK 中的“AndroidManifest.xml”过大（0 KB，上限 0 KB），无法读取。"]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cut=st.integers(min_value=0, max_value=4000),
     flips=st.lists(st.tuples(st.integers(min_value=0, max_value=10_000), st.integers(1, 255)), max_size=6),
