@@ -19,6 +19,7 @@ from datetime import date
 
 import idna
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -130,12 +131,20 @@ def clean_public_key(value: str) -> str:
         raise error
     try:
         if "-----BEGIN CERTIFICATE-----" in text:
-            x509.load_pem_x509_certificate(text.encode("ascii"))
+            # The key is parsed only when asked for: a certificate with an unreadable key is refused.
+            x509.load_pem_x509_certificate(text.encode("ascii")).public_key()
         elif "-----BEGIN" in text:
             load_pem_public_key(text.encode("ascii"))
         else:
             load_der_public_key(base64.b64decode("".join(text.split()), validate=True))
-    except (ValueError, TypeError, binascii.Error, UnicodeEncodeError):
+    except (
+        ValueError,
+        TypeError,
+        binascii.Error,
+        UnicodeEncodeError,
+        x509.InvalidVersion,
+        UnsupportedAlgorithm,
+    ):
         raise error from None
     return text
 
@@ -301,7 +310,9 @@ def certificate_extract(data: bytes, *, platform: str) -> tuple[str, str]:
             .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             .decode("ascii")
         )
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, x509.InvalidVersion, UnsupportedAlgorithm):
+        # Neither is a ValueError: a certificate version byte out of range, a key type unknown to
+        # cryptography (the key is parsed only when asked for).
         raise ValidationError(
             _("无法读取签名证书：请上传 PEM 或 DER 格式的 X.509 证书文件（.pem、.cer、.der）。"),
             code="certificate_invalid",

@@ -342,6 +342,8 @@ STORAGES = {"default": _default_storage, "staticfiles": {"BACKEND": _static_back
 WHITENOISE_USE_FINDERS = not PRODUCTION
 FILE_UPLOAD_PERMISSIONS = 0o600
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# An applicant's Android APK, read for its package name and signing certificate and never kept (R-AP2).
+ICPFILING_APK_MAX_BYTES = env.int("ICPFILING_APK_MAX_BYTES", default=200 * 1024 * 1024)
 
 # --- Email and SMS -----------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ICP备案平台 <noreply@localhost>")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from filings.appchecks import CERTIFICATE_MAX_BYTES, MINI_PLATFORM_CHOICES, certificate_extract, split_lines
+from filings.mobile.apk import ApkFacts, apk_extract, apk_max_bytes
 from filings.models import PERSON_FIELDS, AppKind, AppPlatform, OrderApp
 from icpfiling.core import validators as v
 from icpfiling.registry.models import PersonalIdType
@@ -20,6 +23,20 @@ LANGUAGE_CHOICES = [
     ("other", _("其他语言")),
 ]
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# The submit button that reads an uploaded APK and shows the form again, filled (works without JS).
+EXTRACT_APK = "extract_apk"
+
+
+class ApkInput(forms.FileInput):
+    """A file input followed by its own submit button: read the APK, fill the fields, save nothing."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html(
+            '{}<button type="submit" name="{}" value="1">{}</button>',
+            super().render(name, value, attrs, renderer),
+            EXTRACT_APK,
+            _("读取 APK 并填写"),
+        )
 
 
 class AppForm(forms.ModelForm):
@@ -118,13 +135,50 @@ class AppForm(forms.ModelForm):
                     help_text=_("上传 .pem/.cer/.der 证书，自动填写公钥和指纹；文件本身不保存。"),
                     widget=forms.ClearableFileInput(attrs={"accept": ".pem,.cer,.crt,.der"}),
                 )
+                if code == AppPlatform.ANDROID:
+                    self.fields["android_apk"] = forms.FileField(
+                        label=_("Android 安装包 APK（可选）"),
+                        required=False,
+                        help_text=_(
+                            "上传 .apk（上限 %(n)s MB），点“读取 APK 并填写”"
+                            "自动填写包名、签名公钥和 MD5 指纹；APK 本身不保存。"
+                        )
+                        % {"n": apk_max_bytes() // (1024 * 1024)},
+                        widget=ApkInput(attrs={"accept": ".apk,application/vnd.android.package-archive"}),
+                    )
                 if have:
                     for f in ("package_name", "public_key", "fingerprint"):
                         self.initial[f"{code}_{f}"] = getattr(have, f)
 
+    apk_facts: ApkFacts | None = None
+
+    def _fill(self, data: dict, values: dict[str, str]) -> None:
+        """Put extracted values in the cleaned data and in the bound data the page shows again."""
+        self.data = self.data.copy()
+        for name, value in values.items():
+            data[name] = self.data[name] = value
+
     def clean(self):
         """Fill public key and fingerprint from an uploaded signing certificate (read, never kept)."""
         data = super().clean()
+        apk = data.get("android_apk")
+        if apk and data.get("android_certificate"):
+            self.add_error("android_apk", _("请只上传 APK 或签名证书文件中的一个：两者都会填写公钥和指纹。"))
+        elif apk:
+            try:
+                facts = apk_extract(apk, size=apk.size)
+            except ValidationError as exc:
+                self.add_error("android_apk", exc)
+            else:
+                self.apk_facts = facts
+                self._fill(
+                    data,
+                    {
+                        "android_package_name": facts.package_name,
+                        "android_public_key": facts.public_key,
+                        "android_fingerprint": facts.fingerprint,
+                    },
+                )
         for code in AppPlatform.values if self.kind == AppKind.APP else ():
             upload = data.get(f"{code}_certificate")
             if not upload:
@@ -139,7 +193,7 @@ class AppForm(forms.ModelForm):
             except forms.ValidationError as exc:
                 self.add_error(f"{code}_certificate", exc)
                 continue
-            data[f"{code}_public_key"], data[f"{code}_fingerprint"] = key, fingerprint
+            self._fill(data, {f"{code}_public_key": key, f"{code}_fingerprint": fingerprint})
         return data
 
     def clean_principal_id_type(self):
@@ -166,7 +220,8 @@ class AppForm(forms.ModelForm):
                         label,
                         [
                             self[f"{code}_{f}"]
-                            for f in ("package_name", "certificate", "public_key", "fingerprint")
+                            for f in ("package_name", "apk", "certificate", "public_key", "fingerprint")
+                            if f"{code}_{f}" in self.fields
                         ],
                     )
                 )

@@ -8,15 +8,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from filings.access import access_order_by_id, applicant_required
 from filings.mobile import selectors, services
-from filings.mobile.forms import AppForm
+from filings.mobile.apk import apk_max_bytes
+from filings.mobile.forms import EXTRACT_APK, AppForm
 from filings.models import AppKind
 from filings.orders.validation import order_errors
 from filings.ordertypes import spec_for
 from filings.returns import labelled_current_returns
+from icpfiling.uploads.handlers import CappedTemporaryFileUploadHandler
 
 
 def _order(request: HttpRequest, order_id: int):
@@ -64,8 +67,21 @@ def app_list(request: HttpRequest, order_id: int) -> HttpResponse:
     )
 
 
-@applicant_required
+@csrf_exempt
 def app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) -> HttpResponse:
+    """The app page; an uploaded APK goes to a temporary file, never more of it than the cap.
+
+    The upload handlers must be set before anything reads the body, and the CSRF check reads
+    it; so the check is exempted here and applied just below by ``csrf_protect`` (Django's
+    documented pattern for per-view upload handlers).
+    """
+    request.upload_handlers = [CappedTemporaryFileUploadHandler(request, cap=apk_max_bytes())]
+    return _app_edit(request, order_id, app_id)
+
+
+@csrf_protect
+@applicant_required
+def _app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) -> HttpResponse:
     order = _order(request, order_id)
     app = selectors.access_order_app_by_id(order=order, app_id=app_id, actor=request.user) if app_id else None
     if not order.is_editable or (app is None and not _may_add(order, order.apps.count())):
@@ -80,7 +96,19 @@ def app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) -> 
         kind=kind,
         initial=None if app else {"languages": ["zh-hans"]},
     )
-    if request.method == "POST" and form.is_valid():
+    # Only an app's page has the APK field; a mini-program's treats the button as a save.
+    extracting = request.method == "POST" and EXTRACT_APK in request.POST and "android_apk" in form.fields
+    if extracting:
+        # Read the uploaded APK and show the form again, filled, without saving (works without JS).
+        if form.is_valid() and "android_apk" not in form.files:
+            form.add_error("android_apk", _("请先选择要读取的 APK 文件。"))
+        if form.apk_facts:
+            messages.info(
+                request,
+                _("已从 APK 读取包名 %(p)s、签名公钥和 MD5 指纹（%(s)s 签名），请核对后保存。")
+                % {"p": form.apk_facts.package_name, "s": form.apk_facts.scheme},
+            )
+    elif request.method == "POST" and form.is_valid():
         try:
             app = services.order_app_save(
                 order=order,
