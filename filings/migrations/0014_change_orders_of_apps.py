@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('filings', '0013_order_apps'),
-        ('registry', '0007_registrychange_app_alter_registrychange_kind'),
+        ('registry', '0007_change_history_of_apps'),
     ]
 
     operations = [
