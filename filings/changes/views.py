@@ -14,7 +14,7 @@ from filings.changes import selectors, services
 from filings.ordertypes import CHANGE_TYPES
 from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
-from icpfiling.registry.models import FiledEntity, FiledWebsite
+from icpfiling.registry.models import FiledApp, FiledEntity, FiledWebsite
 from icpfiling.tenancy.access import get_or_404
 
 
@@ -46,6 +46,11 @@ def change_start(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             pk=_int(request.POST.get("service")),
         )
+    app = None
+    if request.POST.get("app"):  # R-AP1: the service is an app or mini-program of the entity
+        app = get_or_404(
+            FiledApp.objects.filter(entity=entity), actor=request.user, pk=_int(request.POST.get("app"))
+        )
     if order_type not in CHANGE_TYPES:
         messages.error(request, _("请选择要办理的业务。"))
         return redirect("filings:filed_info")
@@ -56,6 +61,7 @@ def change_start(request: HttpRequest) -> HttpResponse:
             order_type=order_type,
             entity=entity,
             service=service,
+            app=app,
         )
     except ValidationError as exc:
         for m in _errors(exc):
