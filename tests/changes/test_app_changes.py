@@ -112,7 +112,7 @@ def test_r_c2_app_change_through_the_lifecycle_keeps_the_number_and_records_hist
             assert order_submission_errors(FilingOrder.objects.get(pk=order.pk)) == {}
         seen = {}
 
-        def on_review(order_):
+        def on_review(order_, tenant=tenant, other=other, seen=seen):
             seen["review"] = tenant.client("reviewer").get(f"/review/{order_.pk}/").content.decode()
             seen["other"] = other.client("reviewer").get(f"/review/{order_.pk}/").status_code
 
@@ -125,11 +125,11 @@ def test_r_c2_app_change_through_the_lifecycle_keeps_the_number_and_records_hist
         assert "cdn.example-app.cn" in seen["review"]
         # and the other tenant's reviewer could not open it
         assert seen["other"] == 404
-        html = platform_client(authority).get(reverse("authority:order", PLATFORM_URLCONF, args=[order.pk]))
-        captured = {"html": html.content.decode()}
-        # then the authority sees the diff too, the old name beside the new
-        assert "示例App新版" in captured["html"]
-        assert 'class="before">示例App<' in captured["html"]
+        # and the authority sees the diff too, the old name beside the new
+        page = platform_client(authority).get(reverse("authority:order", PLATFORM_URLCONF, args=[order.pk]))
+        html = page.content.decode()
+        assert 'class="after">示例App新版<' in html
+        assert 'class="before">示例App<' in html
         # when the authority approves
         authority_approve(order=order, reviewer=authority)
         # then the registry holds the new name and both builds under the same number
@@ -143,7 +143,7 @@ def test_r_c2_app_change_through_the_lifecycle_keeps_the_number_and_records_hist
         row = RegistryChange.objects.get(app=filed, kind="change_app")
         assert (row.entity_id, row.service_id, row.service_kind) == (filed.entity_id, None, "app")
         assert (row.order_id, row.provider_id, row.actor_id) == (order.pk, tenant.provider.pk, authority.pk)
-        assert row.before["name"] == "示例App" and row.after["name"] == "示例App新版"
+        assert (row.before["name"], row.after["name"]) == ("示例App", "示例App新版")
         assert row.before["domains"] == ["api.example-app.cn"]
         assert row.after["domains"] == ["api.example-app.cn", "cdn.example-app.cn"]
         assert [p["platform"] for p in row.after["platforms"]] == ["android", "ios"]
@@ -155,8 +155,8 @@ def test_r_c2_app_change_through_the_lifecycle_keeps_the_number_and_records_hist
 
 def _through_to_authority(tenant, order, on_review=None) -> FilingOrder:
     """Review, verification and the SMS step by the one engine, stopping before the authority decides."""
-    from filings.ordertypes import action_for_type
     from filings.orders.services import order_submit
+    from filings.ordertypes import action_for_type
     from filings.sms.services import sms_check_start
     from filings.workflow import order_transition
 
@@ -232,7 +232,7 @@ def test_r_c2_app_change_may_not_add_or_remove_apps(alpha, beta, authority):
         added = client.post(f"/orders/{order.pk}/apps/new/?kind=app", {"name": "另一个App"})
         removed = client.post(f"/orders/{order.pk}/apps/{app.pk}/delete/")
         # then both are refused and the order still carries exactly its one app
-        assert added.status_code == 302 and removed.status_code == 302
+        assert (added.status_code, removed.status_code) == (302, 302)
         with tenant_scope(tenant.provider):
             assert list(order.apps.values_list("pk", flat=True)) == [app.pk]
             with pytest.raises(ValidationError):
@@ -386,7 +386,8 @@ def test_r_p2_filed_info_offers_each_app_its_actions_or_why_not(alpha, beta, aut
         page = tenant.client("applicant").get("/orders/filed/").content.decode()
         row = page[page.index(f'id="app-{filed.pk}"') :].split("</tr>")[0]
         # then the app's row offers 变更App and 取消接入, and says why 注销App does not apply
-        assert 'data-action="change_app"' in row and 'data-action="cancel_access"' in row
+        assert 'data-action="change_app"' in row
+        assert 'data-action="cancel_access"' in row
         assert '<span class="action-unavailable" data-action="cancel_app">' in row
         assert "不能单独注销" in row
         assert 'data-action="change_website"' not in row
