@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import AppKind, FilingOrder, OrderApp, OrderStatus
 from filings.ordertypes import APP_DIFF_FIELDS
-from icpfiling.registry.models import FiledApp
+from icpfiling.registry.models import FiledApp, RegistryStatus
 from icpfiling.tenancy.models import Provider
 
 # Labels of the computed keys (the others are the OrderApp fields' own names).
@@ -86,4 +87,15 @@ def last_approved_app(*, tenant: Provider, app: FiledApp) -> OrderApp | None:
         .prefetch_related("platforms")
         .order_by("-order__approved_at", "-pk")
         .first()
+    )
+
+
+def provider_hosted_apps(*, tenant: Provider) -> QuerySet[FiledApp]:
+    """Active apps and mini-programs filed through this provider (a provider-started 取消接入, R-C6)."""
+    return (
+        FiledApp.objects.filter(
+            status=RegistryStatus.ACTIVE, entity__status=RegistryStatus.ACTIVE, provider=tenant
+        )
+        .select_related("entity")
+        .order_by("service_number")
     )

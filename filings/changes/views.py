@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from filings.access import access_order_by_id, applicant_required
-from filings.changes import selectors, services
+from filings.changes import app_selectors, selectors, services
 from filings.ordertypes import CHANGE_TYPES
 from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
@@ -125,11 +125,47 @@ def provider_cancel_access(request: HttpRequest, service_id: int) -> HttpRespons
     )
 
 
+@provider_role_required(Role.REVIEWER)
+def provider_cancel_app_access(request: HttpRequest, app_id: int) -> HttpResponse:
+    """R-C6 for apps (R-AP1): the provider ends its access to an app it filed, with a reason."""
+    app = get_or_404(app_selectors.provider_hosted_apps(tenant=request.tenant), actor=request.user, pk=app_id)
+    errors: list[str] = []
+    reason = ""
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")
+        last = app_selectors.last_approved_app(tenant=request.tenant, app=app)
+        if last is None:
+            errors.append(_("本接入商没有该App的申请人账户，无法发起取消接入。"))
+        else:
+            try:
+                order = services.change_order_start(
+                    tenant=request.tenant,
+                    applicant=last.order.applicant,
+                    order_type="cancel_access",
+                    entity=app.entity,
+                    app=app,
+                    started_by=request.user,
+                    reason=reason,
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                errors += _errors(exc) if isinstance(exc, ValidationError) else [_("无权操作。")]
+            else:
+                messages.success(request, _("已发起取消接入（订单 #%(id)s）。") % {"id": order.pk})
+                return redirect("review:order", order_id=order.pk)
+    return render(
+        request,
+        "filings/changes/provider_cancel_access.html",
+        {"app": app, "errors": errors, "reason": reason},
+        status=400 if errors else 200,
+    )
+
+
 @provider_role_required(Role.REVIEWER, Role.PROVIDER_ADMIN)
 def hosted_services(request: HttpRequest) -> HttpResponse:
-    """The websites this provider hosts, each with its 取消接入 action (R-C6)."""
+    """The websites and apps this provider hosts, each with its 取消接入 action (R-C6, R-AP1)."""
     services_ = list(selectors.provider_hosted_services(tenant=request.tenant)[:500])
-    return render(request, "filings/changes/hosted.html", {"services": services_})
+    apps = list(app_selectors.provider_hosted_apps(tenant=request.tenant)[:500])
+    return render(request, "filings/changes/hosted.html", {"services": services_, "apps": apps})
 
 
 @applicant_required

@@ -441,3 +441,39 @@ def test_r_p2_website_types_do_not_apply_to_apps_and_app_types_not_to_websites(a
                 .exclude(status="approved")
                 .exists()
             )
+
+
+@pytest.mark.django_db
+def test_r_c6_provider_starts_cancel_access_of_an_app_with_a_reason_the_applicant_sees(
+    alpha, beta, authority
+):
+    for tenant, other in ((alpha, beta), (beta, alpha)):
+        # given an app filed through this tenant
+        filed = app_filed(tenant, authority)
+        url = reverse("changes:provider_cancel_app_access", kwargs={"app_id": filed.pk})
+        # then the hosted page lists it for the reviewer, and the other tenant's reviewer gets a 404
+        hosted = tenant.client("reviewer").get(reverse("changes:hosted")).content.decode()
+        assert f'id="hosted-app-{filed.pk}"' in hosted
+        assert other.client("reviewer").post(url, {"reason": "抽查不合格"}).status_code == 404
+        assert tenant.client("applicant").get(url).status_code in (302, 403)
+        # when the reviewer starts it without a reason: refused, nothing made
+        empty = tenant.client("reviewer").post(url, {"reason": "  "})
+        assert empty.status_code == 400
+        assert "请填写取消接入的原因" in empty.content.decode()
+        with tenant_scope(tenant.provider):
+            assert not FilingOrder.objects.filter(order_type="cancel_access").exists()
+        # when the reviewer gives the reason
+        response = tenant.client("reviewer").post(url, {"reason": "App内容抽查不合格"})
+        # then the order is submitted in the applicant's name and the applicant sees why
+        with tenant_scope(tenant.provider):
+            order = FilingOrder.objects.get(order_type="cancel_access", registry_app=filed)
+        assert response.url == f"/review/{order.pk}/"
+        assert (order.status, order.applicant_id) == ("provider_review", tenant.users["applicant"].pk)
+        detail = tenant.client("applicant").get(f"/orders/{order.pk}/").content.decode()
+        assert "App内容抽查不合格" in detail
+        assert filed.service_number in detail
+        # and once the authority approves, the app's filing has ended with that reason on record
+        through_authority(tenant, order, authority)
+        filed.refresh_from_db()
+        assert filed.status == "cancelled"
+        assert RegistryChange.objects.get(app=filed).reason == "App内容抽查不合格"
