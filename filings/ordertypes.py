@@ -178,9 +178,11 @@ def spec_for(order_type: str) -> TypeSpec:
 
 def service_types(kind: str) -> tuple[str, ...]:
     """The change and cancel types that work on one filed service of ``kind`` ("website", "app")."""
-    return tuple(
+    types = [
         t for t, spec in TYPE_SPECS.items() if spec.target in ("service", "access") and kind in spec.services
-    )
+    ]
+    # Changes first, then cancellations, the service's own before its access (as 已备案信息 lists websites').
+    return tuple(sorted(types, key=lambda t: (TYPE_SPECS[t].cancels, TYPE_SPECS[t].target == "access")))
 
 
 def first_step(order_type: str) -> str:
