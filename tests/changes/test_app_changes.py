@@ -477,3 +477,32 @@ def test_r_c6_provider_starts_cancel_access_of_an_app_with_a_reason_the_applican
         filed.refresh_from_db()
         assert filed.status == "cancelled"
         assert RegistryChange.objects.get(app=filed).reason == "App内容抽查不合格"
+
+
+@pytest.mark.django_db
+def test_r_o4_r_ap5_an_app_already_filed_routes_to_its_change_and_cancel_types(alpha, beta, authority):
+    from filings.orders.detection import order_detect
+    from tests.factories import detection_input
+
+    # given an app-only entity filed through alpha (com.alpha.app on Android)
+    filed = app_filed(alpha, authority)
+    data = detection_input(cert=filed.entity.certificate_number, domain="")
+    data.app_platform, data.app_package = "android", "com.alpha.app"
+    # when alpha and beta detect the same package for the same entity
+    with tenant_scope(alpha.provider):
+        here = order_detect(tenant_id=alpha.provider.pk, data=data)
+    with tenant_scope(beta.provider):
+        there = order_detect(tenant_id=beta.provider.pk, data=data)
+    # then both are "already filed", and the offers are the app's types instead of a dead end
+    assert (here.block, there.block) == ("app_already_filed", "app_already_filed")
+    assert [(o.order_type, o.reason) for o in here.offers] == [
+        ("change_app", ""),
+        (
+            "cancel_app",
+            "这是该主体最后一项备案（App或小程序），不能单独注销：请办理注销主体，或取消接入（主体将成为空壳）。",
+        ),
+        ("cancel_access", ""),
+    ]
+    assert {o.url for o in here.offers} == {f"/orders/filed/#app-{filed.pk}"}
+    # and at beta, which did not file it, each says why not
+    assert {str(o.reason) for o in there.offers} == {"该App由其他接入商备案接入，只能由其接入商办理。"}
