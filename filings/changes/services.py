@@ -445,7 +445,5 @@ def app_change_apply(*, order: FilingOrder, actor, now) -> str:
             at=now,
         )
     except PackageTaken:
-        raise ValidationError(
-            _("该主体已有另一个App使用了相同的平台和包名（或AppID），不能通过（R-AP5）。")
-        ) from None
+        raise ValidationError(_("该主体已有另一个App使用了相同的平台和包名（或AppID），不能通过。")) from None
     return _("App信息已变更，备案号不变：%(n)s") % {"n": filed.service_number}
