@@ -506,3 +506,36 @@ def test_r_o4_r_ap5_an_app_already_filed_routes_to_its_change_and_cancel_types(a
     assert {o.url for o in here.offers} == {f"/orders/filed/#app-{filed.pk}"}
     # and at beta, which did not file it, each says why not
     assert {str(o.reason) for o in there.offers} == {"该App由其他接入商备案接入，只能由其接入商办理。"}
+
+
+@pytest.mark.django_db
+def test_r_c2_r_ap1_demo_holds_an_app_change_waiting_for_the_reviewer():
+    # given the demo seeded twice (idempotent)
+    from django.test import Client
+
+    from filings.changes.selectors import order_diff
+    from icpfiling.accounts.models import User
+    from icpfiling.demo.seed import demo_seed
+    from icpfiling.tenancy.models import Provider
+
+    demo_seed()
+    demo_seed()
+    alpha, beta = Provider.objects.get(slug="alpha"), Provider.objects.get(slug="beta")
+    # then alpha has one 变更App waiting for its reviewer, whose diff renames the app
+    with tenant_scope(alpha):
+        order = FilingOrder.objects.get(order_type="change_app")
+        assert order.status == "provider_review"
+        rows = {r.key: (r.before, r.after) for r in order_diff(order)}
+    assert rows["service.name"] == ("通过记账", "通过记账Pro")
+    assert order.registry_app.service_number.endswith("-2A")
+    # and beta has none
+    with tenant_scope(beta):
+        assert not FilingOrder.objects.filter(order_type="change_app").exists()
+    # and alpha's reviewer sees the diff on the order's page
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.force_login(
+        User.objects.get(email="reviewer@alpha.demo", provider=alpha),
+        backend="icpfiling.accounts.backends.TenantEmailBackend",
+    )
+    page = client.get(f"/review/{order.pk}/").content.decode()
+    assert 'class="after">通过记账Pro<' in page
