@@ -164,6 +164,10 @@ class FilingOrder(PersonFields, TenantOwnedModel):
         related_name="+",
         db_index=False,
     )
+    # The filed app or mini-program a change or cancel order works on (R-AP1, ``ordertypes.services``).
+    registry_app = models.ForeignKey(
+        "registry.FiledApp", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     # Normalised "<certificate type>:<number>", the key of R-O5's constraint.
     entity_key = models.CharField(max_length=80, editable=False)
 

@@ -9,8 +9,10 @@ needed, whether the applicant may still withdraw after submitting, and which
 materials it asks for. Inspur's numeric type codes (domain reference §1.1) are
 kept for the authority's exports.
 
-The target is a "service" of the registry: today a website; apps and
-mini-programs are later services with the same change and cancel types.
+The target is a "service" of the registry: a website, or an app,
+mini-program or quick app (R-AP1); ``services`` says which kinds a type works
+on, so 变更App and 注销App are the website types' rules applied to apps, and
+取消接入 works on either.
 """
 
 from __future__ import annotations
@@ -45,6 +47,21 @@ WEBSITE_DIFF_FIELDS = (
     "principal_email",
 )
 ACCESS_DIFF_FIELDS = ("server",)
+# An app's diffable data (R-AP2, R-AP3); ``platforms`` is each build's platform, package name (or
+# a mini-program's platform and AppID), fingerprint and key digest. Its number never changes.
+APP_DIFF_FIELDS = (
+    "name",
+    "service_content",
+    "languages",
+    "pre_approvals",
+    "principal_same_as_entity",
+    "principal_name",
+    "principal_mobile",
+    "principal_email",
+    "domains",
+    "sdks",
+    "platforms",
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,8 @@ class TypeSpec:
     edits: tuple[str, ...] = ("entity", "websites")
     # "full" = the new-filing set (R-D1); otherwise the change set of ``materials.change_requirements``.
     materials: str = "full"
+    # Which kinds of filed service a "service" / "access" type works on: "website", "app" (R-AP1).
+    services: tuple[str, ...] = ("website",)
 
 
 TYPE_SPECS: dict[str, TypeSpec] = {
@@ -118,7 +137,35 @@ TYPE_SPECS: dict[str, TypeSpec] = {
         materials="cancel_website",
     ),
     T.CANCEL_ACCESS: TypeSpec(
-        7, "access", sms=(), verification=False, cancels=True, edits=(), materials="none"
+        7,
+        "access",
+        sms=(),
+        verification=False,
+        cancels=True,
+        edits=(),
+        materials="none",
+        services=("website", "app"),
+    ),
+    # R-AP1 with R-C2 / R-C5: an app's change and cancellation (Inspur's website codes, as 新增App).
+    T.CHANGE_APP: TypeSpec(
+        9,
+        "service",
+        changes=tuple(f"service.{f}" for f in APP_DIFF_FIELDS),
+        sms=("service",),
+        edits=("apps",),
+        materials="change_app",
+        services=("app",),
+    ),
+    T.CANCEL_APP: TypeSpec(
+        5,
+        "service",
+        sms=(),
+        verification=False,
+        withdrawable=False,
+        cancels=True,
+        edits=(),
+        materials="cancel_app",
+        services=("app",),
     ),
 }
 
@@ -129,6 +176,15 @@ def spec_for(order_type: str) -> TypeSpec:
     return TYPE_SPECS[order_type]
 
 
+def service_types(kind: str) -> tuple[str, ...]:
+    """The change and cancel types that work on one filed service of ``kind`` ("website", "app")."""
+    types = [
+        t for t, spec in TYPE_SPECS.items() if spec.target in ("service", "access") and kind in spec.services
+    ]
+    # Changes first, then cancellations, the service's own before its access (as 已备案信息 lists websites').
+    return tuple(sorted(types, key=lambda t: (TYPE_SPECS[t].cancels, TYPE_SPECS[t].target == "access")))
+
+
 def first_step(order_type: str) -> str:
     """The first step page the applicant fills for this type (the URL name of ``filings.orders``)."""
     spec = TYPE_SPECS.get(order_type)
@@ -136,6 +192,8 @@ def first_step(order_type: str) -> str:
         return "filings:order_entity"
     if "websites" in spec.edits:
         return "filings:order_websites"
+    if "apps" in spec.edits:
+        return "mobile:app_list"
     return "filings:materials" if spec.materials != "none" else "filings:order_preview"
 
 

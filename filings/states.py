@@ -25,6 +25,9 @@ class OrderType(models.TextChoices):
     CANCEL_ENTITY = "cancel_entity", _("注销主体")  # R-C4
     CANCEL_WEBSITE = "cancel_website", _("注销网站")  # R-C5
     CANCEL_ACCESS = "cancel_access", _("取消接入")  # R-C6
+    # The same changes for a filed app or mini-program (R-AP1: a service like a website).
+    CHANGE_APP = "change_app", _("变更App")  # R-C2 for apps
+    CANCEL_APP = "cancel_app", _("注销App")  # R-C5 for apps
 
 
 class OrderStatus(models.TextChoices):

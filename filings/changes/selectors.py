@@ -14,10 +14,18 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from filings.changes.app_selectors import app_label, app_values
 from filings.models import FilingOrder, OrderStatus, OrderWebsite, Server
-from filings.ordertypes import ACCESS_DIFF_FIELDS, ENTITY_DIFF_FIELDS, WEBSITE_DIFF_FIELDS, spec_for
+from filings.ordertypes import (
+    ACCESS_DIFF_FIELDS,
+    ENTITY_DIFF_FIELDS,
+    WEBSITE_DIFF_FIELDS,
+    service_types,
+    spec_for,
+)
 from filings.states import OPEN_STATUSES, OrderType
-from icpfiling.registry.models import FiledEntity, FiledWebsite, RegistryChange, RegistryStatus
+from icpfiling.registry.changes import app_is_hosted_by, entity_active_services
+from icpfiling.registry.models import FiledApp, FiledEntity, FiledWebsite, RegistryChange, RegistryStatus
 from icpfiling.tenancy.models import Provider
 
 T = OrderType
@@ -39,6 +47,8 @@ def _plain(value):
 def order_values(order: FilingOrder) -> dict:
     """Every diffable value of the order now, keyed like ``ordertypes`` (``entity.x``, ``service.x``)."""
     values = {f"entity.{f}": _plain(getattr(order, f)) for f in ENTITY_DIFF_FIELDS}
+    if order.registry_app_id:  # the service is an app or mini-program (R-AP1)
+        return {**values, **app_values(order, _plain)}
     site = order.websites.select_related("server").order_by("position").first()
     if site is not None:
         for f in (*WEBSITE_DIFF_FIELDS, *ACCESS_DIFF_FIELDS):
@@ -55,8 +65,10 @@ class DiffRow:
     after: object
 
 
-def _label(key: str):
+def _label(key: str, *, app: bool = False):
     part, name = key.split(".", 1)
+    if app and part == "service":
+        return app_label(name)
     model = FilingOrder if part == "entity" else OrderWebsite
     try:
         return model._meta.get_field(name).verbose_name
@@ -72,7 +84,7 @@ def order_diff(order: FilingOrder, *, all_fields: bool = False) -> list[DiffRow]
     now = order_values(order)
     keys = list(change.baseline) if all_fields else list(spec_for(order.order_type).changes)
     return [
-        DiffRow(k, _label(k), change.baseline.get(k), now.get(k))
+        DiffRow(k, _label(k, app=bool(order.registry_app_id)), change.baseline.get(k), now.get(k))
         for k in keys
         if k in now and change.baseline.get(k) != now.get(k)
     ]
@@ -113,13 +125,22 @@ class FiledService:
 
 
 @dataclass
+class FiledAppView:
+    """A filed app or mini-program with the change and cancel actions that apply now (R-P2, R-AP1)."""
+
+    app: FiledApp
+    here: bool
+    actions: list[Action] = field(default_factory=list)
+
+
+@dataclass
 class FiledEntityView:
     entity: FiledEntity
     services: list[FiledService]
     empty_shell: bool
     actions: list[Action] = field(default_factory=list)
     history: list[RegistryChange] = field(default_factory=list)
-    apps: list = field(default_factory=list)  # R-AP4: the entity's filed apps and mini-programs
+    apps: list[FiledAppView] = field(default_factory=list)  # R-AP4: the entity's apps and mini-programs
 
 
 def applicant_entity_ids(*, tenant: Provider, applicant) -> list[int]:
@@ -141,9 +162,18 @@ def open_order_for_entity(entity: FiledEntity) -> FilingOrder | None:
 
 
 def action_reason(
-    *, tenant: Provider, order_type: str, entity: FiledEntity, service: FiledWebsite | None = None
+    *,
+    tenant: Provider,
+    order_type: str,
+    entity: FiledEntity,
+    service: FiledWebsite | None = None,
+    app: FiledApp | None = None,
 ) -> str:
-    """'' when ``order_type`` may start now for this record at ``tenant``, else why not (R-P2)."""
+    """'' when ``order_type`` may start now for this record at ``tenant``, else why not (R-P2).
+
+    The record is the entity, one of its websites (``service``) or one of its apps
+    (``app``); which kinds a type works on is ``ordertypes.services`` (R-AP1).
+    """
     if entity.status != RegistryStatus.ACTIVE:
         return _("该主体已注销。")
     active = list(entity.websites.filter(status=RegistryStatus.ACTIVE))
@@ -155,33 +185,53 @@ def action_reason(
             access_records__ended_at__isnull=True,
         ).values_list("pk", flat=True)
     )
+    # R-AP4: an app is accessed through the provider that filed it.
+    apps_here = entity.apps.filter(status=RegistryStatus.ACTIVE, provider=tenant).exists()
     spec = spec_for(order_type)
     if service is not None:
         if service.entity_id != entity.pk:
             return _("该网站不属于该主体。")
         if service.status != RegistryStatus.ACTIVE:
             return _("该网站已注销。")
-    if spec.target in ("service", "access") and service is None:
-        return _("请选择一个网站。")
+    if app is not None:
+        if app.entity_id != entity.pk:
+            return _("该App不属于该主体。")
+        if app.status != RegistryStatus.ACTIVE:
+            return _("该App已注销。")
+        if spec.target not in ("service", "access") or "app" not in spec.services:
+            return _("“%(t)s”不适用于App或小程序。") % {"t": T(order_type).label}
+        if not app_is_hosted_by(app, tenant.pk):
+            return _("该App由其他接入商备案接入，只能由其接入商办理。")
+    elif spec.target in ("service", "access") and (service is None or "website" not in spec.services):
+        return _("请选择一个App或小程序。") if "website" not in spec.services else _("请选择一个网站。")
     if order_type == T.CANCEL_ENTITY:
-        if active and not here_ids:
+        if (active or entity.apps.filter(status=RegistryStatus.ACTIVE).exists()) and not (
+            here_ids or apps_here
+        ):
             return _("该主体的网站均未接入本接入商，请到网站接入的接入商办理注销主体。")
     elif order_type == T.CHANGE_ENTITY:
-        if not here_ids:
+        if not here_ids and not apps_here:
             return _("该主体没有接入本接入商的网站，请到网站接入的接入商办理变更主体。")
     elif service is not None and service.pk not in here_ids:
         return _("该网站未接入本接入商，只能由其接入商办理。")
-    if order_type == T.CANCEL_WEBSITE and len(active) <= 1:
-        return _("这是该主体的最后一个网站，不能单独注销：请办理注销主体。")
-    if order_type == T.CHANGE_WEBSITE and service is not None:
-        # Listed with its reason (R-C2): the domain itself never changes by this type.
-        pass
+    # R-C5: the entity's last service (website or app, R-AP1) is cancelled by 注销主体, not alone.
+    if spec.target == "service" and spec.cancels and entity_active_services(entity) <= 1:
+        return last_service_reason(app=app is not None)
     busy = open_order_for_entity(entity)
     if busy is not None:
         if busy.tenant_id == tenant.pk:
             return _("该主体已有一个正在办理的订单（#%(id)s），办结后才能办理新的业务。") % {"id": busy.pk}
         return _("该主体在其他接入商有正在办理的订单，办结后才能办理新的业务。")
     return ""
+
+
+def last_service_reason(*, app: bool) -> str:
+    """R-C5: why the entity's last filed service cannot be cancelled alone."""
+    if app:
+        return _(
+            "这是该主体最后一项备案（App或小程序），不能单独注销：请办理注销主体，或取消接入（主体将成为空壳）。"
+        )
+    return _("这是该主体的最后一个网站，不能单独注销：请办理注销主体。")
 
 
 ENTITY_ACTIONS = (T.CHANGE_ENTITY, T.CANCEL_ENTITY)
@@ -214,9 +264,19 @@ def filed_info_for_applicant(*, tenant: Provider, applicant) -> list[FiledEntity
                     ],
                 )
             )
-        apps = list(
-            entity.apps.filter(status=RegistryStatus.ACTIVE).select_related("provider").order_by("seq")
-        )
+        apps = [
+            FiledAppView(
+                app=app,
+                here=app.provider_id == tenant.pk,
+                actions=[
+                    Action(t, T(t).label, action_reason(tenant=tenant, order_type=t, entity=entity, app=app))
+                    for t in service_types("app")
+                ],
+            )
+            for app in entity.apps.filter(status=RegistryStatus.ACTIVE)
+            .select_related("provider")
+            .order_by("seq")
+        ]
         views.append(
             FiledEntityView(
                 entity=entity,
@@ -227,7 +287,7 @@ def filed_info_for_applicant(*, tenant: Provider, applicant) -> list[FiledEntity
                     Action(t, T(t).label, action_reason(tenant=tenant, order_type=t, entity=entity))
                     for t in ENTITY_ACTIONS
                 ],
-                history=list(entity.history.select_related("service", "provider")[:50]),
+                history=list(entity.history.select_related("service", "app", "provider")[:50]),
             )
         )
     return views
@@ -267,9 +327,10 @@ def provider_hosted_services(*, tenant: Provider) -> QuerySet[FiledWebsite]:
 
 
 def entity_is_shell(entity_id: int) -> bool:
-    """R-C7: an active entity with no active website (空壳主体)."""
+    """R-C7: an active entity with no active website nor app (空壳主体, R-AP1)."""
     return (
         FiledEntity.objects.filter(pk=entity_id, status=RegistryStatus.ACTIVE)
         .exclude(websites__status=RegistryStatus.ACTIVE)
+        .exclude(apps__status=RegistryStatus.ACTIVE)
         .exists()
     )

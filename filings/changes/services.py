@@ -15,16 +15,30 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from filings.changes.app_selectors import app_packages, last_approved_app, order_target_app
 from filings.changes.selectors import (
     action_reason,
     applicant_entity_ids,
     last_approved_order,
     last_approved_site,
+    last_service_reason,
     order_change_of,
     order_diff,
     order_values,
 )
-from filings.models import ENTITY_FIELDS, PERSON_FIELDS, FilingOrder, OrderChange, OrderEvent, OrderWebsite
+from filings.models import (
+    APP_FIELDS,
+    ENTITY_FIELDS,
+    PERSON_FIELDS,
+    AppKind,
+    AppPlatform,
+    FilingOrder,
+    OrderApp,
+    OrderAppPlatform,
+    OrderChange,
+    OrderEvent,
+    OrderWebsite,
+)
 from filings.ordertypes import CHANGE_TYPES, spec_for
 from filings.states import REVIEWER, OrderType
 from filings.workflow import idle_fields, order_transition
@@ -32,16 +46,21 @@ from icpfiling.accounts.models import Membership, Role
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import outbox_enqueue
 from icpfiling.registry.changes import (
+    PackageTaken,
     Who,
+    entity_active_services,
     entity_is_empty_shell,
     registry_access_end,
+    registry_app_access_end,
+    registry_app_cancel,
+    registry_app_change,
     registry_entity_cancel,
     registry_entity_change,
     registry_history_record,
     registry_service_cancel,
     registry_service_change,
 )
-from icpfiling.registry.models import ChangeKind, FiledEntity, FiledWebsite, RegistryStatus
+from icpfiling.registry.models import ChangeKind, FiledApp, FiledEntity, FiledWebsite, RegistryStatus
 from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider
 
@@ -100,6 +119,49 @@ def _copy_site(site: OrderWebsite, tenant: Provider, service: FiledWebsite) -> N
     site.registry_website = service
 
 
+def _copy_app(order: FilingOrder, tenant: Provider, filed: FiledApp) -> OrderApp:
+    """The app as last approved here (builds included), else what the registry keeps (R-AP1)."""
+    last = last_approved_app(tenant=tenant, app=filed)
+    app = OrderApp(tenant=tenant, order=order, position=0, kind=filed.kind, languages=["zh-hans"])
+    if last is not None:
+        for f in APP_FIELDS:
+            setattr(app, f, getattr(last, f))
+        app.remarks = ""
+    app.name = filed.name
+    app.mini_platform = filed.mini_platform or app.mini_platform
+    app.mini_appid = filed.mini_appid or app.mini_appid
+    app.registry_app = filed
+    app.save()
+    if last is not None:
+        OrderAppPlatform.objects.bulk_create(
+            [
+                OrderAppPlatform(
+                    tenant=tenant,
+                    app=app,
+                    platform=p.platform,
+                    package_name=p.package_name,
+                    public_key=p.public_key,
+                    fingerprint=p.fingerprint,
+                )
+                for p in last.platforms.all()
+            ]
+        )
+    elif filed.kind == AppKind.APP:  # filed without an order here: the registry's builds, key to complete
+        OrderAppPlatform.objects.bulk_create(
+            [
+                OrderAppPlatform(
+                    tenant=tenant,
+                    app=app,
+                    platform=p.platform,
+                    package_name=p.package_name,
+                    fingerprint=p.fingerprint,
+                )
+                for p in filed.packages.filter(active=True, platform__in=AppPlatform.values)
+            ]
+        )
+    return app
+
+
 @transaction.atomic
 def change_order_start(
     *,
@@ -110,6 +172,7 @@ def change_order_start(
     service: FiledWebsite | None = None,
     started_by=None,
     reason: str = "",
+    app: FiledApp | None = None,
 ) -> FilingOrder:
     """Start an order of a change type, prefilled from the registry (R-P2, R-O4).
 
@@ -124,8 +187,10 @@ def change_order_start(
         raise PermissionDenied
     spec = spec_for(order_type)
     if spec.target == "entity":
+        service = app = None
+    if app is not None:  # R-AP1: the service is an app or mini-program, not a website
         service = None
-    why = action_reason(tenant=tenant, order_type=order_type, entity=entity, service=service)
+    why = action_reason(tenant=tenant, order_type=order_type, entity=entity, service=service, app=app)
     if why:
         raise ValidationError({"order_type": [why]})
     reason = (reason or "").strip()
@@ -144,6 +209,7 @@ def change_order_start(
         entity_key=f"entity:{entity.pk}",
         registry_entity=entity,
         registry_website=service,
+        registry_app=app,
         **idle_fields(FilingOrder(tenant=tenant), timezone.now()),
     )
     _copy_entity(order, tenant, entity)
@@ -154,6 +220,9 @@ def change_order_start(
         raise ValidationError({"order_type": [_("该主体在本接入商已有一个正在办理的备案订单。")]}) from None
     if spec.target == "entity":
         services = list(entity.websites.filter(status=RegistryStatus.ACTIVE).order_by("seq"))
+    elif app is not None:
+        services = []
+        _copy_app(order, tenant, app)
     else:
         services = [service]
     for position, filed in enumerate(services):
@@ -287,6 +356,8 @@ def change_apply(*, order: FilingOrder, actor, now) -> str:
     entity = order.registry_entity
     if entity is None or entity.status != RegistryStatus.ACTIVE:
         raise ValidationError(_("工信部备案库中找不到该订单的已备案主体（可能已注销），不能通过。"))
+    if order.registry_app_id:  # R-AP1: the service is an app or mini-program
+        return app_change_apply(order=order, actor=actor, now=now)
     service = order.registry_website
     spec = spec_for(order.order_type)
     if spec.target != "entity" and (service is None or service.status != RegistryStatus.ACTIVE):
@@ -308,8 +379,8 @@ def change_apply(*, order: FilingOrder, actor, now) -> str:
         registry_entity_cancel(entity=entity, who=who, at=now)
         return _("主体备案 %(n)s 及其全部网站已注销。") % {"n": entity.entity_number}
     if t == T.CANCEL_WEBSITE:
-        if entity.websites.filter(status=RegistryStatus.ACTIVE).count() <= 1:
-            raise ValidationError(_("这是该主体的最后一个网站，不能单独注销：请办理注销主体。"))
+        if entity_active_services(entity) <= 1:
+            raise ValidationError(last_service_reason(app=False))
         registry_service_cancel(service=service, who=who, at=now)
         return _("网站备案 %(n)s 已注销。") % {"n": service.website_number}
     if t == T.CANCEL_ACCESS:
@@ -327,3 +398,52 @@ def change_apply(*, order: FilingOrder, actor, now) -> str:
             }
         return _("已取消接入，网站备案 %(n)s 已注销。") % {"n": service.website_number}
     raise ValidationError(_("不支持的备案类型。"))
+
+
+def app_change_apply(*, order: FilingOrder, actor, now) -> str:
+    """Write an approved change or cancel order of an app into the registry (R-C2, R-C5, R-C6, R-C9).
+
+    What happens follows the type's spec, never its name: a "service" type that
+    cancels ends the app's filing (refused for the entity's last service), an
+    "access" type that cancels ends this provider's access (which, an app having
+    one provider, ends the filing; the entity may become 空壳), any other writes
+    the diff. Raises ValidationError when the registry no longer allows it.
+    """
+    spec = spec_for(order.order_type)
+    filed = FiledApp.objects.select_for_update().select_related("entity").get(pk=order.registry_app_id)
+    if filed.status != RegistryStatus.ACTIVE:
+        raise ValidationError(_("该App已在工信部注销，不能通过。"))
+    change = order_change_of(order)
+    who = _who(order, actor, change.reason if change else "")
+    entity = filed.entity
+    if spec.cancels and spec.target == "access":
+        try:
+            registry_app_access_end(app=filed, provider_id=order.tenant_id, who=who, at=now)
+        except ValueError:
+            raise ValidationError(_("该App已不在本接入商接入，不能通过。")) from None
+        if entity_is_empty_shell(entity):
+            return _("已取消接入，App备案 %(n)s 已注销；该主体已没有备案（空壳主体），请办理注销主体。") % {
+                "n": filed.service_number
+            }
+        return _("已取消接入，App备案 %(n)s 已注销。") % {"n": filed.service_number}
+    if spec.cancels:
+        if entity_active_services(entity) <= 1:
+            raise ValidationError(last_service_reason(app=True))
+        registry_app_cancel(app=filed, who=who, at=now)
+        return _("App备案 %(n)s 已注销，备案号不再使用。") % {"n": filed.service_number}
+    diff = order_diff(order)
+    before = {r.key.split(".", 1)[1]: r.before for r in diff}
+    after = {r.key.split(".", 1)[1]: r.after for r in diff}
+    app = order_target_app(order)
+    try:
+        registry_app_change(
+            app=filed,
+            before=before,
+            after=after,
+            who=who,
+            packages=app_packages(app) if "platforms" in after and app is not None else None,
+            at=now,
+        )
+    except PackageTaken:
+        raise ValidationError(_("该主体已有另一个App使用了相同的平台和包名（或AppID），不能通过。")) from None
+    return _("App信息已变更，备案号不变：%(n)s") % {"n": filed.service_number}

@@ -12,4 +12,9 @@ urlpatterns = [
     path(
         "hosted/<int:service_id>/cancel-access/", views.provider_cancel_access, name="provider_cancel_access"
     ),
+    path(
+        "hosted/app/<int:app_id>/cancel-access/",
+        views.provider_cancel_app_access,
+        name="provider_cancel_app_access",
+    ),
 ]

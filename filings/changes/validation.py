@@ -14,11 +14,13 @@ from datetime import date
 
 from django.utils.translation import gettext_lazy as _
 
-from filings.changes.selectors import order_change_of, order_diff, order_values
+from filings.changes.app_selectors import app_packages, order_target_app
+from filings.changes.selectors import last_service_reason, order_change_of, order_diff, order_values
 from filings.models import FilingOrder
 from filings.ordertypes import spec_for
 from filings.states import OrderType
-from icpfiling.registry.models import RegistryStatus
+from icpfiling.registry.changes import app_is_hosted_by, entity_active_services
+from icpfiling.registry.models import FiledAppPackage, RegistryStatus
 
 T = OrderType
 Errors = dict[str, list[str]]
@@ -29,9 +31,9 @@ DOMAIN_ONLY_REMOVED = _(
 )
 
 
-def _field_key(key: str) -> str:
+def _field_key(key: str, service: str = "websites") -> str:
     part, name = key.split(".", 1)
-    return f"entity.{name}" if part == "entity" else f"websites[0].{name}"
+    return f"entity.{name}" if part == "entity" else f"{service}[0].{name}"
 
 
 def target_errors(order: FilingOrder) -> list[str]:
@@ -42,22 +44,73 @@ def target_errors(order: FilingOrder) -> list[str]:
         return [str(_("该主体已注销，不能再办理此业务。"))]
     if spec.target == "entity":
         return []
+    if order.registry_app_id:  # R-AP1: the service is an app or mini-program
+        return app_target_errors(order)
     if service is None or service.status != RegistryStatus.ACTIVE:
         return [str(_("该网站已注销，不能再办理此业务。"))]
     if not service.access_records.filter(provider_id=order.tenant_id, ended_at__isnull=True).exists():
         return [str(_("该网站已不在本接入商接入，不能再办理此业务。"))]
-    if (
-        order.order_type == T.CANCEL_WEBSITE
-        and entity.websites.filter(status=RegistryStatus.ACTIVE).count() <= 1
-    ):
-        return [str(_("这是该主体的最后一个网站，不能单独注销：请办理注销主体。"))]
+    if order.order_type == T.CANCEL_WEBSITE and entity_active_services(entity) <= 1:
+        return [str(last_service_reason(app=False))]
     return []
+
+
+def app_target_errors(order: FilingOrder) -> list[str]:
+    """Why the registry no longer allows this order on its app, or nothing (R-AP1, R-C5, R-C6)."""
+    spec = spec_for(order.order_type)
+    app = order.registry_app
+    if app.status != RegistryStatus.ACTIVE:
+        return [str(_("该App已注销，不能再办理此业务。"))]
+    if not app_is_hosted_by(app, order.tenant_id):
+        return [str(_("该App已不在本接入商接入，不能再办理此业务。"))]
+    if spec.target == "service" and spec.cancels and entity_active_services(order.registry_entity) <= 1:
+        return [str(last_service_reason(app=True))]
+    return []
+
+
+def app_package_errors(order: FilingOrder) -> Errors:
+    """R-AP5 kept by a change: a build's platform + package (or AppID) filed by another app of the entity."""
+    errors: Errors = defaultdict(list)
+    app = order_target_app(order)
+    if app is None:
+        return errors
+    for platform, package, _fp in app_packages(app):
+        if not package:
+            continue
+        taken = (
+            FiledAppPackage.objects.filter(
+                entity_id=order.registry_entity_id,
+                platform=platform,
+                package_name__iexact=package,
+                active=True,
+            )
+            .exclude(app_id=order.registry_app_id)
+            .select_related("app")
+            .first()
+        )
+        if taken is not None:
+            key = (
+                "apps[0].mini_appid"
+                if platform.startswith("mini:")
+                else f"apps[0].platforms.{platform}.package_name"
+            )
+            errors[key].append(
+                str(
+                    _(
+                        "该主体已在%(n)s（%(name)s）备案了这个包名或AppID，一个主体同一平台的包名只能备案一次。"
+                    )
+                    % {"n": taken.app.service_number, "name": taken.app.name}
+                )
+            )
+    return errors
 
 
 DOMAIN_REGISTRATION_KEYS = (".domain_expires_on", ".domain_registrant", ".domain_registrar")
 
 
-def change_errors(order: FilingOrder, *, today: date, entity_errors, website_errors) -> Errors:
+def change_errors(
+    order: FilingOrder, *, today: date, entity_errors, website_errors, app_errors=None
+) -> Errors:
     errors: Errors = defaultdict(list)
     errors["order"].extend(target_errors(order))
     spec = spec_for(order.order_type)
@@ -68,7 +121,11 @@ def change_errors(order: FilingOrder, *, today: date, entity_errors, website_err
     for key, before in baseline.items():
         if key in allowed or now.get(key) == before:
             continue
-        if key == "service.domain":
+        if order.registry_app_id and key.startswith("service."):
+            errors[_field_key(key, "apps")].append(
+                str(_("“%(type)s”不能修改此项，请改回原值。") % {"type": order.get_order_type_display()})
+            )
+        elif key == "service.domain":
             errors["websites[0].domain"].append(str(DOMAIN_ONLY_REMOVED))
         else:
             errors[_field_key(key)].append(
@@ -88,4 +145,7 @@ def change_errors(order: FilingOrder, *, today: date, entity_errors, website_err
                 continue
             if order.order_type == T.CHANGE_WEBSITE or k.endswith(".server"):
                 errors[k].extend(msgs)
+    if "apps" in spec.edits and app_errors is not None:  # R-AP2 / R-AP5 on what an app change proposes
+        for k, msgs in (*app_errors(order, today=today).items(), *app_package_errors(order).items()):
+            errors[k].extend(msgs)
     return {k: list(dict.fromkeys(msgs)) for k, msgs in errors.items() if msgs}

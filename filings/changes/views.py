@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from filings.access import access_order_by_id, applicant_required
-from filings.changes import selectors, services
+from filings.changes import app_selectors, selectors, services
 from filings.ordertypes import CHANGE_TYPES
 from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
-from icpfiling.registry.models import FiledEntity, FiledWebsite
+from icpfiling.registry.models import FiledApp, FiledEntity, FiledWebsite
 from icpfiling.tenancy.access import get_or_404
 
 
@@ -46,6 +46,11 @@ def change_start(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             pk=_int(request.POST.get("service")),
         )
+    app = None
+    if request.POST.get("app"):  # R-AP1: the service is an app or mini-program of the entity
+        app = get_or_404(
+            FiledApp.objects.filter(entity=entity), actor=request.user, pk=_int(request.POST.get("app"))
+        )
     if order_type not in CHANGE_TYPES:
         messages.error(request, _("请选择要办理的业务。"))
         return redirect("filings:filed_info")
@@ -56,6 +61,7 @@ def change_start(request: HttpRequest) -> HttpResponse:
             order_type=order_type,
             entity=entity,
             service=service,
+            app=app,
         )
     except ValidationError as exc:
         for m in _errors(exc):
@@ -119,11 +125,47 @@ def provider_cancel_access(request: HttpRequest, service_id: int) -> HttpRespons
     )
 
 
+@provider_role_required(Role.REVIEWER)
+def provider_cancel_app_access(request: HttpRequest, app_id: int) -> HttpResponse:
+    """R-C6 for apps (R-AP1): the provider ends its access to an app it filed, with a reason."""
+    app = get_or_404(app_selectors.provider_hosted_apps(tenant=request.tenant), actor=request.user, pk=app_id)
+    errors: list[str] = []
+    reason = ""
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")
+        last = app_selectors.last_approved_app(tenant=request.tenant, app=app)
+        if last is None:
+            errors.append(_("本接入商没有该App的申请人账户，无法发起取消接入。"))
+        else:
+            try:
+                order = services.change_order_start(
+                    tenant=request.tenant,
+                    applicant=last.order.applicant,
+                    order_type="cancel_access",
+                    entity=app.entity,
+                    app=app,
+                    started_by=request.user,
+                    reason=reason,
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                errors += _errors(exc) if isinstance(exc, ValidationError) else [_("无权操作。")]
+            else:
+                messages.success(request, _("已发起取消接入（订单 #%(id)s）。") % {"id": order.pk})
+                return redirect("review:order", order_id=order.pk)
+    return render(
+        request,
+        "filings/changes/provider_cancel_access.html",
+        {"app": app, "errors": errors, "reason": reason},
+        status=400 if errors else 200,
+    )
+
+
 @provider_role_required(Role.REVIEWER, Role.PROVIDER_ADMIN)
 def hosted_services(request: HttpRequest) -> HttpResponse:
-    """The websites this provider hosts, each with its 取消接入 action (R-C6)."""
+    """The websites and apps this provider hosts, each with its 取消接入 action (R-C6, R-AP1)."""
     services_ = list(selectors.provider_hosted_services(tenant=request.tenant)[:500])
-    return render(request, "filings/changes/hosted.html", {"services": services_})
+    apps = list(app_selectors.provider_hosted_apps(tenant=request.tenant)[:500])
+    return render(request, "filings/changes/hosted.html", {"services": services_, "apps": apps})
 
 
 @applicant_required

@@ -488,7 +488,29 @@ def change_requirements(order: FilingOrder) -> list[Requirement]:
                             website=site,
                         )
                     )
-    if kind in ("change_entity", "change_website"):
+    if kind == "change_app":  # R-AP2: a new app principal or new content needs the same papers
+        for app in order.apps.all()[:1]:
+            if not app.principal_same_as_entity and base.get("service.principal_name") != app.principal_name:
+                reqs.append(
+                    Requirement(
+                        f"app_principal_id:{app.pk}",
+                        MaterialKind.WEBSITE_PRINCIPAL_ID,
+                        _("App负责人证件（%(d)s）") % {"d": app.name},
+                        _("App负责人%(name)s的证件原件彩色照片（人像面）。") % {"name": app.principal_name},
+                    )
+                )
+            in_force = pre_approvals_in_force(on=timezone.localdate())
+            for code in app.service_content or []:
+                if code in in_force and code not in (base.get("service.service_content") or []):
+                    reqs.append(
+                        Requirement(
+                            f"app_pre_approval:{app.pk}:{code}",
+                            MaterialKind.PRE_APPROVAL,
+                            _("前置审批：%(doc)s（%(d)s）") % {"doc": in_force[code].document, "d": app.name},
+                            _("新增的服务内容须提供前置审批文件。"),
+                        )
+                    )
+    if kind in ("change_entity", "change_website", "change_app"):
         reqs.append(
             Requirement(
                 "change_form",
@@ -502,7 +524,7 @@ def change_requirements(order: FilingOrder) -> list[Requirement]:
         if not order.is_individual:
             reqs.append(licence)
         reqs.append(id_front)
-    if kind in ("cancel_entity", "cancel_website"):
+    if kind in ("cancel_entity", "cancel_website", "cancel_app"):
         reqs.append(
             Requirement(
                 "cancel_form",

@@ -28,10 +28,12 @@ MAX_APPS_PER_ORDER = 10
 PLATFORM_FIELDS = ("package_name", "public_key", "fingerprint")
 
 
-def _require_editable(order: FilingOrder) -> None:
+def _require_editable(order: FilingOrder, *, adding: bool = True) -> None:
+    """Only the types that file something new add or remove apps; 变更App edits its one app (R-AP1)."""
     if order.status not in EDITABLE_STATUSES:
         raise ValidationError(_("订单当前状态为“%(s)s”，不能修改。") % {"s": order.get_status_display()})
-    if spec_for(order.order_type).target != "new":
+    spec = spec_for(order.order_type)
+    if spec.target != "new" and (adding or "apps" not in spec.edits):
         raise ValidationError(
             _("“%(type)s”订单不能添加或修改App。") % {"type": order.get_order_type_display()}
         )
@@ -60,7 +62,7 @@ def order_app_save(
     values are all empty is removed, so the applicant clears a platform by
     emptying it.
     """
-    _require_editable(order)
+    _require_editable(order, adding=app is None)
     order_touch(order=order)
     if app is None:
         count = order.apps.count()

@@ -63,6 +63,8 @@ def app_list(request: HttpRequest, order_id: int) -> HttpResponse:
             "apps": apps,
             "kinds": AppKind.choices,
             "can_add": _may_add(order, len(apps)),
+            # 变更App edits the filed app it was started for; it never removes it (R-C2 for apps).
+            "can_delete": spec_for(order.order_type).target == "new",
         },
     )
 
@@ -84,8 +86,11 @@ def app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) -> 
 def _app_edit(request: HttpRequest, order_id: int, app_id: int | None = None) -> HttpResponse:
     order = _order(request, order_id)
     app = selectors.access_order_app_by_id(order=order, app_id=app_id, actor=request.user) if app_id else None
+    spec = spec_for(order.order_type)
     if not order.is_editable or (app is None and not _may_add(order, order.apps.count())):
         return redirect("mobile:app_list", order_id=order.pk)
+    if spec.target != "new" and "apps" not in spec.edits:  # a change type that edits no app
+        return redirect("filings:order_detail", order_id=order.pk)
     kind = app.kind if app else request.GET.get("kind", request.POST.get("kind", AppKind.APP))
     if kind not in AppKind.values:
         kind = AppKind.APP

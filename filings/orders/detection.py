@@ -230,6 +230,9 @@ def order_detect(*, tenant_id: int, data: DetectionInput, applicant_id: int | No
                 "n": result.app_package,
                 "num": filed.app.service_number,
             }
+            result.offers = detection_offers(
+                tenant_id=tenant_id, entity=entity, block=result.block, app=filed.app
+            )
             return result
         result.order_type = OrderType.NEW_APP  # R-AP1: 新增App, like 新增网站
         return result

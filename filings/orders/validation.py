@@ -308,10 +308,23 @@ def _domain_registration(
     _required(errors, p + "domain_registrar", site.domain_registrar.strip(), _("域名注册商"))
 
 
+def _change_app_errors(order: FilingOrder, *, today: date) -> Errors:
+    """An app change order's app, checked like a new filing's (R-AP2)."""
+    return apps_errors(
+        order, list(order.apps.prefetch_related("platforms")), today=today, person_check=_person
+    )
+
+
 def order_errors(order: FilingOrder, *, today: date) -> Errors:
     """Every problem of the order, keyed ``entity.<field>`` / ``websites[i].<field>`` / ``order``."""
     if order.order_type in CHANGE_TYPES:  # R-C1…R-C6: the type's own checks (filings.changes)
-        return change_errors(order, today=today, entity_errors=entity_errors, website_errors=website_errors)
+        return change_errors(
+            order,
+            today=today,
+            entity_errors=entity_errors,
+            website_errors=website_errors,
+            app_errors=_change_app_errors,
+        )
     errors: Errors = defaultdict(list)
     errors.update(entity_errors(order, today=today))
     sites = list(order.websites.all())

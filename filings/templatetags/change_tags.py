@@ -29,11 +29,18 @@ def type_withdrawable(order_type: str) -> bool:
 
 
 @register.filter
+def type_cancels(order_type: str) -> bool:
+    """The type ends a filing or an access record (``ordertypes``), whatever the service's kind."""
+    spec = TYPE_SPECS.get(order_type)
+    return bool(spec and spec.cancels)
+
+
+@register.filter
 def plain_value(value) -> str:
     if value in (None, "", [], {}):
         return "—"
     if isinstance(value, list):
-        return "、".join(str(v) for v in value)
+        return "、".join(plain_value(v) if isinstance(v, dict) else str(v) for v in value)
     if isinstance(value, dict):
         return "；".join(f"{k}: {v}" for k, v in value.items())
     if value is True:

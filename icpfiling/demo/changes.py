@@ -3,7 +3,8 @@
 alpha: a 变更主体 of its filed company with the Zhejiang authority (the diff on
 the authority's page). beta: a 注销网站 of its company's second website,
 returned by the reviewer, and a 取消接入 the provider started itself (with the
-reason the applicant sees). Each goes through the change services and the one
+reason the applicant sees). alpha also: a 变更App of an approved company's app
+waiting for the reviewer (R-AP1). Each goes through the change services and the one
 engine's transitions. Idempotent: an entity that already has a change order is skipped.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from filings.authority.services import RejectItem
 from filings.changes.services import change_order_start
+from filings.mobile.services import order_app_save
 from filings.models import FilingOrder, OrderChange
 from filings.orders.services import order_entity_save, order_submit
 from filings.ordertypes import action_for_type
@@ -19,6 +21,7 @@ from filings.workflow import order_transition
 from icpfiling.accounts.models import User
 from icpfiling.demo.identities import demo_ric
 from icpfiling.registry.models import FiledEntity, FiledWebsite
+from icpfiling.registry.services import registry_app_file
 from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider
 
@@ -113,9 +116,46 @@ def _beta_cancel_website(provider: Provider) -> None:
     )
 
 
+def _alpha_app_change(provider: Provider) -> None:
+    """R-AP1 / R-C2: a 变更App waiting for the reviewer, its diff (name, content, build) on the page."""
+    from icpfiling.demo.mobile import SAMPLE_PUBLIC_KEY
+    from icpfiling.demo.orders import sample_materials
+
+    applicant, _reviewer = _users(provider)
+    entity = FiledEntity.objects.filter(name="杭州通过示例科技有限公司", status="active").first()
+    if entity is None or _has_change(entity) or entity.apps.exists():
+        return
+    app = registry_app_file(
+        entity=entity,
+        kind="app",
+        name="通过记账",
+        provider=provider,
+        packages=[("android", "cn.tongguo.books", "")],
+    )
+    order = change_order_start(
+        tenant=provider, applicant=applicant, order_type="change_app", entity=entity, app=app
+    )
+    order_app_save(
+        order=order,
+        app=order.apps.get(),
+        actor=applicant,
+        values={"name": "通过记账Pro", "service_content": ["other"], "domains": ["api.tongguo-demo.cn"]},
+        platforms={
+            "android": {
+                "package_name": "cn.tongguo.books",
+                "public_key": SAMPLE_PUBLIC_KEY,
+                "fingerprint": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            }
+        },
+    )
+    sample_materials(FilingOrder.objects.get(pk=order.pk), applicant)
+    order_submit(order=FilingOrder.objects.get(pk=order.pk), actor=applicant)  # else a draft to look at
+
+
 def demo_changes_seed(providers: dict[str, Provider]) -> None:
     with tenant_scope(providers["alpha"]):
         _alpha_entity_change(providers["alpha"])
+        _alpha_app_change(providers["alpha"])
     with tenant_scope(providers["beta"]):
         _beta_cancel_website(providers["beta"])
 
@@ -126,4 +166,5 @@ def demo_change_examples() -> list[str]:
         "alpha  authority-zj@gov.demo 变更主体 of 杭州阿尔法示例科技有限公司 with the authority",
         "beta   applicant@beta.demo   注销网站 beta-docs.cn returned with a field-level reason",
         "beta   reviewer@beta.demo    /changes/hosted/: start 取消接入 for a hosted website, with a reason",
+        "alpha  reviewer@alpha.demo   变更App of 通过记账 (杭州通过示例科技有限公司) waiting for review",
     ]

@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from icpfiling.registry.models import (
     AccessRecord,
     ChangeKind,
+    FiledApp,
+    FiledAppPackage,
     FiledEntity,
     FiledWebsite,
     RegistryChange,
@@ -58,10 +60,13 @@ def registry_history_record(
     after: dict,
     service: FiledWebsite | None = None,
     at: datetime | None = None,
+    app: FiledApp | None = None,
 ) -> RegistryChange:
     return RegistryChange.objects.create(
         entity=entity,
         service=service,
+        app=app,
+        service_kind=app.kind if app is not None else "website",
         kind=kind,
         provider_id=who.provider_id,
         order_id=who.order_id,
@@ -142,10 +147,12 @@ def registry_service_cancel(*, service: FiledWebsite, who: Who, at: datetime | N
 
 @transaction.atomic
 def registry_entity_cancel(*, entity: FiledEntity, who: Who, at: datetime | None = None) -> FiledEntity:
-    """R-C4: cancel the entity and every website under it."""
+    """R-C4: cancel the entity and every website and app under it."""
     at = at or timezone.now()
     for service in entity.websites.filter(status=RegistryStatus.ACTIVE).order_by("seq"):
         registry_service_cancel(service=service, who=who, at=at)
+    for app in entity.apps.filter(status=RegistryStatus.ACTIVE).order_by("seq"):  # R-AP1: apps too
+        registry_app_cancel(app=app, who=who, at=at)
     FiledEntity.objects.filter(pk=entity.pk).update(status=RegistryStatus.CANCELLED)
     entity.status = RegistryStatus.CANCELLED
     registry_history_record(
@@ -197,8 +204,104 @@ def registry_access_end(
 
 
 def entity_is_empty_shell(entity: FiledEntity) -> bool:
-    """R-C7: an active entity with no active website left (空壳主体)."""
+    """R-C7: an active entity with no active service left, website or app (空壳主体, R-AP1)."""
+    return entity.status == RegistryStatus.ACTIVE and entity_active_services(entity) == 0
+
+
+def entity_active_services(entity: FiledEntity) -> int:
+    """How many filed services (websites, apps, mini-programs) the entity still has (R-C5, R-AP1)."""
     return (
-        entity.status == RegistryStatus.ACTIVE
-        and not entity.websites.filter(status=RegistryStatus.ACTIVE).exists()
+        entity.websites.filter(status=RegistryStatus.ACTIVE).count()
+        + entity.apps.filter(status=RegistryStatus.ACTIVE).count()
     )
+
+
+# --- apps, mini-programs and quick apps as services (R-AP1, R-AP5, R-C2, R-C5, R-C6) ----------
+
+
+class PackageTaken(ValueError):
+    """R-AP5: the entity already files this platform + package name (or AppID) in another app."""
+
+
+@transaction.atomic
+def registry_app_change(
+    *,
+    app: FiledApp,
+    before: dict,
+    after: dict,
+    who: Who,
+    packages: list[tuple[str, str, str]] | None = None,
+    at: datetime | None = None,
+) -> FiledApp:
+    """Apply an approved app diff; the number never changes (R-C2 for apps).
+
+    ``packages`` (platform, package, fingerprint) replaces the app's active builds
+    when the diff changed them: the old rows are kept inactive (history), and the
+    per-entity unique constraint still decides R-AP5 — a clash raises PackageTaken.
+    """
+    if "name" in after:
+        FiledApp.objects.filter(pk=app.pk).update(name=after["name"])
+        app.name = after["name"]
+    if packages is not None:
+        FiledAppPackage.objects.filter(app=app, active=True).update(active=False)
+        try:
+            with transaction.atomic():
+                FiledAppPackage.objects.bulk_create(
+                    [
+                        FiledAppPackage(
+                            app=app, entity_id=app.entity_id, platform=p, package_name=n, fingerprint=f
+                        )
+                        for p, n, f in packages
+                    ]
+                )
+        except IntegrityError:
+            raise PackageTaken("platform + package already filed by this entity") from None
+        mini = next((p for p in packages if p[0].startswith("mini:")), None)
+        if mini is not None:
+            FiledApp.objects.filter(pk=app.pk).update(mini_platform=mini[0][5:], mini_appid=mini[1])
+    registry_history_record(
+        entity=app.entity, app=app, kind=ChangeKind.CHANGE_APP, who=who, before=before, after=after, at=at
+    )
+    return app
+
+
+@transaction.atomic
+def registry_app_cancel(
+    *, app: FiledApp, who: Who, kind: str = ChangeKind.CANCEL_APP, at: datetime | None = None
+) -> FiledApp:
+    """R-C5 for apps: cancel one app; its number stays taken (the entity's sequence only grows), and its
+    platform + package names are freed for a later filing under a new number (R-AP5)."""
+    at = at or timezone.now()
+    before = {"status": app.status, "access": [app.provider_id]}
+    FiledApp.objects.filter(pk=app.pk).update(status=RegistryStatus.CANCELLED)
+    FiledAppPackage.objects.filter(app=app, active=True).update(active=False)
+    app.status = RegistryStatus.CANCELLED
+    registry_history_record(
+        entity=app.entity,
+        app=app,
+        kind=kind,
+        who=who,
+        before=before,
+        after={"status": RegistryStatus.CANCELLED, "access": []},
+        at=at,
+    )
+    return app
+
+
+def app_is_hosted_by(app: FiledApp, provider_id: int) -> bool:
+    """An app has one provider, the one that filed it (R-AP4): its access record."""
+    return app.status == RegistryStatus.ACTIVE and app.provider_id == provider_id
+
+
+@transaction.atomic
+def registry_app_access_end(*, app: FiledApp, provider_id: int, who: Who, at: datetime | None = None) -> bool:
+    """R-C6 for apps: end ``provider_id``'s access. An app has no other provider, so its filing ends.
+
+    Returns True (the filing ended), like ``registry_access_end`` for a website left with no provider;
+    raises ValueError when the app is not (or no longer) accessed through ``provider_id``.
+    """
+    locked = FiledApp.objects.select_for_update().get(pk=app.pk)
+    if not app_is_hosted_by(locked, provider_id):
+        raise ValueError("no open access of this provider")
+    registry_app_cancel(app=app, who=who, kind=ChangeKind.ACCESS_ENDED, at=at)
+    return True

@@ -1,6 +1,6 @@
 """Tenant-walk recipes for change and cancel orders (R-C1…R-C9, R-P2, R-T2); merged by test_url_walk.
 
-Beta hosts one filed website (created on first use); alpha's staff and
+Beta hosts one filed website and one filed app (created on first use); alpha's staff and
 applicant must get the same answer for it as for a missing one, and the walk's
 posts must not start, transfer or cancel anything of beta's.
 """
@@ -8,7 +8,8 @@ posts must not start, transfer or cancel anything of beta's.
 from __future__ import annotations
 
 from filings.models import OrderChange
-from icpfiling.registry.models import AccessRecord, RegistryChange
+from icpfiling.registry.models import AccessRecord, FiledApp, RegistryChange
+from icpfiling.registry.services import registry_app_file
 from icpfiling.tenancy.context import tenant_scope
 from tests.factories import filed_entity
 
@@ -19,6 +20,14 @@ def prepare(w) -> None:
     """A filed website hosted by beta, made before the walk's first snapshot."""
     entity = filed_entity(name="走查主体", sites=[("walk-hosted-site.cn", w.beta.provider)])
     w._changes_service = entity.websites.get()
+    # R-AP1: an app of the same entity filed through beta, for the app's 取消接入.
+    w._changes_app = registry_app_file(
+        entity=entity,
+        kind="app",
+        name="走查App",
+        provider=w.beta.provider,
+        packages=[("android", "cn.walk.hosted", "")],
+    )
 
 
 def _beta_service(w):
@@ -32,6 +41,10 @@ FOREIGN = {
         {"service_id": _beta_service(w).pk},
         {"service_id": _MISSING},
     ),
+    "changes:provider_cancel_app_access": lambda w: (
+        {"app_id": w._changes_app.pk},
+        {"app_id": _MISSING},
+    ),
 }
 NO_OBJECT = {"changes:start", "changes:hosted"}
 
@@ -42,4 +55,5 @@ def snapshot(w) -> object:
         changes = list(OrderChange.objects.order_by("pk").values_list("pk", "replaces_provider_id", "reason"))
     access = list(AccessRecord.objects.order_by("pk").values_list("pk", "provider_id", "ended_at"))
     history = list(RegistryChange.objects.order_by("pk").values_list("pk", "kind"))
-    return changes, access, history
+    apps = list(FiledApp.objects.order_by("pk").values_list("pk", "status"))
+    return changes, access, history, apps

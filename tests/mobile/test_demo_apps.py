@@ -39,6 +39,7 @@ def test_r_ap4_demo_has_a_filed_app_a_filed_mini_program_and_an_app_only_order_i
         platform, _sep, package = service.rpartition(":")
         data = detection_input(cert=make_uscc() if cert.startswith("<") else cert, domain="")
         data.app_platform, data.app_package = platform, package
-        result = order_detect(tenant_id=alpha.pk, data=data)
+        with tenant_scope(alpha):  # detection runs in the request's tenant scope (its offers read orders)
+            result = order_detect(tenant_id=alpha.pk, data=data)
         outcomes.append(result.order_type or result.block)
     assert outcomes == [OrderType.NEW_APP, "app_already_filed", OrderType.NEW_ENTITY, OrderType.NEW_ENTITY]

@@ -1,8 +1,8 @@
 """The registry's history (R-C9): every change or cancellation, before and after, and who made it.
 
 A row names the filed entity and, when the change concerns one, the filed
-service (today a website; ``service_kind`` leaves room for apps and
-mini-programs, which are filed the same way). The order that made the change is
+service: a website (``service``) or an app, mini-program or quick app
+(``app``), with ``service_kind`` saying which. The order that made the change is
 kept by id with its provider: the registry sits below the filing app and must
 not depend on its tables. The public query (R-Q1) reads current records only,
 never this table.
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from icpfiling.registry.models.records import FiledEntity, FiledWebsite
+from icpfiling.registry.models.records import FiledApp, FiledEntity, FiledWebsite
 
 
 class ChangeKind(models.TextChoices):
@@ -26,6 +26,8 @@ class ChangeKind(models.TextChoices):
     ACCESS_ADDED = "access_added", _("新增接入")
     ACCESS_ENDED = "access_ended", _("取消接入")
     ACCESS_TRANSFERRED = "access_transferred", _("变更接入商")
+    CHANGE_APP = "change_app", _("变更App")
+    CANCEL_APP = "cancel_app", _("注销App")
 
 
 class ServiceKind(models.TextChoices):
@@ -40,6 +42,8 @@ class RegistryChange(models.Model):
     service = models.ForeignKey(
         FiledWebsite, on_delete=models.PROTECT, null=True, blank=True, related_name="history"
     )
+    # When the change concerns a filed app or mini-program instead (R-AP1); ``service_kind`` says which.
+    app = models.ForeignKey(FiledApp, on_delete=models.PROTECT, null=True, blank=True, related_name="history")
     service_kind = models.CharField(max_length=20, choices=ServiceKind.choices, default=ServiceKind.WEBSITE)
     kind = models.CharField(_("变更类型"), max_length=20, choices=ChangeKind.choices)
     provider = models.ForeignKey(
