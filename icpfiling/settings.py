@@ -310,16 +310,13 @@ _DEV_FIELD_KEY = base64.urlsafe_b64encode(
     hashlib.sha256(b"icpfiling embedded development field key - public, not a secret").digest()
 ).decode()
 _DEV_BLIND_INDEX_KEY = hashlib.sha256(b"icpfiling embedded development blind index key - public").hexdigest()
-ICPFILING_FIELD_KEYS = env.list("ICPFILING_FIELD_KEYS", default=[] if PRODUCTION else [_DEV_FIELD_KEY])
-ICPFILING_BLIND_INDEX_KEY = env.str(
-    "ICPFILING_BLIND_INDEX_KEY", default="" if PRODUCTION else _DEV_BLIND_INDEX_KEY
-)
 if PRODUCTION:
-    if not ICPFILING_FIELD_KEYS:
-        raise ImproperlyConfigured(
-            "ICPFILING_FIELD_KEYS must list at least one Fernet key in production "
-            "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
-        )
+    ICPFILING_FIELD_KEYS = [k.strip() for k in _required("ICPFILING_FIELD_KEYS").split(",") if k.strip()]
+    ICPFILING_BLIND_INDEX_KEY = _required("ICPFILING_BLIND_INDEX_KEY")
+else:
+    ICPFILING_FIELD_KEYS = env.list("ICPFILING_FIELD_KEYS", default=[_DEV_FIELD_KEY])
+    ICPFILING_BLIND_INDEX_KEY = env.str("ICPFILING_BLIND_INDEX_KEY", default=_DEV_BLIND_INDEX_KEY)
+if PRODUCTION:
     for _key in ICPFILING_FIELD_KEYS:
         try:
             Fernet(_key)
