@@ -12,7 +12,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from filings.states import EDITABLE_STATUSES, OPEN_STATUSES, TRANSITIONS, OrderStatus, OrderType
-from icpfiling.privacy.fields import BlindIndexedModel, BlindIndexField, EncryptedCharField, EncryptedJSONField
+from icpfiling.privacy.fields import (
+    BlindIndexedModel,
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedJSONField,
+)
 from icpfiling.tenancy.managers import TenantOwnedModel
 
 # A person's fields as the applicant enters them (entity or website principal).

@@ -60,7 +60,8 @@ def test_r_x1_order_identity_round_trips_and_the_column_holds_ciphertext(alpha, 
     )
     for column in ("principal_id_number", "principal_mobile", "certificate_number"):
         assert raw[column].startswith(keys.TOKEN_PREFIX), column
-    assert id_number not in raw["principal_id_number"] and MOBILE not in raw["principal_mobile"]
+    assert id_number not in raw["principal_id_number"]
+    assert MOBILE not in raw["principal_mobile"]
     assert order.certificate_number not in raw["certificate_number"]
     # the entity key is a keyed hash, and the blind indexes follow a save(update_fields=...)
     assert keys.is_digest(raw["entity_key"])
@@ -97,9 +98,8 @@ def test_r_x1_detection_finds_the_entity_by_its_encrypted_certificate_number():
     # given an individual filed with a resident ID as certificate
     id_number = make_ric("33010619900101123")
     entity = filed_entity(cert=id_number, nature=5, cert_type="resident_id")
-    assert raw_row("registry_filedentity", ["certificate_number"], entity.pk)["certificate_number"].startswith(
-        keys.TOKEN_PREFIX
-    )
+    raw = raw_row("registry_filedentity", ["certificate_number"], entity.pk)
+    assert raw["certificate_number"].startswith(keys.TOKEN_PREFIX)
     # when detection looks the number up, typed with a lower-case x and spaces
     typed = f" {id_number[:-1]}{id_number[-1].lower()} "
     # then it finds the entity through the blind index; another number finds nothing
@@ -171,7 +171,8 @@ def test_r_x1_rotation_re_encrypts_under_the_new_key_and_the_old_one_can_go(alph
         call_command("rotate_field_keys", stdout=out)
         second_total = out.getvalue().strip().splitlines()[-1]
     # then it rewrote rows once, and the second run found nothing left to do
-    assert not first_total.startswith("total: 0 rows") and ", 0 rewritten" not in first_total
+    assert not first_total.startswith("total: 0 rows")
+    assert ", 0 rewritten" not in first_total
     assert ", 0 rewritten (0 values re-encrypted, 0 blind indexes refreshed)" in second_total
     # and the new key alone opens everything
     with override_settings(ICPFILING_FIELD_KEYS=[new]), tenant_scopes_disabled():
@@ -214,9 +215,7 @@ def _production_check(tmp_path, **overrides):
 def test_r_x1_production_refuses_to_start_without_real_keys(tmp_path, overrides, named):
     from django.conf import settings
 
-    overrides = {
-        k: (settings.ICPFILING_FIELD_KEYS[0] if v == "__DEV__" else v) for k, v in overrides.items()
-    }
+    overrides = {k: (settings.ICPFILING_FIELD_KEYS[0] if v == "__DEV__" else v) for k, v in overrides.items()}
     # when production starts with a missing, malformed or public key / then it stops, naming it
     result = _production_check(tmp_path, **overrides)
     assert result.returncode != 0
@@ -233,7 +232,8 @@ def test_r_x1_scan_finds_ids_and_mobiles_but_not_digests_or_tokens():
     # and a hex digest / then only the first two are hits
     valid = make_ric("11010119800307123")
     wrong = valid[:-1] + ("0" if valid[-1] != "0" else "1")
-    text = f'{{"a": "{valid}", "b": "手机{MOBILE}", "c": "{wrong}", "d": "8613905710001", "e": "{"a1" * 32}"}}'
+    digest = "a1" * 32
+    text = f'{{"a": "{valid}", "b": "手机{MOBILE}", "c": "{wrong}", "d": "8613905710001", "e": "{digest}"}}'
     assert sorted(cleartext_hits(text)) == sorted([valid, MOBILE])
     assert cleartext_hits(keys.encrypt(valid) + " " + keys.blind_index(MOBILE, keys.MOBILE)) == []
 
@@ -286,7 +286,7 @@ def test_r_x1_postgres_dump_of_the_demo_holds_no_id_number_or_mobile_in_clear():
     # then the dump has the demo's rows, and no resident ID or mobile in clear
     result = ScanResult()
     result.add("pg_dump", dump.decode(errors="replace"))
-    print(f"R-X1 dump check: {result.bytes_scanned} bytes scanned, {len(result.hits)} hits")  # noqa: T201
+    print(f"R-X1 dump check: {result.bytes_scanned} bytes scanned, {len(result.hits)} hits")
     assert result.bytes_scanned > 100_000
     assert "registry_filedentity" in dump.decode(errors="replace")
     assert result.hits == []
