@@ -71,13 +71,14 @@ def main() -> None:
     print(f"decrypt (Fernet):          {dec:7.2f} us   ({dec / sha:5.1f}x baseline)")
     print(f"blind index (HMAC-SHA256): {bidx:7.2f} us   ({bidx / sha:5.1f}x baseline)")
 
-    # 2. The data migration over rows written in clear.
+    # 2. The data migration over rows written in clear. Cancelled rows: the unique constraint on
+    # active entities' blind indexes comes after the data migration, and these have none yet.
     FiledEntity.objects.all().delete()
     now = timezone.now()
     rows = [
         (
             "ZJ", 4, "business_licence", f"91330106MA{i:08d}", f"公司{i}", "张三",
-            f"139{i:08d}", f"浙ICP备{i:010d}号", 0, "active", now, "", "",
+            f"139{i:08d}", f"浙ICP备{i:010d}号", 0, "cancelled", now, "", "",
         )
         for i in range(args.rows)
     ]  # fmt: skip

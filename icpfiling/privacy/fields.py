@@ -32,6 +32,10 @@ class EncryptedCharField(models.CharField):
             return keys.decrypt(value)
         return value
 
+    def stays_clear(self, value: str) -> bool:
+        """Whether this plain value is stored as it is (only the empty string here)."""
+        return not value
+
     def get_db_prep_save(self, value, connection):
         if hasattr(value, "as_sql"):
             return value
@@ -167,6 +171,9 @@ class SensitiveRecipientField(EncryptedCharField):
     @staticmethod
     def _is_phone(value: str) -> bool:
         return "@" not in value and len(keys.normalise(value, keys.MOBILE)) >= 7
+
+    def stays_clear(self, value: str) -> bool:
+        return not value or not self._is_phone(value)
 
     def get_db_prep_save(self, value, connection):
         if isinstance(value, str) and not self._is_phone(value):

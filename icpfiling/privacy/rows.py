@@ -51,7 +51,9 @@ def _stale(field: models.Field, raw) -> bool:
     text = _raw_text(field, raw)
     if isinstance(field, EncryptedJSONField):
         return not (keys.is_token(text) and keys.under_current_key(text))
-    return bool(text) and not (keys.is_token(text) and keys.under_current_key(text))
+    if keys.is_token(text):
+        return not keys.under_current_key(text)
+    return not field.stays_clear(text)
 
 
 def reencrypt_model(model, *, manager=None, batch_size: int = 500) -> RowCounts:

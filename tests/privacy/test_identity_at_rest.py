@@ -19,6 +19,8 @@ from django.utils import timezone
 from filings.models import FilingOrder
 from filings.orders.validation import entity_errors
 from icpfiling.demo.seed import demo_seed
+from icpfiling.notifications.models import OutboxMessage
+from icpfiling.notifications.services import outbox_enqueue
 from icpfiling.privacy import keys
 from icpfiling.privacy.rows import reencrypt_model
 from icpfiling.privacy.scan import ScanResult, cleartext_hits, scan_database
@@ -160,6 +162,9 @@ def test_r_x1_rotation_re_encrypts_under_the_new_key_and_the_old_one_can_go(alph
     with override_settings(ICPFILING_FIELD_KEYS=[old]):
         orders = [complete_order(alpha, materials=False), complete_order(beta, materials=False)]
         entity = filed_entity(cert=make_ric("33010619900101123"), nature=5, cert_type="resident_id")
+        # (an outbox email stays readable, an SMS recipient is encrypted)
+        outbox_enqueue(channel="email", recipient="a@example.com", subject="s", body="b")
+        sms = outbox_enqueue(channel="sms", recipient=MOBILE, body="b")
     with override_settings(ICPFILING_FIELD_KEYS=[new, old]):
         # when the new key is put first / then old values still read
         assert FiledEntity.objects.get(pk=entity.pk).certificate_number == entity.certificate_number
@@ -177,6 +182,7 @@ def test_r_x1_rotation_re_encrypts_under_the_new_key_and_the_old_one_can_go(alph
     # and the new key alone opens everything
     with override_settings(ICPFILING_FIELD_KEYS=[new]), tenant_scopes_disabled():
         assert FiledEntity.objects.get(pk=entity.pk).certificate_number == entity.certificate_number
+        assert OutboxMessage.objects.get(pk=sms.pk).recipient == MOBILE
         for order in orders:
             again = FilingOrder.objects.get(pk=order.pk)
             assert again.principal_id_number == order.principal_id_number
@@ -290,3 +296,21 @@ def test_r_x1_postgres_dump_of_the_demo_holds_no_id_number_or_mobile_in_clear():
     assert result.bytes_scanned > 100_000
     assert "registry_filedentity" in dump.decode(errors="replace")
     assert result.hits == []
+
+
+@pytest.mark.django_db
+def test_r_x1_outbox_encrypts_sms_recipients_and_keeps_emails_and_user_ids_comparable(alpha):
+    # given an SMS, an email and an inbox message in the outbox
+    sms = outbox_enqueue(channel="sms", recipient=MOBILE, body="b")
+    email = outbox_enqueue(channel="email", recipient="a@example.com", subject="s", body="b")
+    inbox = outbox_enqueue(channel="inbox", recipient=str(alpha.users["applicant"].pk), subject="s", body="b")
+    # then only the mobile is ciphertext in the column, and each reads back as written
+    assert raw_row("notifications_outboxmessage", ["recipient"], sms.pk)["recipient"].startswith(
+        keys.TOKEN_PREFIX
+    )
+    assert raw_row("notifications_outboxmessage", ["recipient"], email.pk) == {"recipient": "a@example.com"}
+    assert OutboxMessage.objects.get(pk=sms.pk).recipient == MOBILE
+    # and the inbox still finds its rows by user id, while a mobile cannot be compared in SQL
+    assert list(OutboxMessage.objects.filter(recipient=inbox.recipient)) == [inbox]
+    with pytest.raises(FieldError):
+        OutboxMessage.objects.filter(recipient=MOBILE).exists()
