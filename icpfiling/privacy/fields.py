@@ -140,6 +140,16 @@ class BlindIndexField(models.CharField):
         return super().get_lookup(lookup_name)
 
 
+def with_blind_indexes(model, values: dict) -> dict:
+    """``values`` for a ``QuerySet.update()``, plus the blind index of every encrypted source in it."""
+    extra = {
+        field.name: values[field.source]
+        for field in model._meta.concrete_fields
+        if isinstance(field, BlindIndexField) and field.source in values and field.name not in values
+    }
+    return {**values, **extra}
+
+
 class BlindIndexedModel(models.Model):
     """Keeps blind indexes in step on ``save(update_fields=[...])`` that names only the source."""
 

@@ -24,7 +24,8 @@ from icpfiling.notifications.services import outbox_enqueue
 from icpfiling.privacy import keys
 from icpfiling.privacy.rows import reencrypt_model
 from icpfiling.privacy.scan import ScanResult, cleartext_hits, scan_database
-from icpfiling.registry.models import FiledEntity
+from icpfiling.registry.changes import Who, registry_entity_change
+from icpfiling.registry.models import FiledEntity, RegistryChange
 from icpfiling.registry.reference import reference_data_load
 from icpfiling.registry.selectors import filed_entity_find
 from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
@@ -314,3 +315,28 @@ def test_r_x1_outbox_encrypts_sms_recipients_and_keeps_emails_and_user_ids_compa
     assert list(OutboxMessage.objects.filter(recipient=inbox.recipient)) == [inbox]
     with pytest.raises(FieldError):
         OutboxMessage.objects.filter(recipient=MOBILE).exists()
+
+
+@pytest.mark.django_db
+def test_r_x1_r_c1_an_approved_mobile_change_moves_the_blind_index_and_the_history_is_encrypted():
+    # given a filed entity whose principal's mobile is MOBILE
+    entity = filed_entity()
+    entity.principal_mobile = MOBILE
+    entity.save(update_fields=["principal_mobile"])
+    # when an approved change gives the principal a new mobile
+    new_mobile = "13905710002"
+    registry_entity_change(
+        entity=entity,
+        before={"principal_mobile": MOBILE},
+        after={"principal_mobile": new_mobile},
+        who=Who(reason="变更负责人手机"),
+    )
+    # then the registry finds the entity by the new mobile only
+    assert list(FiledEntity.objects.filter(principal_mobile_bidx=new_mobile)) == [entity]
+    assert not FiledEntity.objects.filter(principal_mobile_bidx=MOBILE).exists()
+    # and the history keeps before and after encrypted, shown in clear in Python
+    change = RegistryChange.objects.get(entity=entity)
+    assert (change.before, change.after) == ({"principal_mobile": MOBILE}, {"principal_mobile": new_mobile})
+    raw = raw_row("registry_registrychange", ["before", "after"], change.pk)
+    assert cleartext_hits(f"{raw['before']} {raw['after']}") == []
+    assert keys.TOKEN_PREFIX in raw["before"]
