@@ -303,6 +303,8 @@ _PURGED_TEXT = tuple(
     for f in PERSON_FIELDS
     if f not in ("principal_name", "principal_id_type", "principal_id_long_term", "principal_id_valid_until")
 )
+# R-X1: the blind indexes of the blanked ID number and mobile go with them.
+_PURGED_TEXT += ("principal_id_number_bidx", "principal_mobile_bidx")
 _PURGED_ORDER_FIELDS = {
     **dict.fromkeys(_PURGED_TEXT, ""),
     "emergency_mobile": "",
@@ -327,9 +329,10 @@ def _purge_identity(ids: list[int], now) -> int:
         return 0
     order_ids = [pk for pk, _tenant in purged]
     # An individual's certificate number is their resident ID (and keys the entity): cleared too.
-    FilingOrder.objects.filter(pk__in=order_ids, certificate_number=F("principal_id_number")).update(
-        certificate_number="", entity_key=""
-    )
+    # Compared through the blind indexes (R-X1): the encrypted columns never compare equal.
+    FilingOrder.objects.filter(
+        pk__in=order_ids, certificate_number_bidx=F("principal_id_number_bidx")
+    ).update(certificate_number="", certificate_number_bidx="", entity_key="")
     FilingOrder.objects.filter(pk__in=order_ids).update(identity_purged_at=now, **_PURGED_ORDER_FIELDS)
     OrderWebsite.objects.filter(order_id__in=order_ids).update(**_PURGED_SITE_FIELDS)
     files = MaterialFile.objects.filter(order_id__in=order_ids, kind__in=IDENTITY_KINDS)

@@ -12,6 +12,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from filings.states import EDITABLE_STATUSES, OPEN_STATUSES, TRANSITIONS, OrderStatus, OrderType
+from icpfiling.privacy.fields import (
+    BlindIndexedModel,
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedJSONField,
+)
 from icpfiling.tenancy.managers import TenantOwnedModel
 
 # A person's fields as the applicant enters them (entity or website principal).
@@ -110,15 +116,21 @@ class Server(TenantOwnedModel):
         return [self.ip_address, *self.additional_ips]
 
 
-class PersonFields(models.Model):
-    """A natural person as entered: the entity principal or a website principal."""
+class PersonFields(BlindIndexedModel):
+    """A natural person as entered: the entity principal or a website principal.
+
+    R-X1: the ID number and the mobile are encrypted at rest; their blind indexes answer
+    equality look-ups.
+    """
 
     principal_name = models.CharField(_("姓名"), max_length=50, blank=True)
     principal_id_type = models.CharField(_("证件类型"), max_length=40, blank=True, default="resident_id")
-    principal_id_number = models.CharField(_("证件号码"), max_length=40, blank=True)
+    principal_id_number = EncryptedCharField(_("证件号码"), max_length=40, blank=True)
+    principal_id_number_bidx = BlindIndexField(kind="id", source="principal_id_number")
     principal_id_valid_until = models.DateField(_("证件有效期至"), null=True, blank=True)
     principal_id_long_term = models.BooleanField(_("长期有效"), default=False)
-    principal_mobile = models.CharField(_("手机号码"), max_length=30, blank=True)
+    principal_mobile = EncryptedCharField(_("手机号码"), max_length=30, blank=True)
+    principal_mobile_bidx = BlindIndexField(kind="mobile", source="principal_mobile")
     principal_email = models.CharField(_("电子邮箱"), max_length=254, blank=True)
 
     class Meta:
@@ -151,7 +163,9 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     certificate_type = models.ForeignKey(
         "registry.CertificateType", on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    certificate_number = models.CharField(_("证件号码"), max_length=40)
+    # R-X1: a person's resident ID for individuals, so every certificate number is encrypted.
+    certificate_number = EncryptedCharField(_("证件号码"), max_length=40)
+    certificate_number_bidx = BlindIndexField(kind="id", source="certificate_number")
     # The detected registry records this order builds on (new website / new access).
     registry_entity = models.ForeignKey(
         "registry.FiledEntity", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -168,8 +182,9 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     registry_app = models.ForeignKey(
         "registry.FiledApp", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
-    # Normalised "<certificate type>:<number>", the key of R-O5's constraint.
-    entity_key = models.CharField(max_length=80, editable=False)
+    # Normalised "<certificate type>:<number>", the key of R-O5's constraint, stored as its keyed
+    # hash (R-X1: the number may be a resident ID); look-ups by the plain key hash it the same way.
+    entity_key = BlindIndexField(kind="key", max_length=80)
 
     # Entity (主办单位) as entered; a draft may hold anything.
     entity_name = models.CharField(_("主办单位名称"), max_length=200, blank=True)
@@ -178,7 +193,7 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     investor = models.CharField(_("投资人或主管单位"), max_length=200, blank=True)
     principal_is_legal_rep = models.BooleanField(_("主体负责人是法定代表人"), default=True)
     principal_landline = models.CharField(_("办公电话"), max_length=30, blank=True)
-    emergency_mobile = models.CharField(_("应急联系电话"), max_length=30, blank=True)
+    emergency_mobile = EncryptedCharField(_("应急联系电话"), max_length=30, blank=True)
     # R-V5: a non-local individual names the residence proof they will upload.
     residence_proof = models.CharField(_("居住证明"), max_length=60, blank=True)
     # Seed 003: the provider checks the licence's validity and business scope (units only).
@@ -513,7 +528,8 @@ class OrderSnapshot(TenantOwnedModel):
 
     order = models.ForeignKey(FilingOrder, on_delete=models.CASCADE, related_name="snapshots")
     round = models.PositiveSmallIntegerField()
-    data = models.JSONField()  # {"entity.x": value, "websites[0].y": value, "materials.kind": [sha256,...]}
+    # R-X1: encrypted whole (it copies ID numbers and mobiles).
+    data = EncryptedJSONField()  # {"entity.x": value, "websites[0].y": value, "materials.kind": [sha256,...]}
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantOwnedModel.Meta):
@@ -549,7 +565,7 @@ class PhoneCheck(TenantOwnedModel):
         return f"{self.order_id} {self.outcome}"
 
 
-class SmsChallenge(TenantOwnedModel):
+class SmsChallenge(BlindIndexedModel, TenantOwnedModel):
     """One 6-digit code for one mobile in one submission to the authority (R-S5).
 
     ``people`` lists who this mobile answers for ("entity", "website:<id>"); one
@@ -560,7 +576,8 @@ class SmsChallenge(TenantOwnedModel):
     round = models.PositiveSmallIntegerField()  # the order's review_round when sent
     people = models.JSONField(default=list)
     person_name = models.CharField(max_length=50, blank=True)
-    mobile = models.CharField(max_length=30)
+    mobile = EncryptedCharField(max_length=30)
+    mobile_bidx = BlindIndexField(kind="mobile", source="mobile")
     code_hash = models.CharField(max_length=128)
     sends = models.PositiveSmallIntegerField(default=1)
     last_sent_at = models.DateTimeField()
@@ -575,7 +592,7 @@ class SmsChallenge(TenantOwnedModel):
             models.UniqueConstraint(
                 "order",
                 "round",
-                "mobile",
+                "mobile_bidx",
                 name="sms_one_live_code_per_mobile_round",
                 condition=models.Q(void_at__isnull=True),
             )
@@ -655,7 +672,8 @@ class OrderChange(TenantOwnedModel):
     """
 
     order = models.OneToOneField(FilingOrder, on_delete=models.CASCADE, related_name="change")
-    baseline = models.JSONField(default=dict, blank=True)
+    # R-X1: encrypted whole (the filed principal's ID number and mobile).
+    baseline = EncryptedJSONField(default=dict, blank=True)
     # R-C8: a 新增接入 that replaces this provider's access record on approval.
     replaces_provider = models.ForeignKey(
         "tenancy.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -12,11 +12,14 @@ Every variable is listed in ``.env.example``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -92,6 +95,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "icpfiling.core",
+    "icpfiling.privacy",
     "icpfiling.tenancy",
     "icpfiling.accounts",
     "icpfiling.registry",
@@ -294,6 +298,39 @@ if PRODUCTION and ICPFILING_DEMO_PASSWORD_ONLY_LOGIN:
         "production requires a second factor"
     )
 OTP_TOTP_ISSUER = "ICP备案"
+
+# R-X1: resident ID numbers and mobiles are encrypted at rest (icpfiling/privacy). ICPFILING_FIELD_KEYS
+# lists Fernet keys, comma-separated: the first encrypts, all decrypt; to rotate, put a new key
+# first, run `manage.py rotate_field_keys`, then drop the old one. ICPFILING_BLIND_INDEX_KEY keys
+# the hashes that equality look-ups and unique constraints use (R-V3, detection, R-O5).
+# The embedded run and the tests use fixed DEVELOPMENT keys derived from public strings below:
+# they protect nothing (anyone with this source can open the demo's data), and production
+# refuses to start with them or without keys of its own.
+_DEV_FIELD_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"icpfiling embedded development field key - public, not a secret").digest()
+).decode()
+_DEV_BLIND_INDEX_KEY = hashlib.sha256(b"icpfiling embedded development blind index key - public").hexdigest()
+if PRODUCTION:
+    ICPFILING_FIELD_KEYS = [k.strip() for k in _required("ICPFILING_FIELD_KEYS").split(",") if k.strip()]
+    ICPFILING_BLIND_INDEX_KEY = _required("ICPFILING_BLIND_INDEX_KEY")
+else:
+    ICPFILING_FIELD_KEYS = env.list("ICPFILING_FIELD_KEYS", default=[_DEV_FIELD_KEY])
+    ICPFILING_BLIND_INDEX_KEY = env.str("ICPFILING_BLIND_INDEX_KEY", default=_DEV_BLIND_INDEX_KEY)
+if PRODUCTION:
+    for _key in ICPFILING_FIELD_KEYS:
+        try:
+            Fernet(_key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                "every ICPFILING_FIELD_KEYS entry must be a Fernet key (32 bytes, URL-safe base64)"
+            ) from None
+    if _DEV_FIELD_KEY in ICPFILING_FIELD_KEYS:
+        raise ImproperlyConfigured("ICPFILING_FIELD_KEYS holds the public development key; use your own")
+    if len(ICPFILING_BLIND_INDEX_KEY) < 32 or ICPFILING_BLIND_INDEX_KEY == _DEV_BLIND_INDEX_KEY:
+        raise ImproperlyConfigured(
+            "ICPFILING_BLIND_INDEX_KEY must be a secret of at least 32 characters in production "
+            "(not the development key)"
+        )
 STAFF_IDLE_TIMEOUT_SECONDS = env.int("STAFF_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 7
 SESSION_COOKIE_HTTPONLY = True

@@ -111,7 +111,8 @@ def _mobile_registry_rules(errors: Errors, p: str, order: FilingOrder) -> None:
         mobile = v.clean_mobile(order.principal_mobile)
     except ValidationError:
         return
-    taken = FiledEntity.objects.filter(principal_mobile=mobile, status=RegistryStatus.ACTIVE)
+    # R-X1: found by the blind index (the column holds ciphertext).
+    taken = FiledEntity.objects.filter(principal_mobile_bidx=mobile, status=RegistryStatus.ACTIVE)
     if order.registry_entity_id:
         taken = taken.exclude(pk=order.registry_entity_id)
     if taken.exists():

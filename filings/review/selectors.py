@@ -32,6 +32,7 @@ from filings.models import (
 )
 from icpfiling.accounts.models import Membership, Role
 from icpfiling.core.workdays import add_working_days_at, working_days_between
+from icpfiling.privacy import keys
 from icpfiling.tenancy.access import get_or_404
 from icpfiling.tenancy.context import TenantScopeError, current_scope
 from icpfiling.tenancy.models import Provider
@@ -304,7 +305,8 @@ def review_queue_page(
                 if rb
                 else states.get(status, status),
                 province_name=province_name or "",
-                entity_name=name or cert,
+                # The certificate number is encrypted at rest (R-X1); opened only when shown.
+                entity_name=name or keys.reveal(cert),
                 assignee=(who_name or who_email) if who else "",
                 first_domain=domain or "",
                 website_count=n or 0,

@@ -102,7 +102,7 @@ def demo_order_file(
     from icpfiling.demo.orders import sample_materials
 
     n = _numbers(plan, provider.slug)
-    if FilingOrder.objects.filter(certificate_number=n["uscc"]).exists():
+    if FilingOrder.objects.filter(certificate_number_bidx=n["uscc"]).exists():
         return None
     _, order = order_create(
         tenant=provider,

@@ -58,7 +58,7 @@ def _registry_samples(providers: dict[str, Provider]) -> None:
 def _app_only_order(provider: Provider) -> None:
     applicant = User.objects.get(email=f"applicant@{provider.slug}.demo", provider=provider)
     with tenant_scope(provider):
-        if FilingOrder.objects.filter(certificate_number=APP_ONLY_CERT).exists():
+        if FilingOrder.objects.filter(certificate_number_bidx=APP_ONLY_CERT).exists():
             return
         _, order = order_create(
             tenant=provider,

@@ -142,9 +142,9 @@ def demo_orders_seed(providers: dict[str, Provider]) -> None:
             for kind in ("draft", "submitted"):
                 number, name, domain = plan[kind]
                 cert = _uscc(number)
-                if FilingOrder.objects.filter(applicant=applicant, certificate_number=cert).exists():
+                if FilingOrder.objects.filter(applicant=applicant, certificate_number_bidx=cert).exists():
                     continue
-                if FiledEntity.objects.filter(certificate_number=cert).exists():
+                if FiledEntity.objects.filter(certificate_number_bidx=cert).exists():
                     continue
                 _, order = order_create(
                     tenant=provider,

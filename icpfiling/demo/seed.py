@@ -235,7 +235,7 @@ def _dashboard_rebuild() -> None:
 
 def _registry(providers: dict[str, Provider]) -> None:
     for e in DEMO_REGISTRY:
-        if FiledEntity.objects.filter(certificate_number=e.cert_number).exists():
+        if FiledEntity.objects.filter(certificate_number_bidx=e.cert_number).exists():
             continue
         filed_at = dt.datetime(e.year, 3, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
         entity = registry_entity_file(

@@ -15,6 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from icpfiling.privacy.fields import SensitiveRecipientField
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("邮件")
@@ -34,7 +36,8 @@ class OutboxMessage(models.Model):
         "tenancy.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    recipient = models.CharField(max_length=254)
+    # R-X1: an SMS recipient is a mobile, encrypted at rest (emails and user ids stay readable).
+    recipient = SensitiveRecipientField(max_length=254)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     url = models.CharField(max_length=300, blank=True)  # inbox: where the message links to

@@ -126,7 +126,8 @@ class ProvinceAdmin(admin.ModelAdmin):
 @admin.register(FiledEntity, site=operator_site)
 class FiledEntityAdmin(admin.ModelAdmin):
     list_display = ["entity_number", "name", "province", "certificate_number", "status"]
-    search_fields = ["=entity_number", "=certificate_number"]
+    # R-X1: the certificate number is found through its blind index (the column is encrypted).
+    search_fields = ["=entity_number", "=certificate_number_bidx"]
     show_full_result_count = False
     list_select_related = ["province"]
 

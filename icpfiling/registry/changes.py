@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from icpfiling.privacy.fields import with_blind_indexes
 from icpfiling.registry.models import (
     AccessRecord,
     ChangeKind,
@@ -86,7 +87,8 @@ def registry_entity_change(
     """R-C1: apply an approved entity diff; numbers never change."""
     columns = {ENTITY_COLUMNS[k]: v for k, v in after.items() if k in ENTITY_COLUMNS}
     if columns:
-        FiledEntity.objects.filter(pk=entity.pk).update(**columns)
+        # R-X1: a changed mobile moves its blind index too (R-V3 looks it up there).
+        FiledEntity.objects.filter(pk=entity.pk).update(**with_blind_indexes(FiledEntity, columns))
         for k, v in columns.items():
             setattr(entity, k, v)
     registry_history_record(

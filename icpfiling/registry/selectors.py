@@ -12,7 +12,8 @@ def filed_entity_find(*, certificate_number: str) -> FiledEntity | None:
     number = certificate_number.strip().upper()
     return (
         FiledEntity.objects.filter(status=RegistryStatus.ACTIVE)
-        .filter(Q(certificate_number=number) | Q(former_certificates__number=number))
+        # R-X1: the certificate number is encrypted; its blind index hashes ``number`` the same way.
+        .filter(Q(certificate_number_bidx=number) | Q(former_certificates__number=number))
         .select_related("province", "nature", "certificate_type")
         .first()
     )

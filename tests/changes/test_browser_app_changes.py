@@ -18,6 +18,7 @@ from icpfiling.accounts.models import User
 from icpfiling.demo.orders import sample_materials
 from icpfiling.demo.seed import demo_seed
 from icpfiling.notifications import sms as sms_backend
+from icpfiling.privacy.fields import with_blind_indexes
 from icpfiling.registry.models import FiledApp, FiledEntity, RegistryChange
 from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider
@@ -54,7 +55,9 @@ def test_r_c2_r_ap1_applicant_changes_an_app_and_the_authority_approves_it_in_th
     filed = FiledApp.objects.get(name="阿尔法记账")
     number = filed.service_number
     # (the demo registry keeps no principal mobile for it; the SMS code goes to the app principal's)
-    FiledEntity.objects.filter(pk=filed.entity_id).update(principal_mobile="13905718801")
+    FiledEntity.objects.filter(pk=filed.entity_id).update(
+        **with_blind_indexes(FiledEntity, {"principal_mobile": "13905718801"})
+    )
     phone = _actor(browser, live_server, "alpha", "applicant@alpha.demo", width=390)
     reviewer = _actor(browser, live_server, "alpha", "reviewer@alpha.demo")
     authority = _actor(browser, live_server, None, "authority-zj@gov.demo")

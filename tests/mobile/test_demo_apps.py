@@ -28,7 +28,7 @@ def test_r_ap4_demo_has_a_filed_app_a_filed_mini_program_and_an_app_only_order_i
     alpha_app = FiledApp.objects.get(entity__name="杭州阿尔法示例科技有限公司")
     assert alpha_app.service_number == f"{alpha_app.entity.entity_number}-2A"
     with tenant_scope(alpha):
-        order = FilingOrder.objects.get(certificate_number=APP_ONLY_CERT)
+        order = FilingOrder.objects.get(certificate_number_bidx=APP_ONLY_CERT)
         assert order.status == "provider_review"
         assert order.websites.count() == 0
         assert order.apps.count() == 1

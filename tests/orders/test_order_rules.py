@@ -46,7 +46,7 @@ def test_complete_order_has_no_errors(alpha):
 def test_r_v3_mobile_already_used_by_another_filed_entity_is_refused(alpha, beta):
     order = complete_order(alpha)
     FiledEntity.objects.filter(pk=filed_entity(sites=[("m.cn", beta.provider)]).pk).update(
-        principal_mobile="13905710001"
+        principal_mobile="13905710001", principal_mobile_bidx="13905710001"
     )
     assert errors_of(alpha, order)["entity.principal_mobile"] == [
         "该手机号码已登记为其他主体的负责人号码，一个手机号码只能用于一个主体，请更换。"

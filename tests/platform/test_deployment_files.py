@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_SOURCE = (ROOT / "icpfiling" / "settings.py").read_text(encoding="utf-8")
@@ -243,6 +244,8 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         S3_REGION="cn-north-1",
         EMAIL_URL="smtp+tls://mail.example.com:587",
         DJANGO_ALLOWED_HOSTS="beian.example.com",
+        ICPFILING_FIELD_KEYS=Fernet.generate_key().decode(),
+        ICPFILING_BLIND_INDEX_KEY=secrets.token_urlsafe(48),
     )
     assert len(env["DJANGO_SECRET_KEY"]) == 60
     return env

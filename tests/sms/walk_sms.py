@@ -20,8 +20,9 @@ def _beta_challenge(w) -> SmsChallenge:
         challenge, _ = SmsChallenge.objects.get_or_create(
             order=order,
             round=order.review_round,
-            mobile=BETA_MOBILE,
+            mobile_bidx=BETA_MOBILE,  # R-X1: the mobile is encrypted; its blind index compares
             defaults={
+                "mobile": BETA_MOBILE,
                 "tenant_id": order.tenant_id,
                 "people": ["entity"],
                 "person_name": "SECRET-BETA 负责人",

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from icpfiling.privacy.fields import EncryptedCharField
 from icpfiling.tenancy.managers import TenantOwnedModel
 from verification_points.states import EVENT_LABELS, OPEN_APPLICATION_STATUSES, TRANSITIONS, ApplicationStatus
 
@@ -51,9 +52,10 @@ class PointApplication(TenantOwnedModel):
     premises_area = models.DecimalField(_("经营场所面积（平方米）"), max_digits=8, decimal_places=1)
     # The point manager (核验点负责人).
     manager_name = models.CharField(_("负责人姓名"), max_length=50)
-    manager_mobile = models.CharField(_("负责人手机号"), max_length=11)
+    # R-X1: encrypted at rest; shown masked with an audited reveal.
+    manager_mobile = EncryptedCharField(_("负责人手机号"), max_length=11)
     manager_email = models.EmailField(_("负责人邮箱"), max_length=254)
-    manager_id_number = models.CharField(_("负责人身份证号"), max_length=18)
+    manager_id_number = EncryptedCharField(_("负责人身份证号"), max_length=18)
     # Equipment and premises conditions (R-K2); all must be true to apply.
     has_computer = models.BooleanField(_("电脑"), default=False)
     has_printer = models.BooleanField(_("打印机"), default=False)
@@ -136,7 +138,7 @@ class PlannedStaff(TenantOwnedModel):
     position = models.PositiveSmallIntegerField()
     name = models.CharField(_("姓名"), max_length=50)
     experience = models.CharField(_("从业经历"), max_length=500)
-    mobile = models.CharField(_("手机号"), max_length=11)
+    mobile = EncryptedCharField(_("手机号"), max_length=11)
     # The login of the staff account created at activation.
     email = models.EmailField(_("邮箱"), max_length=254)
     account = models.ForeignKey(

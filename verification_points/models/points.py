@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from icpfiling.privacy.fields import EncryptedCharField
 from icpfiling.tenancy.managers import TenantOwnedModel
 
 
@@ -34,7 +35,8 @@ class VerificationPoint(TenantOwnedModel):
         "registry.Province", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     address = models.CharField(_("地址"), max_length=300)
-    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    # R-X1: may be a mobile, so encrypted at rest like every other.
+    phone = EncryptedCharField(_("联系电话"), max_length=30, blank=True)
     # Weekday ("0" = Monday) -> list of [open, close] "HH:MM" ranges, local time.
     opening_hours = models.JSONField(_("营业时间"), default=default_opening_hours)
     slot_minutes = models.PositiveSmallIntegerField(_("每个时段分钟数"), default=30)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from icpfiling.privacy.fields import EncryptedJSONField
 from icpfiling.registry.models.records import FiledApp, FiledEntity, FiledWebsite
 
 
@@ -54,8 +55,9 @@ class RegistryChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     actor_label = models.CharField(max_length=200, blank=True)  # kept if the account goes
-    before = models.JSONField(default=dict)
-    after = models.JSONField(default=dict)
+    # R-X1: encrypted whole (a principal's mobile or an individual's ID number changes here too).
+    before = EncryptedJSONField(default=dict)
+    after = EncryptedJSONField(default=dict)
     reason = models.CharField(max_length=300, blank=True)
     at = models.DateTimeField()
 

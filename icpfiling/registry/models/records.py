@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from icpfiling.privacy.fields import BlindIndexedModel, BlindIndexField, EncryptedCharField
 from icpfiling.registry import labels
 
 
@@ -86,17 +87,21 @@ class RegistryStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已注销")  # numbers are never reused after this
 
 
-class FiledEntity(models.Model):
+class FiledEntity(BlindIndexedModel):
     """A filed 主办单位 with its entity number."""
 
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+")
     nature = models.ForeignKey(EntityNature, on_delete=models.PROTECT, related_name="+")
     certificate_type = models.ForeignKey(CertificateType, on_delete=models.PROTECT, related_name="+")
-    certificate_number = models.CharField(max_length=40)
+    # R-X1: an individual's certificate is a resident ID, so every number is encrypted; detection
+    # and the uniqueness below use the blind index.
+    certificate_number = EncryptedCharField(max_length=40)
+    certificate_number_bidx = BlindIndexField(kind="id", source="certificate_number")
     name = models.CharField(max_length=200)
     principal_name = models.CharField(max_length=100)
-    # R-V3: one mobile number belongs to one entity across the registry.
-    principal_mobile = models.CharField(max_length=20, blank=True, db_index=True)
+    # R-V3: one mobile number belongs to one entity across the registry (found by its blind index).
+    principal_mobile = EncryptedCharField(max_length=20, blank=True)
+    principal_mobile_bidx = BlindIndexField(kind="mobile", source="principal_mobile", db_index=True)
     entity_number = models.CharField(max_length=40, unique=True)  # 浙ICP备2026000001号
     # Last website sequence handed out for this entity; -N is never reused.
     website_seq_last = models.PositiveIntegerField(default=0)
@@ -109,12 +114,12 @@ class FiledEntity(models.Model):
         constraints = [
             models.UniqueConstraint(
                 "certificate_type",
-                "certificate_number",
+                "certificate_number_bidx",
                 name="filed_entity_certificate_unique",
                 condition=models.Q(status="active"),
             ),
         ]
-        indexes = [models.Index(fields=["certificate_number"], name="filed_entity_cert_idx")]
+        indexes = [models.Index(fields=["certificate_number_bidx"], name="filed_entity_cert_idx")]
 
     def __str__(self) -> str:
         return f"{self.entity_number} {self.name}"
