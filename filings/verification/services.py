@@ -30,6 +30,7 @@ from filings.materials.requirements import CURTAIN_MIN_SIZE
 from filings.materials.services import material_store
 from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderStatus
 from filings.workflow import order_transition
+from icpfiling.core.text import list_join
 from icpfiling.registry.models.rules import RuleKey
 from icpfiling.registry.province_rules import province_rules_for
 from icpfiling.tenancy.access import get_or_404
@@ -131,7 +132,7 @@ def _check_fields(
     unknown = sorted(set(originals_seen) - set(known))
     if unknown:
         errors.setdefault("originals_seen", []).append(
-            _("核对清单中没有这些项目：%(c)s。请刷新页面后重试。") % {"c": "、".join(unknown)}
+            _("核对清单中没有这些项目：%(c)s。请刷新页面后重试。") % {"c": list_join(unknown)}
         )
     if result not in CheckResult.values:
         errors.setdefault("result", []).append(_("请选择核验结果：通过或不通过。"))
@@ -146,7 +147,7 @@ def _check_fields(
         missing = [o.label for o in originals_for(order) if o.code not in seen]
         if missing:
             errors.setdefault("originals_seen", []).append(
-                _("核验通过前必须核对全部原件，尚未勾选：%(m)s。") % {"m": "、".join(missing)}
+                _("核验通过前必须核对全部原件，尚未勾选：%(m)s。") % {"m": list_join(missing)}
             )
     return seen, reason, errors
 
