@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from icpfiling.core import text
+from icpfiling.core import stored_text, text
 
 register = template.Library()
 
@@ -47,3 +47,9 @@ def open_bracket() -> str:
 @register.simple_tag
 def close_bracket() -> str:
     return text.close_bracket()
+
+
+@register.filter
+def reader_text(value) -> str:
+    """A stored message (history line, inbox message) in the reader's language."""
+    return stored_text.reader_text(value or "")
