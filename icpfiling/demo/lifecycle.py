@@ -87,10 +87,15 @@ def _slot_in_progress(point):
     )
     if slot is not None:
         return slot
+    start = now
+    # One start per point (slot_unique_per_point_start): a full slot may already start now,
+    # and a frozen clock (the demo's tests) gives every call the same now.
+    while AppointmentSlot.objects.filter(point=point, starts_at=start).exists():
+        start -= dt.timedelta(seconds=1)
     return AppointmentSlot.objects.create(
         tenant_id=point.tenant_id,
         point=point,
-        starts_at=now,
+        starts_at=start,
         ends_at=now + dt.timedelta(minutes=point.slot_minutes),
         capacity=point.slot_capacity,
     )
