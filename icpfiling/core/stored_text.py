@@ -34,6 +34,7 @@ _MAX_DEPTH = 3
 _STRUCTURE = re.compile(r"[：；（）]")
 # ... unless the entry is specific enough to be sure of it.
 _SURE_WEIGHT = 6
+_BRACKETED = re.compile(r"(.+?)（([^（）]+)）")
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,11 @@ def _reader_text(text: str, depth: int) -> str:
             if chinese == "；":
                 return rebuild().join(_reader_text(part, depth) for part in text.split(chinese))
             return _reader_text(head, depth) + rebuild() + _reader_text(tail, depth)
+    if "、" in text:
+        return sep.list_join(_reader_text(part, depth) for part in text.split("、"))
+    m = _BRACKETED.fullmatch(text)
+    if m:
+        return sep.bracketed(_reader_text(m.group(1), depth), _reader_text(m.group(2), depth))
     return text
 
 

@@ -110,3 +110,37 @@ def test_r_l1_inbox_messages_read_in_the_readers_language(alpha, beta):
     assert f"备案订单 #{order.pk} 已预约现场核验：{when}" in chinese
     assert "您已预约 " in chinese
     assert "on-site check" not in chinese
+
+
+@pytest.mark.parametrize(
+    ("stored", "english", "chinese"),
+    [
+        # the authority's approval line (an existing row, numbers joined in Chinese)
+        (
+            "主体备案号：浙ICP备2026000001号；网站备案号：浙ICP备2026000001号-1（a.cn）、浙ICP备2026000001号-2（b.cn）",
+            "Entity number: 浙ICP备2026000001号; website numbers: 浙ICP备2026000001号-1 (a.cn), "
+            "浙ICP备2026000001号-2 (b.cn)",
+            "主体备案号：浙ICP备2026000001号；网站备案号：浙ICP备2026000001号-1（a.cn）、浙ICP备2026000001号-2（b.cn）",
+        ),
+        # a reviewer's return summary: field labels composed with the reviewer's own words
+        (
+            "网站 1（a.cn）：域名：域名未实名认证",
+            "Website 1 (a.cn): Domain: 域名未实名认证",
+            "网站 1（a.cn）：域名：域名未实名认证",
+        ),
+        # a line written by someone working in English reads in Chinese for a Chinese reader
+        ("Remote verification: check passed", "Remote verification: check passed", "远程核验：核验通过"),
+        # what no catalogue entry wrote stays as written
+        ("客户自述：备案信息无误", "客户自述: 备案信息无误", "客户自述：备案信息无误"),
+    ],
+)
+def test_r_l1_stored_text_is_rendered_again_from_its_catalogue_entry(stored, english, chinese):
+    # Given a stored history text; When it is read in English and in Chinese
+    from icpfiling.core.stored_text import reader_text
+
+    with translation.override("en"):
+        in_english = reader_text(stored)
+    with translation.override("zh-hans"):
+        in_chinese = reader_text(stored)
+    # Then each reader gets their language, the data inside unchanged
+    assert (in_english, in_chinese) == (english, chinese)
