@@ -27,6 +27,7 @@ from filings.models import (
     OrderSnapshot,
     OrderWebsite,
 )
+from icpfiling.core.text import clause_join, labelled, list_join
 
 WEBSITE_KEY = re.compile(r"^websites\[(\d+)\]\.([a-z_]+)$")
 APP_KEY = re.compile(r"^apps\[(\d+)\]\.(?:platforms\.([a-z]+)\.)?([a-z_]+)$")  # R-AP2
@@ -82,7 +83,7 @@ def field_label(order: FilingOrder, key: str, *, sites: list[OrderWebsite] | Non
             f = _verbose(OrderWebsite, name)
         except FieldDoesNotExist:
             f = name
-        return f"{_site_title(index, site)}：{f}"
+        return labelled(_site_title(index, site), f)
     m = APP_KEY.match(key)
     if m:
         platform, name = m.group(2), m.group(3)
@@ -255,9 +256,9 @@ def display_value(key: str, value) -> str:
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, list):
-        return "、".join(str(v) for v in value)
+        return list_join(value)
     if isinstance(value, dict):
-        return "；".join(f"{k}：{v}" for k, v in value.items())
+        return clause_join(labelled(k, v) for k, v in value.items())
     return str(value)
 
 

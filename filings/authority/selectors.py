@@ -40,6 +40,7 @@ from filings.models import (
 from filings.snapshots import field_label
 from icpfiling.accounts.models import PlatformRole
 from icpfiling.core.masking import mask_id_number, mask_mobile
+from icpfiling.core.text import clause_join, labelled, list_join
 from icpfiling.core.workdays import add_working_days_at, working_days_between
 from icpfiling.registry.models import PersonalIdType
 from icpfiling.registry.seed_files import PROVINCE_RULES_FILE
@@ -315,9 +316,9 @@ def _display(value) -> str:
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, (list, tuple)):
-        return "、".join(str(v) for v in value) or "—"
+        return list_join(value) or "—"
     if isinstance(value, dict):
-        return "、".join(f"{k}：{v}" for k, v in value.items()) or "—"
+        return clause_join(labelled(k, v) for k, v in value.items()) or "—"
     return str(value)
 
 

@@ -39,6 +39,7 @@ from filings.ordertypes import CHANGE_TYPES
 from filings.returns import field_returns_record
 from filings.states import AUTHORITY
 from filings.workflow import TransitionConflict, order_transition
+from icpfiling.core.text import bracketed, clause_join, list_join
 from icpfiling.registry.models import FiledEntity, RegistryStatus
 from icpfiling.registry.services import (
     registry_access_add,
@@ -97,7 +98,7 @@ def _file_websites(*, entity: FiledEntity, sites: list[OrderWebsite], order: Fil
         )
         OrderWebsite.objects.filter(pk=site.pk, tenant_id=order.tenant_id).update(registry_website=filed)
         site.registry_website = filed
-        numbers.append(f"{filed.website_number}（{filed.domain}）")
+        numbers.append(bracketed(filed.website_number, filed.domain))
     return numbers
 
 
@@ -120,11 +121,11 @@ def _file_apps(*, entity: FiledEntity, apps: list[OrderApp], order: FilingOrder,
             filed_at=now,
         )
         OrderApp.objects.filter(pk=app.pk, tenant_id=order.tenant_id).update(registry_app=filed)
-        numbers.append(f"{filed.service_number}（{app.name}）")
+        numbers.append(bracketed(filed.service_number, app.name))
     # R-AP4: where the number must be shown.
     return " " + _(
         "App/小程序备案号：%(apps)s。请在 App 的“关于”页面或启动页、小程序的设置或介绍页显著位置展示备案号。"
-    ) % {"apps": "、".join(numbers)}
+    ) % {"apps": list_join(numbers)}
 
 
 def _active_entity(order: FilingOrder) -> FiledEntity:
@@ -187,13 +188,13 @@ def authority_approve(*, order: FilingOrder, reviewer) -> FilingOrder:
                     numbers = _file_websites(entity=entity, sites=sites, order=locked, now=now)
                     message = _("主体备案号：%(entity)s；网站备案号：%(sites)s") % {
                         "entity": entity.entity_number,
-                        "sites": "、".join(numbers) or "—",
+                        "sites": list_join(numbers) or "—",
                     }
                     message += _file_apps(entity=entity, apps=apps, order=locked, now=now)
                 elif locked.order_type in (OrderType.NEW_WEBSITE, OrderType.NEW_APP):
                     entity = _active_entity(locked)
                     numbers = _file_websites(entity=entity, sites=sites, order=locked, now=now)
-                    message = _("网站备案号：%(sites)s") % {"sites": "、".join(numbers)} if numbers else ""
+                    message = _("网站备案号：%(sites)s") % {"sites": list_join(numbers)} if numbers else ""
                     message += _file_apps(entity=entity, apps=apps, order=locked, now=now)
                 else:
                     connected = [s for s in sites if s.registry_website_id]
@@ -209,14 +210,14 @@ def authority_approve(*, order: FilingOrder, reviewer) -> FilingOrder:
                             access_added(order=locked, service=site.registry_website, actor=reviewer, now=now)
                         )
                     numbers = [
-                        f"{s.registry_website.website_number}（{s.registry_website.domain}）"
+                        bracketed(s.registry_website.website_number, s.registry_website.domain)
                         for s in connected
                     ]
                     if new:
                         numbers += _file_websites(
                             entity=_active_entity(locked), sites=new, order=locked, now=now
                         )
-                    message = _("已接入网站：%(sites)s") % {"sites": "、".join(numbers)}
+                    message = _("已接入网站：%(sites)s") % {"sites": list_join(numbers)}
                     message = " ".join([message, *filter(None, transfer_notes)])
                     if apps:  # R-AP1: apps added beside a connected website are new filings
                         message += _file_apps(entity=_active_entity(locked), apps=apps, order=locked, now=now)
@@ -287,5 +288,5 @@ def authority_reject(*, order: FilingOrder, reviewer, items: list) -> FilingOrde
             action="authority_reject",
             actor=reviewer,
             actor_kind=AUTHORITY,
-            message="；".join(item.reason for item in clean),
+            message=clause_join(item.reason for item in clean),
         )

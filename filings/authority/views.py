@@ -29,6 +29,7 @@ from filings.materials.views import file_response
 from filings.models import OrderStatus
 from filings.workflow import TransitionConflict
 from icpfiling.accounts.models import PlatformRole
+from icpfiling.core.text import labelled
 
 
 def authority_required(view):
@@ -103,7 +104,7 @@ class RejectItemForm(forms.Form):
             return None
         preset = sel.authority_return_reason(data.get("preset") or "")
         text = (data.get("reason") or "").strip()
-        reason = f"{preset.label}：{text}" if preset and text else (preset.label if preset else text)
+        reason = labelled(preset.label, text) if preset and text else (preset.label if preset else text)
         return svc.RejectItem(data["field"], reason, (data.get("suggestion") or "").strip())
 
 

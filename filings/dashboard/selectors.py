@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from filings.models import DashboardRollup, FilingOrder, MaterialKind, OrderWebsite, PlatformDashboardRollup
 from filings.rollups import MAX_DAYS, SLA_STAGES, week_of
 from filings.states import OrderStatus
+from icpfiling.core.text import labelled
 from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
 
 PERIOD_WEEKS = (4, 13, 26, 52)
@@ -105,7 +106,7 @@ def return_field_label(key: str) -> str:
         label = str(model._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:
         label = name
-    return f"{prefix}：{label}"
+    return labelled(prefix, label)
 
 
 def dashboard_figures(*, filters: DashboardFilter, today: date | None = None) -> Figures:

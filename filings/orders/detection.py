@@ -23,6 +23,7 @@ from filings.changes.detection import detection_offers
 from filings.models import AppPlatform, OrderType
 from filings.orders.selectors import applicant_open_order_holding, orders_in_flight_anywhere
 from icpfiling.core import validators as v
+from icpfiling.core.text import list_join
 from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, FiledWebsite, Province
 from icpfiling.registry.selectors import filed_app_package_find, filed_entity_find, filed_website_find
 from icpfiling.tenancy.models import Provider
@@ -122,7 +123,7 @@ def order_detect(*, tenant_id: int, data: DetectionInput, applicant_id: int | No
     result = Detection(field_errors=errors)
     if not data.nature.certificate_types.filter(pk=data.certificate_type.pk).exists():
         # Name the types that do apply: "not for 企业" alone left applicants guessing.
-        valid = "、".join(str(t) for t in data.nature.certificate_types.all())
+        valid = list_join(data.nature.certificate_types.all())
         errors.setdefault("certificate_type", []).append(
             _("“%(type)s”不适用于%(nature)s。%(nature)s请选择：%(valid)s。")
             % {"type": data.certificate_type, "nature": data.nature, "valid": valid}

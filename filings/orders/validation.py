@@ -19,6 +19,7 @@ from filings.changes.validation import change_errors
 from filings.models import OPEN_STATUSES, FilingOrder, OrderType, OrderWebsite
 from filings.ordertypes import CHANGE_TYPES
 from icpfiling.core import validators as v
+from icpfiling.core.text import list_join
 from icpfiling.registry.models import FiledEntity, RegistryStatus
 from icpfiling.registry.province_rules import province_rules_for
 
@@ -188,7 +189,7 @@ def entity_errors(order: FilingOrder, *, today: date) -> Errors:
     ):
         errors[p + "residence_proof"].append(
             _("外省身份证在%(p)s备案需提供居住证明，请填写将上传的证明类型（可用：%(proofs)s）。")
-            % {"p": order.province.label, "proofs": "、".join(rules.residence_proofs) or _("居住证")}
+            % {"p": order.province.label, "proofs": list_join(rules.residence_proofs) or _("居住证")}
         )
     # Province rule: some provinces require mobiles issued in the province.
     if rules.phone_must_be_local and order.principal_mobile:

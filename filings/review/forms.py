@@ -18,6 +18,7 @@ from filings.models import MaterialKind, OrderStatus, OrderType, PhoneCheckOutco
 from filings.review.selectors import QUEUE_STATUSES, ReturnReason, return_reasons
 from filings.review.services import ReturnItem
 from icpfiling.accounts.models import User
+from icpfiling.core.text import labelled
 from icpfiling.registry.labels import PROVINCE_FULL_NAMES
 from icpfiling.registry.models import Province
 
@@ -280,7 +281,7 @@ class ReturnRowForm(forms.Form):
         preset = self.reasons.get(data.get("preset") or "")
         own = (data.get("reason") or "").strip()
         label = reason_label(preset) if preset else ""
-        reason = f"{label}：{own}" if label and own else (label or own)
+        reason = labelled(label, own) if label and own else (label or own)
         suggestion = (data.get("suggestion") or "").strip() or (
             reason_suggestion(preset.code) if preset else ""
         )

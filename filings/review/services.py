@@ -36,6 +36,7 @@ from filings.snapshots import field_key_valid, field_label, is_sensitive
 from filings.states import REVIEWER
 from filings.workflow import TransitionConflict, TransitionError, order_transition
 from icpfiling.accounts.models import Membership, Role
+from icpfiling.core.text import clause_join, labelled
 
 S = OrderStatus
 # Orders that can still change hands: everything the provider may yet have to handle.
@@ -230,7 +231,7 @@ def order_return(*, order: FilingOrder, reviewer, items: list[ReturnItem]) -> Fi
     field_returns_record(order=fresh, items=items, source=ReturnSource.PROVIDER, by=reviewer)
     action = "provider_return" if fresh.status == S.PROVIDER_REVIEW else "recheck_return"
     sites = list(fresh.websites.order_by("position"))
-    summary = "；".join(f"{field_label(fresh, i.field, sites=sites)}：{i.reason}" for i in items)
+    summary = clause_join(labelled(field_label(fresh, i.field, sites=sites), i.reason) for i in items)
     return order_transition(order=fresh, action=action, actor=reviewer, actor_kind=REVIEWER, message=summary)
 
 

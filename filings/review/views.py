@@ -41,6 +41,7 @@ from filings.workflow import TransitionConflict, TransitionError
 from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
 from icpfiling.core.links import id_url_template
+from icpfiling.core.text import clause_join, colon, labelled, list_join
 from icpfiling.registry.models import PersonalIdType
 from icpfiling.tenancy.access import get_or_404
 
@@ -179,15 +180,15 @@ _WEBSITE_SHOWN = ("name", "domain", *(f for f in WEBSITE_FIELDS if f not in ("na
 
 def _value(obj, name: str, id_types: dict):
     if name == "service_content":
-        return "、".join(str(label) for label in obj.service_content_labels)
+        return list_join(obj.service_content_labels)
     if name == "languages":
         labels = dict(LANGUAGE_CHOICES)
-        return "、".join(str(labels.get(code, code)) for code in obj.languages or [])
+        return list_join(labels.get(code, code) for code in obj.languages or [])
     if name == "pre_approvals":
-        return "；".join(f"{k}：{v}" for k, v in (obj.pre_approvals or {}).items())
+        return clause_join(labelled(k, v) for k, v in (obj.pre_approvals or {}).items())
     if name == "pre_approval_details":
-        return "；".join(
-            f"{k}：{d.get('authority', '')} {_('有效期至')} {d.get('valid_until', '')}"
+        return clause_join(
+            labelled(k, f"{d.get('authority', '')} {_('有效期至')} {d.get('valid_until', '')}")
             for k, d in (obj.pre_approval_details or {}).items()
         )
     if name == "domain":
@@ -234,7 +235,7 @@ def _facts(order, sites) -> tuple[list[dict], list[dict]]:
                 facts.append(
                     {
                         "key": key,
-                        "label": field_label(order, key, sites=sites).split("：", 1)[-1],
+                        "label": field_label(order, key, sites=sites).split(colon(), 1)[-1],
                         "value": _value(site, name, id_types),
                         "sensitive": is_sensitive(order, key),
                     }

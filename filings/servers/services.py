@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from filings.models import Server
 from filings.servers import selectors
 from icpfiling.accounts.models import Membership, Role, User
+from icpfiling.core.text import clause_join, list_join
 from icpfiling.tenancy.models import Provider
 from icpfiling.tenancy.storage import tenant_file_name, tenant_of_file_name
 
@@ -217,9 +218,9 @@ def server_import_check(*, tenant: Provider, data: bytes) -> ImportCheck:
     if missing or unknown:
         msg = _("列名不正确：")
         if missing:
-            msg += _("缺少 %(cols)s。") % {"cols": "、".join(missing)}
+            msg += _("缺少 %(cols)s。") % {"cols": list_join(missing)}
         if unknown:
-            msg += _("无法识别 %(cols)s。") % {"cols": "、".join(unknown)}
+            msg += _("无法识别 %(cols)s。") % {"cols": list_join(unknown)}
         result.errors.append((0, msg + _("请按模板的列名填写。")))
         return result
 
@@ -306,7 +307,7 @@ def server_import_check(*, tenant: Provider, data: bytes) -> ImportCheck:
         if len(region) > 100:
             problems.append(_("地域超过 100 个字符"))
         if problems:
-            result.errors.append((line, "；".join(problems)))
+            result.errors.append((line, clause_join(problems)))
             continue
         row = ImportRow(line, instance_id, label, ips, region, owner_id, owner_email, paid_until, capacity)
         old = by_instance.get(instance_id)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from filings.appchecks import MINI_PLATFORM_CHOICES
 from filings.models import AppKind, FilingOrder, OrderApp
 from filings.orders.forms import LANGUAGE_CHOICES
+from icpfiling.core.text import bracketed, clause_join, labelled, list_join
 
 register = template.Library()
 
@@ -21,13 +22,13 @@ def _facts(order: FilingOrder, app: OrderApp, index: int, *, masked: bool) -> li
     facts = [
         (_("服务类型"), str(app.get_kind_display())),
         (_("名称"), app.name),
-        (_("服务内容"), "、".join(str(x) for x in app.service_content_labels)),
-        (_("语言"), "、".join(str(languages.get(c, c)) for c in app.languages or [])),
-        (_("前置审批"), "；".join(f"{k}：{v}" for k, v in (app.pre_approvals or {}).items())),
-        (_("使用的域名"), "、".join(app.domains or [])),
+        (_("服务内容"), list_join(app.service_content_labels)),
+        (_("语言"), list_join(languages.get(c, c) for c in app.languages or [])),
+        (_("前置审批"), clause_join(labelled(k, v) for k, v in (app.pre_approvals or {}).items())),
+        (_("使用的域名"), list_join(app.domains or [])),
         (
             _("第三方SDK"),
-            "；".join(f"{s.get('provider', '')}（{s.get('kind', '')}）" for s in app.sdks or []),
+            clause_join(bracketed(s.get("provider", ""), s.get("kind", "")) for s in app.sdks or []),
         ),
     ]
     if app.kind == AppKind.APP:

@@ -6,6 +6,7 @@ from django import template
 
 from filings.changes.selectors import order_change_of, order_diff
 from filings.ordertypes import TYPE_SPECS, first_step
+from icpfiling.core.text import clause_join, labelled, list_join
 
 register = template.Library()
 
@@ -40,9 +41,9 @@ def plain_value(value) -> str:
     if value in (None, "", [], {}):
         return "—"
     if isinstance(value, list):
-        return "、".join(plain_value(v) if isinstance(v, dict) else str(v) for v in value)
+        return list_join(plain_value(v) if isinstance(v, dict) else str(v) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{k}: {v}" for k, v in value.items())
+        return clause_join(labelled(k, v) for k, v in value.items())
     if value is True:
         return "✓"
     if value is False:

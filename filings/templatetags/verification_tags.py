@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from filings.models import FilingOrder, MaterialFile, OrderStatus
 from filings.verification import services as vf
+from icpfiling.core.text import clause_join, list_join
 from verification_points.models import Booking, VerificationCheck, VerificationMode
 from verification_points.operations.services import WEEKDAY_NAMES
 
@@ -77,7 +78,7 @@ def opening_hours(value) -> str:
     """``{"0": [["09:00","12:00"]], ...}`` -> ``周一至周五 09:00–12:00``; consecutive equal days grouped."""
     if not isinstance(value, dict):
         return ""
-    days = ["、".join(f"{a}–{b}" for a, b in (value.get(str(d)) or []) if a and b) for d in range(7)]
+    days = [list_join(f"{a}–{b}" for a, b in (value.get(str(d)) or []) if a and b) for d in range(7)]
     parts: list[str] = []
     d = 0
     while d < 7:
@@ -92,4 +93,4 @@ def opening_hours(value) -> str:
             )
             parts.append(f"{name} {days[d]}")
         d = end + 1
-    return "；".join(parts) or _("暂无营业时间")
+    return clause_join(parts) or _("暂无营业时间")

@@ -30,6 +30,7 @@ from filings.materials.requirements import CURTAIN_MIN_SIZE
 from filings.materials.services import material_store
 from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderStatus
 from filings.workflow import order_transition
+from icpfiling.core.text import list_join
 from icpfiling.registry.models.rules import RuleKey
 from icpfiling.registry.province_rules import province_rules_for
 from icpfiling.tenancy.access import get_or_404
@@ -131,7 +132,7 @@ def _check_fields(
     unknown = sorted(set(originals_seen) - set(known))
     if unknown:
         errors.setdefault("originals_seen", []).append(
-            _("核对清单中没有这些项目：%(c)s。请刷新页面后重试。") % {"c": "、".join(unknown)}
+            _("核对清单中没有这些项目：%(c)s。请刷新页面后重试。") % {"c": list_join(unknown)}
         )
     if result not in CheckResult.values:
         errors.setdefault("result", []).append(_("请选择核验结果：通过或不通过。"))
@@ -146,7 +147,7 @@ def _check_fields(
         missing = [o.label for o in originals_for(order) if o.code not in seen]
         if missing:
             errors.setdefault("originals_seen", []).append(
-                _("核验通过前必须核对全部原件，尚未勾选：%(m)s。") % {"m": "、".join(missing)}
+                _("核验通过前必须核对全部原件，尚未勾选：%(m)s。") % {"m": list_join(missing)}
             )
     return seen, reason, errors
 
@@ -185,7 +186,7 @@ def remote_photos(*, order: FilingOrder) -> list[MaterialFile]:
 
 
 def booking_options(*, order: FilingOrder, days: int = 14) -> list[tuple[VerificationPoint, list]]:
-    """(point, future open slots, full ones included) for the order's provider's operating points.
+    """(point, open slots not yet over, full ones included) for the order's provider's operating points.
 
     Points in the order's province come first; a point with no free slot is
     still listed (with an empty list) so the applicant sees where it is.
@@ -201,7 +202,9 @@ def booking_options(*, order: FilingOrder, days: int = 14) -> list[tuple[Verific
     slots = AppointmentSlot.objects.filter(
         tenant_id=order.tenant_id,
         point_id__in=list(by_point),
-        starts_at__gt=now,
+        # A slot in progress is still offered: an applicant who walks in books it at the
+        # counter (the check rule below only accepts checks on the booked slot's day).
+        ends_at__gt=now,
         starts_at__lt=now + dt.timedelta(days=days),
         # Full slots are listed as full (issue 12): hiding them made a busy point look closed.
         # Closed slots (capacity 0) are not offered at all.
@@ -325,7 +328,7 @@ def booking_make(
 ) -> Booking:
     """Book ``slot_id`` (or remote verification) for ``order``; re-booking replaces the old one.
 
-    Raises ValidationError (field ``slot`` when the slot is unknown, past or full).
+    Raises ValidationError (field ``slot`` when the slot is unknown, over or full).
     """
     order = _locked_order(order)
     _require_applicant(order, applicant)
@@ -354,7 +357,7 @@ def booking_make(
             pk=slot_id,
             tenant_id=order.tenant_id,
             point__status=PointStatus.OPERATING,
-            starts_at__gt=timezone.now(),
+            ends_at__gt=timezone.now(),  # not yet over: a slot in progress takes walk-ins
         )
         .select_related("point")
         .first()
@@ -486,6 +489,51 @@ def remote_photo_upload(*, order: FilingOrder, applicant, uploaded: UploadedFile
     return material
 
 
+def check_window(slot: AppointmentSlot) -> tuple[dt.datetime, dt.datetime]:
+    """When a check of a booking in ``slot`` may be recorded: the slot's whole day (Asia/Shanghai).
+
+    R-S4 (issue 12): the person must stand at the counter with the originals, so the check
+    is recorded while they are there, and on the day they booked. Earlier on that day is
+    accepted, so someone who comes early is served when a counter is free (turning them away
+    for an hour helps nobody; the check's time and the curtain photo show when it was
+    done). Another day is refused: a check a day ahead would leave the booked day's place
+    taken and put the check on the wrong day in the point's punctuality figures and monthly
+    statement; the applicant moves the booking to a slot of today instead (a slot in
+    progress can be booked, for walk-ins), which frees the old place. After the booked day
+    the appointment was missed and the applicant books again.
+    """
+    day = timezone.localtime(slot.starts_at).date()
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return start, timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+def check_window_error(*, booking: Booking, now: dt.datetime | None = None) -> str:
+    """Why a check of ``booking`` cannot be recorded now ("" when it can), naming the slot."""
+    if booking.slot is None:
+        return ""
+    now = now or timezone.now()
+    start, end = check_window(booking.slot)
+    values = {
+        "when": timezone.localtime(booking.slot.starts_at).strftime("%Y-%m-%d %H:%M"),
+        "end": timezone.localtime(booking.slot.ends_at).strftime("%H:%M"),
+        "point": booking.point.name if booking.point else "",
+    }
+    if now < start:
+        return (
+            _(
+                "该预约的时段是 %(when)s–%(end)s（%(point)s），核验结果只能在预约当天记录。"
+                "申请人今天已到场时，请其在订单的核验页面改约今天的时段后再记录。"
+            )
+            % values
+        )
+    if now >= end:
+        return (
+            _("预约时段 %(when)s–%(end)s（%(point)s）已过，申请人未在当天核验；请其重新预约后再记录。")
+            % values
+        )
+    return ""
+
+
 def _result_message(*, result: str, reason: str, where: str) -> str:
     if result == CheckResult.PASSED:
         return _("%(where)s：核验通过") % {"where": where}
@@ -519,6 +567,9 @@ def check_record(
         or booking.point_id != staff.point_id
     ):
         raise ValidationError(_("该订单没有在本核验点的有效预约。"))
+    too_early_or_late = check_window_error(booking=booking)
+    if too_early_or_late:
+        raise ValidationError(too_early_or_late)
     seen, reason, errors = _check_fields(
         order=order, originals_seen=originals_seen, result=result, reason=reason
     )

@@ -73,6 +73,34 @@ ORDER_OF_STATES = [
 ]
 
 
+def _slot_in_progress(point):
+    """A slot of ``point`` running now with a free place; one starting now when there is none."""
+    from verification_points.models import AppointmentSlot
+
+    now = timezone.now()
+    slot = (
+        AppointmentSlot.objects.filter(
+            point=point, starts_at__lte=now, ends_at__gt=now, booked__lt=F("capacity")
+        )
+        .order_by("starts_at")
+        .first()
+    )
+    if slot is not None:
+        return slot
+    start = now
+    # One start per point (slot_unique_per_point_start): a full slot may already start now,
+    # and a frozen clock (the demo's tests) gives every call the same now.
+    while AppointmentSlot.objects.filter(point=point, starts_at=start).exists():
+        start -= dt.timedelta(seconds=1)
+    return AppointmentSlot.objects.create(
+        tenant_id=point.tenant_id,
+        point=point,
+        starts_at=start,
+        ends_at=now + dt.timedelta(minutes=point.slot_minutes),
+        capacity=point.slot_capacity,
+    )
+
+
 def _numbers(plan: Plan, slug: str) -> dict:
     from icpfiling.demo.identities import demo_ric, demo_uscc
 
@@ -215,13 +243,20 @@ def _advance(order: FilingOrder, plan: Plan, staff: dict[str, User], applicant: 
     review_services.order_pass(order=order, reviewer=reviewer)
     order.refresh_from_db()
     point = VerificationPoint.objects.filter(staff__user=verifier).first()
-    slot = (
-        AppointmentSlot.objects.filter(point=point, starts_at__gt=timezone.now(), booked__lt=F("capacity"))
-        .order_by("starts_at")
-        .first()
-        if point
-        else None
-    )
+    if point is None:
+        slot = None
+    elif target == S.VERIFICATION:
+        slot = (
+            AppointmentSlot.objects.filter(
+                point=point, starts_at__gt=timezone.now(), booked__lt=F("capacity")
+            )
+            .order_by("starts_at")
+            .first()
+        )
+    else:
+        # The check is recorded now, so the booking is for today (R-S4: a check is recorded on
+        # the booked slot's day): the demo's applicant walked in and booked the slot in progress.
+        slot = _slot_in_progress(point)
     if slot is not None:
         booking = verification.booking_make(order=order, applicant=applicant, slot_id=slot.pk)
     else:

@@ -55,6 +55,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageChops, ImageOps
 
+from icpfiling.core.text import list_join
+
 __all__ = [
     "ProcessedImage",
     "UploadPolicy",
@@ -116,7 +118,7 @@ class UploadPolicy:
     def allowed_display(self) -> str:
         """E.g. ``"JPG、PNG"`` – the accepted formats as applicants know them."""
         order = ("jpeg", "png", "gif")
-        return "、".join(_DISPLAY_FORMAT[f] for f in order if f in self.allowed_formats)
+        return list_join(_DISPLAY_FORMAT[f] for f in order if f in self.allowed_formats)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ approval notification exists exactly once per channel.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -26,7 +27,7 @@ from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider
 from tests.journeys.test_browser import login, url
 from tests.services import requires_chromium
-from verification_points.models import VerificationPoint
+from verification_points.models import AppointmentSlot, VerificationPoint
 from verification_points.operations.slots import slots_generate
 
 WEBSITE_PRINCIPAL = {
@@ -50,6 +51,17 @@ def _draft() -> FilingOrder:
         demo_point_programme_seed(provider, verifier_user=verifier)
         for point in VerificationPoint.objects.filter(status="operating"):
             slots_generate(point=point, start=timezone.localdate(), days=14)
+        # A check is recorded on the booked slot's day (R-S4): the applicant walks in and
+        # books the slot in progress at the verifier's point, whatever the time of the run.
+        now = timezone.now()
+        point = VerificationPoint.objects.filter(staff__user=verifier, status="operating").first()
+        AppointmentSlot.objects.create(
+            tenant_id=point.tenant_id,
+            point=point,
+            starts_at=now,
+            ends_at=now + dt.timedelta(minutes=30),
+            capacity=2,
+        )
         from filings.models import Server
 
         server = Server.objects.filter(owner=applicant).order_by("-paid_until").first()
@@ -129,9 +141,17 @@ def test_r_s1_whole_lifecycle_across_roles_and_hosts(live_server, browser, tmp_p
     _confirm(reviewer, "初审通过，进入核验", "确认初审通过", order, OrderStatus.PROVIDER_REVIEW)
     assert _status(order) == OrderStatus.VERIFICATION
 
-    # The applicant books the first free slot at the point
+    # The applicant, at the counter, books the slot in progress at the verifier's point
+    with tenant_scope(order.tenant_id):
+        walk_in = (
+            AppointmentSlot.objects.filter(
+                point__staff__user__email="verifier@alpha.demo", starts_at__lte=timezone.now()
+            )
+            .order_by("-starts_at")
+            .first()
+        )
     applicant.goto(url(live_server, "alpha", f"/orders/{order.pk}/verification/"))
-    applicant.locator("input[name='slot']").first.check()
+    applicant.check(f"input[name='slot'][value='{walk_in.pk}']")
     applicant.click("button:text-is('预约所选时段')")
 
     # and the point's staff record the on-site check with a curtain photo

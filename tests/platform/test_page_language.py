@@ -29,10 +29,8 @@ pytestmark = pytest.mark.django_db
 RAW_KEY = re.compile(r"\b(?:entity|websites\[\d+\]|materials)\.[a-z_]+\b|\bwebsites\[\d+\]")
 RAW_LOG = re.compile(r"\b(?:upload|view|agreement) [a-z]+_[a-z_]+\b")
 PLACEHOLDERS = ("- Select an option -", "---------")
-FULL_WIDTH = "：、，。；（）“”！？"
-# Off until the templates and catalogue entries that still put "：" / "、" after English
-# labels are fixed (issue 12 item 7, left open; PAGE_LANGUAGE_DUMP lists them).
-CHECK_PUNCTUATION = False
+# Curly quotes (U+201C/U+201D) are English typography too, not full-width forms: left out.
+FULL_WIDTH = "：、，。；（）！？"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -83,13 +81,12 @@ def _problems(html: str, language: str, reference: set[str]) -> list[str]:
             continue
         if node in reference:
             out.append(f"untranslated reference label: {node!r}")
-        if CHECK_PUNCTUATION:
-            # English text (Latin words, no Chinese) must use ASCII punctuation.
-            bare = node
-            for ch in FULL_WIDTH:
-                bare = bare.replace(ch, "")
-            if LATIN_WORD.search(node) and not CJK.search(bare) and bare != node:
-                out.append(f"full-width punctuation: {node!r}")
+        # English text (Latin words, no Chinese) must use ASCII punctuation.
+        bare = node
+        for ch in FULL_WIDTH:
+            bare = bare.replace(ch, "")
+        if LATIN_WORD.search(node) and not CJK.search(bare) and bare != node:
+            out.append(f"full-width punctuation: {node!r}")
     return out
 
 
@@ -200,3 +197,27 @@ def test_r_l1_point_application_file_log_names_action_and_document():
     with translation.override("en"):
         assert str(entry.get_action_display()) == "Upload"
         assert "staff_diploma" not in str(entry.get_kind_display())
+
+
+def test_r_l1_lists_labels_and_notes_join_in_the_readers_language():
+    # Given the separators every page and service builds text with
+    from django.utils import translation
+
+    from icpfiling.core.text import bracketed, clause_join, labelled, list_join
+
+    def joined() -> tuple[str, str, str, str]:
+        return (
+            list_join(["A", "B", "C"]),
+            clause_join(["a, b", "c"]),
+            labelled("Domain", "a.cn"),
+            bracketed("a.cn", "1"),
+        )
+
+    # When they are built in Chinese and in English
+    with translation.override("zh-hans"):
+        chinese = joined()
+    with translation.override("en"):
+        english = joined()
+    # Then Chinese keeps full-width punctuation and English uses ASCII with spaces
+    assert chinese == ("A、B、C", "a, b；c", "Domain：a.cn", "a.cn（1）")
+    assert english == ("A, B, C", "a, b; c", "Domain: a.cn", "a.cn (1)")

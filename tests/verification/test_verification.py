@@ -14,6 +14,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from filings.models import FileAccessLog, FilingOrder, MaterialFile, OrderEvent
@@ -366,7 +367,8 @@ def test_r_s4_other_roles_and_tenants_cannot_use_the_booking_pages(alpha, beta):
 # --- R-T4: the desk sees only its own point ---------------------------------------------------
 
 
-def _booked(tenant, point, *, hours=26) -> tuple[FilingOrder, Booking]:
+def _booked(tenant, point, *, hours=0) -> tuple[FilingOrder, Booking]:
+    """An order booked at ``point``; by default in the slot in progress, so a check may be recorded now."""
     order = verification_order(tenant, materials=True)
     slot = make_slot(point, hours=hours)
     with tenant_scope(tenant.provider):
@@ -784,17 +786,19 @@ def test_opening_hours_groups_equal_consecutive_days():
 
 @requires_chromium
 @pytest.mark.django_db(transaction=True)
-def test_r_s4_phone_without_javascript_books_and_the_desk_records_the_check(live_server, browser):
+def test_r_s4_phone_without_javascript_books_and_the_desk_records_the_check_on_the_booked_day(
+    live_server, browser
+):
     from icpfiling.registry.reference import reference_data_load
     from tests.conftest import make_tenant
     from tests.journeys.test_browser import login, url
 
-    # given an order waiting for verification and a staffed point with a free slot
+    # given an order waiting for verification and a staffed point with a slot tomorrow and one in progress
     reference_data_load()  # transactional tests start from an empty database
     alpha, _beta = make_tenant("alpha"), make_tenant("beta")
     order = verification_order(alpha, materials=True)
     point = make_point(alpha, "西湖核验点")
-    slot = make_slot(point)
+    slot, now_slot = make_slot(point), make_slot(point, hours=0)
     staff = staff_user(alpha, point)
     phone = {"viewport": {"width": 390, "height": 844}, "locale": "zh-CN", "java_script_enabled": False}
     applicant_ctx, staff_ctx = browser.new_context(**phone), browser.new_context(**phone)
@@ -817,6 +821,22 @@ def test_r_s4_phone_without_javascript_books_and_the_desk_records_the_check(live
             booked = Booking.objects.get(order=order, status="booked")
         desk.goto(url(live_server, "alpha", "/desk/"))
         desk.click(f"a[href='/desk/bookings/{booked.pk}/']")
+        # then, the applicant having come a day early, the desk names the booked slot and offers no form
+        when = timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M")
+        notice = desk.locator("#check-window").inner_text()
+        assert f"该预约的时段是 {when}" in notice
+        assert "只能在预约当天记录" in notice
+        assert desk.locator("input[name=result]").count() == 0
+        # when the applicant, at the counter, moves the booking to the slot in progress (a walk-in)
+        page.goto(url(live_server, "alpha", f"/orders/{order.pk}/verification/"))
+        page.check(f"input[name=slot][value='{now_slot.pk}']")
+        page.click("text=预约所选时段")
+        with tenant_scope(alpha.provider):
+            booked = Booking.objects.get(order=order, status="booked")
+        assert booked.slot_id == now_slot.pk
+        # and the desk records the check with a curtain photo
+        desk.goto(url(live_server, "alpha", f"/desk/bookings/{booked.pk}/"))
+        assert "只能在预约当天记录" in desk.locator("#check-window").inner_text()
         for code in ALL_ORIGINALS:
             desk.check(f"input[name=originals_seen][value='{code}']")
         desk.set_input_files(
@@ -886,3 +906,94 @@ def test_r_k4_full_slots_are_shown_as_full_and_closed_ones_not_at_all(alpha, bet
     with tenant_scope(alpha.provider):
         assert AppointmentSlot.objects.get(pk=full.pk).booked == 2
         assert not Booking.objects.filter(order=order, status="booked").exists()
+
+
+# --- R-S4: a check is recorded on the booked slot's day (issue 12 item 11) --------------------
+
+
+def test_r_s4_check_a_day_before_the_booked_slot_is_refused_naming_the_slot(alpha, beta):
+    # given an order booked at alpha's point for a slot tomorrow (26 h ahead), and beta's own booking
+    point = make_point(alpha, "A 核验点")
+    staff = staff_user(alpha, point)
+    order, booking = _booked(alpha, point, hours=26)
+    _beta_order, _beta_booking = _booked(beta, make_point(beta, "B 核验点"))
+    before, beta_before = state(alpha, order), state(beta, _beta_order)
+    # when the point's staff record the check now
+    with tenant_scope(alpha.provider), pytest.raises(ValidationError) as exc:
+        vf.check_record(order=order, staff_user=staff, **_check_args())
+    # then it is refused with the slot's time and point named, and nothing is written anywhere
+    start = timezone.localtime(booking.slot.starts_at)
+    end = timezone.localtime(booking.slot.ends_at)
+    assert exc.value.messages == [
+        f"该预约的时段是 {start:%Y-%m-%d %H:%M}–{end:%H:%M}（A 核验点），核验结果只能在预约当天记录。"
+        "申请人今天已到场时，请其在订单的核验页面改约今天的时段后再记录。"
+    ]
+    assert state(alpha, order) == before
+    assert state(beta, _beta_order) == beta_before
+
+
+def test_r_s4_check_after_the_booked_day_is_refused_as_a_missed_appointment(alpha, beta):
+    # given an order whose booked slot was yesterday (the applicant did not come)
+    point = make_point(alpha, "A 核验点")
+    staff = staff_user(alpha, point)
+    order, booking = _booked(alpha, point, hours=0)
+    with tenant_scope(alpha.provider):
+        AppointmentSlot.objects.filter(pk=booking.slot_id).update(
+            starts_at=F("starts_at") - dt.timedelta(days=1), ends_at=F("ends_at") - dt.timedelta(days=1)
+        )
+        slot = AppointmentSlot.objects.get(pk=booking.slot_id)
+    before = state(alpha, order)
+    # when the staff record the check today
+    with tenant_scope(alpha.provider), pytest.raises(ValidationError) as exc:
+        vf.check_record(order=order, staff_user=staff, **_check_args())
+    # then it is refused as missed, naming the slot, and nothing changed
+    start, end = timezone.localtime(slot.starts_at), timezone.localtime(slot.ends_at)
+    assert exc.value.messages == [
+        f"预约时段 {start:%Y-%m-%d %H:%M}–{end:%H:%M}（A 核验点）已过，"
+        "申请人未在当天核验；请其重新预约后再记录。"
+    ]
+    assert state(alpha, order) == before
+
+
+def test_r_s4_check_window_is_the_whole_day_of_the_booked_slot_in_shanghai(alpha, beta):
+    # given a booking for 14:00–14:30 (Asia/Shanghai) on 3 December
+    point = make_point(alpha, "A 核验点")
+    _order, booking = _booked(alpha, point, hours=26)
+    shanghai = timezone.get_default_timezone()
+    with tenant_scope(alpha.provider):
+        AppointmentSlot.objects.filter(pk=booking.slot_id).update(
+            starts_at=dt.datetime(2026, 12, 3, 14, 0, tzinfo=shanghai),
+            ends_at=dt.datetime(2026, 12, 3, 14, 30, tzinfo=shanghai),
+        )
+        booking = Booking.objects.select_related("slot", "point").get(pk=booking.pk)
+
+    def refused(*when) -> bool:
+        return vf.check_window_error(booking=booking, now=dt.datetime(*when, tzinfo=shanghai)) != ""
+
+    # then early on the day (08:00), during, and late that evening are accepted
+    assert [refused(2026, 12, 3, 0, 0), refused(2026, 12, 3, 8, 0), refused(2026, 12, 3, 23, 59)] == [
+        False,
+        False,
+        False,
+    ]
+    # and the evening before and the next midnight are refused (UTC 16:00 on the 2nd is already the 3rd)
+    assert [refused(2026, 12, 2, 23, 59), refused(2026, 12, 4, 0, 0)] == [True, True]
+    assert vf.check_window_error(booking=booking, now=dt.datetime(2026, 12, 2, 16, 0, tzinfo=dt.UTC)) == ""
+
+
+def test_r_s4_walk_in_books_the_slot_in_progress_but_not_one_that_is_over(alpha, beta):
+    # given a slot that started 10 minutes ago (30 minutes long) and one that ended 5 minutes ago
+    point = make_point(alpha, "A 核验点")
+    running, over = make_slot(point, hours=-10 / 60), make_slot(point, hours=-35 / 60)
+    order = verification_order(alpha, materials=True)
+    # when the applicant at the counter books the running slot, then it is booked and listed
+    with tenant_scope(alpha.provider):
+        booking = vf.booking_make(order=order, applicant=alpha.users["applicant"], slot_id=running.pk)
+        assert (booking.slot_id, AppointmentSlot.objects.get(pk=running.pk).booked) == (running.pk, 1)
+        listed = [s.pk for _p, slots in vf.booking_options(order=order) for s in slots]
+        assert listed == [running.pk]
+        # and the slot that is over is refused like a missing one, the running booking kept
+        with pytest.raises(ValidationError) as exc:
+            vf.booking_make(order=order, applicant=alpha.users["applicant"], slot_id=over.pk)
+        assert exc.value.message_dict == {"slot": ["该时段不存在或已过期，请重新选择。"]}
+        assert Booking.objects.get(order=order, status="booked").slot_id == running.pk

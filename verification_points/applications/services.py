@@ -26,6 +26,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from icpfiling.accounts.models import Membership, Role, User
+from icpfiling.core.text import list_join
 from icpfiling.registry.models import Province
 from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
 from icpfiling.tenancy.models import Provider
@@ -637,7 +638,7 @@ def application_training_record(
     text = _("%(start)s 至 %(end)s；通过：%(names)s") % {
         "start": starts_on,
         "end": ends_on,
-        "names": "、".join(passed_names) or _("无"),
+        "names": list_join(passed_names) or _("无"),
     }
     wf.event_add(
         application=application, kind="training_recorded", actor=actor, actor_kind=states.ADMIN, message=text
@@ -691,7 +692,7 @@ def application_activate(
     missing = training_missing(application)
     if missing:
         errors.append(
-            _("以下人员还没有通过培训：%(names)s。") % {"names": "、".join(s.name for s in missing)}
+            _("以下人员还没有通过培训：%(names)s。") % {"names": list_join(s.name for s in missing)}
         )
     taken = set(
         User.objects.filter(

@@ -142,6 +142,8 @@ def check(request: HttpRequest, booking_id: int) -> HttpResponse:
         messages.error(request, _("该预约已核验，不能重复记录。"))
         return redirect("desk:check", booking_id=booking.pk)
     recorded = VerificationCheck.objects.filter(booking=booking).select_related("checked_by").first()
+    # The rule is shown before the staff fill in anything, not only as an error afterwards.
+    window_error = vf.check_window_error(booking=booking) if booking.status == BookingStatus.BOOKED else ""
     return render(
         request,
         "filings/desk/check.html",
@@ -153,6 +155,7 @@ def check(request: HttpRequest, booking_id: int) -> HttpResponse:
             "websites": list(order.websites.all()),
             "materials": vf.desk_materials(booking=booking),
             "recorded": recorded,
+            "window_error": window_error,
             "recorded_originals": vf.originals_labels(order, recorded.originals_seen) if recorded else [],
             "certificate_number": (
                 mask_id_number(order.certificate_number) if order.is_individual else order.certificate_number
