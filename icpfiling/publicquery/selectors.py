@@ -7,6 +7,10 @@ PostgreSQL a name piece goes through the bigram GIN indexes of migration
 recheck); on SQLite (the embedded run) the same LIKE scans the table.
 """
 
+# The statements below are assembled from this module's constants only; every value that comes
+# from a request is a bound parameter.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 import json
@@ -66,12 +70,15 @@ def escape_like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-# A name piece whose estimated matches reach this many websites walks the newest websites;
-# fewer are collected through the bigram indexes. Measured, not derived: at 400,000 and
-# 4,000,000 websites (scripts/bench_public_query.py prints both plans' times per share) the
-# walk wins from a few thousand estimated matches; a page needs about PAGE_SIZE / share rows
-# walked, a collect about share × rows matches fetched and sorted.
-DENSE_MATCHES = 4000
+# Which plan a name piece takes is a cost comparison on PostgreSQL's statistics (``name_share``):
+# walking the newest websites examines about wanted / share rows; collecting through the bigram
+# indexes fetches about share × rows matches (then sorts them); counting through the indexes
+# first decodes share × rows index entries. The per-row costs below are relative (one walked
+# row = 1) and measured by scripts/bench_public_query.py at 4,000,000 websites, which prints
+# both plans of each kind for pieces of every share, and where they cross.
+WALK_ROW = 1.0
+COLLECT_MATCH = 1.0
+INDEX_ENTRY = 0.08
 STATS_TTL_SECONDS = 600
 _SEP = "\x1f"  # between provider names in one column (no name holds a control character)
 
@@ -122,13 +129,20 @@ def name_share(term: str) -> float:
 
 
 def is_dense(term: str) -> bool:
-    """Whether walking the newest websites finds a page sooner than collecting every match.
+    """Whether the page walks the newest websites rather than collecting every match.
 
     Decided on the cached statistics only (never a statement of its own); before the first
     statement of a process has brought them, every piece is collected (right, if slower for the
     few broadest terms).
     """
-    return name_share(term) * _stats.rows >= DENSE_MATCHES
+    share = name_share(term)
+    return share > 0 and (PAGE_SIZE + 1) / share * WALK_ROW < share * _stats.rows * COLLECT_MATCH
+
+
+def count_walks(term: str) -> bool:
+    """Whether the capped count walks too (the broadest pieces) rather than streaming the index."""
+    share = name_share(term)
+    return share > 0 and (COUNT_CAP + 1) / share * WALK_ROW < share * _stats.rows * INDEX_ENTRY
 
 
 # --- the one statement of a page ------------------------------------------------------------
@@ -141,9 +155,17 @@ APP_PAGE_SIZE = 20
 _W = "registry_filedwebsite"
 _E = "registry_filedentity"
 _A = "registry_filedapp"
-_ACTIVE_W = f"w.status = 'active' AND EXISTS (SELECT 1 FROM {_E} e WHERE e.id = w.entity_id AND e.status = 'active')"
-_ACTIVE_A = f"a.status = 'active' AND EXISTS (SELECT 1 FROM {_E} e WHERE e.id = a.entity_id AND e.status = 'active')"
+_ACTIVE_W = (
+    f"w.status = 'active' AND EXISTS (SELECT 1 FROM {_E} e WHERE e.id = w.entity_id AND e.status = 'active')"
+)
+_ACTIVE_A = (
+    f"a.status = 'active' AND EXISTS (SELECT 1 FROM {_E} e WHERE e.id = a.entity_id AND e.status = 'active')"
+)
 _LIKE = "LIKE %s ESCAPE '\\'"
+# A name holding the piece, through the bigram GIN index of its column (two parameters: the
+# piece, then its LIKE pattern as the recheck). scripts/bench_public_query.py swaps in a
+# pg_trgm condition to compare the same statement both ways.
+NAME_MATCH = "icp_bigrams({col}) @> icp_bigrams(%s) AND lower({col}) " + _LIKE
 
 Part = tuple[str, list[object]]
 
@@ -152,19 +174,21 @@ def _website_rows(ids: Part) -> Part:
     if connection.vendor == "postgresql":
         providers = (
             "(SELECT string_agg(p.name, %s ORDER BY a.since, a.id) FROM registry_accessrecord a"
-            " JOIN tenancy_provider p ON p.id = a.provider_id WHERE a.website_id = w.id AND a.ended_at IS NULL)"
+            " JOIN tenancy_provider p ON p.id = a.provider_id"
+            " WHERE a.website_id = w.id AND a.ended_at IS NULL)"
         )
     else:
         providers = (
             "(SELECT group_concat(name, %s) FROM (SELECT p.name FROM registry_accessrecord a"
-            " JOIN tenancy_provider p ON p.id = a.provider_id WHERE a.website_id = w.id AND a.ended_at IS NULL"
-            " ORDER BY a.since, a.id))"
+            " JOIN tenancy_provider p ON p.id = a.provider_id"
+            " WHERE a.website_id = w.id AND a.ended_at IS NULL ORDER BY a.since, a.id))"
         )
     sql = f"""
         SELECT 1 AS part, w.id, e.entity_number, e.name, n.name, pv.name, w.website_number, w.name,
                w.domain, w.filed_at, {providers}, 'website'
           FROM {_W} w JOIN {_E} e ON e.id = w.entity_id
-          JOIN registry_entitynature n ON n.code = e.nature_id JOIN registry_province pv ON pv.code = e.province_id
+          JOIN registry_entitynature n ON n.code = e.nature_id
+          JOIN registry_province pv ON pv.code = e.province_id
          WHERE w.id IN (SELECT id FROM ({ids[0]}) page_ids)"""
     return sql, [_SEP, *ids[1]]
 
@@ -174,7 +198,8 @@ def _app_rows(ids: Part) -> Part:
         SELECT 2, a.id, e.entity_number, e.name, n.name, pv.name, a.service_number, a.name,
                '', a.filed_at, (SELECT p.name FROM tenancy_provider p WHERE p.id = a.provider_id), a.kind
           FROM {_A} a JOIN {_E} e ON e.id = a.entity_id
-          JOIN registry_entitynature n ON n.code = e.nature_id JOIN registry_province pv ON pv.code = e.province_id
+          JOIN registry_entitynature n ON n.code = e.nature_id
+          JOIN registry_province pv ON pv.code = e.province_id
          WHERE a.id IN (SELECT id FROM ({ids[0]}) app_ids)"""
     return sql, list(ids[1])
 
@@ -195,12 +220,13 @@ def _count_row(counted: Part, entity_number: str | None, stats: bool) -> Part:
     return sql, params
 
 
-def _page_of(matching: Part, after: int | None, alias: str, size: int) -> Part:
+def _page_of(matching: Part, after: int | None, size: int) -> Part:
     sql, params = matching
+    where = ""
     if after is not None:
-        sql += f" AND {alias}.id < %s"
+        where = " WHERE m.id < %s"
         params = [*params, after]
-    return f"{sql} ORDER BY {alias}.id DESC LIMIT {size + 1}", params
+    return f"SELECT m.id FROM ({sql}) m{where} ORDER BY m.id DESC LIMIT {size + 1}", params
 
 
 def _exact_parts(query: Query) -> tuple[Part, Part | None]:
@@ -222,7 +248,7 @@ def _exact_parts(query: Query) -> tuple[Part, Part | None]:
     return (sites, [query.value]), (apps, [query.value])
 
 
-def _name_parts(term: str, dense: bool) -> tuple[Part, Part, Part]:
+def _name_parts(term: str, dense: bool, walk_count: bool = False) -> tuple[Part, Part, Part]:
     """(websites, apps, what to count) for a name piece: collected, or walked newest first."""
     like = escape_like(term)
     if connection.vendor != "postgresql":
@@ -239,14 +265,7 @@ def _name_parts(term: str, dense: bool) -> tuple[Part, Part, Part]:
     # Counted through the bigram indexes as a stream that stops at the cap: websites by their
     # own name, then websites of matching entities whose own name does not match (no duplicate,
     # no sort), so even the broadest piece costs about COUNT_CAP index hits.
-    counted = (
-        f"SELECT w.id FROM {_W} w WHERE icp_bigrams(w.name) @> icp_bigrams(%s) AND lower(w.name) {_LIKE}"
-        f" AND {_ACTIVE_W}"
-        f" UNION ALL SELECT w.id FROM {_E} e JOIN {_W} w ON w.entity_id = e.id"
-        f" WHERE icp_bigrams(e.name) @> icp_bigrams(%s) AND lower(e.name) {_LIKE} AND e.status = 'active'"
-        f" AND w.status = 'active' AND lower(w.name) NOT {_LIKE}",
-        [term, like, term, like, like],
-    )
+    counted = _indexed(_W, "w", _ACTIVE_W, term, like)
     if dense:
         # Many matches: test each website (app), newest first, until the page is full. The
         # entity's name and status are read by a correlated subquery on purpose: the planner cannot
@@ -260,24 +279,44 @@ def _name_parts(term: str, dense: bool) -> tuple[Part, Part, Part]:
             f"SELECT a.id FROM {_A} a WHERE a.status = 'active' AND (SELECT e.status = 'active'"
             f" AND (lower(a.name) {_LIKE} OR lower(e.name) {_LIKE}) FROM {_E} e WHERE e.id = a.entity_id)"
         )
+        if walk_count:
+            # The broadest pieces: a few thousand rows walked find COUNT_CAP matches sooner than
+            # the index lists every one of them.
+            counted = sites, [like, like]
         return (sites, [like, like]), (apps, [like, like]), counted
-    # Few matches: collect them through the bigram GIN indexes (LIKE rechecks each candidate).
-    entities = f"SELECT id FROM {_E} WHERE icp_bigrams(name) @> icp_bigrams(%s) AND lower(name) {_LIKE}"
-    sites = (
-        f"SELECT w.id FROM {_W} w WHERE w.id IN ("
-        f"SELECT id FROM {_W} WHERE icp_bigrams(name) @> icp_bigrams(%s) AND lower(name) {_LIKE}"
-        f" UNION ALL SELECT id FROM {_W} WHERE entity_id IN ({entities})) AND {_ACTIVE_W}"
+    # Few matches: the same stream through the bigram GIN indexes, every match collected (LIKE
+    # rechecks each candidate) and the newest kept.
+    return counted, _indexed(_A, "a", _ACTIVE_A, term, like), counted
+
+
+def _indexed(table: str, alias: str, active: str, term: str, like: str) -> Part:
+    """Active rows of ``table`` whose own name holds the piece, then (without those) the rows
+    whose entity's name does, both through the bigram GIN indexes: no duplicate, no sort."""
+    m = NAME_MATCH.format
+    sql = (
+        f"SELECT {alias}.id FROM {table} {alias} WHERE {m(col=alias + '.name')} AND {active}"
+        f" UNION ALL SELECT {alias}.id FROM {_E} e JOIN {table} {alias} ON {alias}.entity_id = e.id"
+        f" WHERE {m(col='e.name')} AND e.status = 'active' AND {alias}.status = 'active'"
+        f" AND lower({alias}.name) NOT {_LIKE}"
     )
-    apps = (
-        f"SELECT a.id FROM {_A} a WHERE a.id IN ("
-        f"SELECT id FROM {_A} WHERE icp_bigrams(name) @> icp_bigrams(%s) AND lower(name) {_LIKE}"
-        f" UNION ALL SELECT id FROM {_A} WHERE entity_id IN ({entities})) AND {_ACTIVE_A}"
-    )
-    return (sites, [term, like, term, like]), (apps, [term, like, term, like]), counted
+    return sql, [term, like, term, like, like]
 
 
 def _public_row(row: tuple) -> PublicService:
-    _part, pk, entity_number, entity_name, nature, province, number, name, address, filed_at, providers, kind = row
+    (
+        _part,
+        pk,
+        entity_number,
+        entity_name,
+        nature,
+        province,
+        number,
+        name,
+        address,
+        filed_at,
+        providers,
+        kind,
+    ) = row
     if isinstance(filed_at, str):  # SQLite hands back the stored text
         filed_at = datetime.fromisoformat(filed_at)
     if timezone.is_naive(filed_at):
@@ -308,14 +347,15 @@ def public_search(*, query: Query, after: int | None = None) -> SearchPage:
         sites, apps = _exact_parts(query)
         counted = sites
     elif query.kind == "name":
-        sites, apps, counted = _name_parts(query.value, is_dense(query.value))
+        dense = is_dense(query.value)
+        sites, apps, counted = _name_parts(query.value, dense, dense and count_walks(query.value))
     else:
         return page
     page.cap = COUNT_CAP
     stats = connection.vendor == "postgresql" and _stats_stale()
-    parts = [_website_rows(_page_of(sites, after, "w", PAGE_SIZE))]
+    parts = [_website_rows(_page_of(sites, after, PAGE_SIZE))]
     if after is None:
-        parts.append(_app_rows(_page_of(apps, None, "a", APP_PAGE_SIZE - 1)))
+        parts.append(_app_rows(_page_of(apps, None, APP_PAGE_SIZE - 1)))
     parts.append(_count_row(counted, query.value if query.kind == "entity_number" else None, stats))
     sql = " UNION ALL ".join(p[0] for p in parts) + " ORDER BY 1, 2 DESC"
     params = [p for part in parts for p in part[1]]

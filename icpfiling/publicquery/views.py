@@ -9,9 +9,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from icpfiling.core.throttle import retry_after as throttle_wait
 from icpfiling.publicquery.forms import SearchForm
 from icpfiling.publicquery.parse import MIN_NAME_CHARS, Query, parse_query
-from icpfiling.core.throttle import retry_after as throttle_wait
 from icpfiling.publicquery.selectors import SearchPage, public_entity, public_entity_apps, public_search
 
 
