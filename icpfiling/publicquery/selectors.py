@@ -90,6 +90,7 @@ class _NameStats:
     at: float = -1e18
     shares: tuple[dict[str, float], ...] = ()
     rows: float = 0.0
+    app_rows: float = 0.0
 
 
 _stats = _NameStats()
@@ -106,6 +107,7 @@ def _stats_stale() -> bool:
 _STATS_COLUMN = """
     (SELECT json_build_object(
         'rows', (SELECT reltuples FROM pg_class WHERE relname = 'registry_filedwebsite'),
+        'app_rows', (SELECT reltuples FROM pg_class WHERE relname = 'registry_filedapp'),
         'shares', (SELECT json_agg(json_build_array(most_common_elems::text::text[], most_common_elem_freqs))
                      FROM pg_stats
                     WHERE tablename IN ('filed_entity_name_bigrams', 'filed_website_name_bigrams')
@@ -117,6 +119,7 @@ def _stats_load(raw: str) -> None:
     data = json.loads(raw)
     _stats.shares = tuple(dict(zip(e, f, strict=False)) for e, f in (data.get("shares") or ()))
     _stats.rows = max(float(data.get("rows") or 0.0), 0.0)
+    _stats.app_rows = max(float(data.get("app_rows") or 0.0), 0.0)
     _stats.at = time.monotonic()
 
 
@@ -137,6 +140,12 @@ def is_dense(term: str) -> bool:
     """
     share = name_share(term)
     return share > 0 and (PAGE_SIZE + 1) / share * WALK_ROW < share * _stats.rows * COLLECT_MATCH
+
+
+def apps_walk(term: str) -> bool:
+    """The same choice for the first page's apps, over the (far fewer) apps."""
+    share = name_share(term)
+    return share > 0 and APP_PAGE_SIZE / share * WALK_ROW < share * _stats.app_rows * COLLECT_MATCH
 
 
 def count_walks(term: str) -> bool:
@@ -248,7 +257,9 @@ def _exact_parts(query: Query) -> tuple[Part, Part | None]:
     return (sites, [query.value]), (apps, [query.value])
 
 
-def _name_parts(term: str, dense: bool, walk_count: bool = False) -> tuple[Part, Part, Part]:
+def _name_parts(
+    term: str, dense: bool, walk_count: bool = False, walk_apps: bool | None = None
+) -> tuple[Part, Part, Part]:
     """(websites, apps, what to count) for a name piece: collected, or walked newest first."""
     like = escape_like(term)
     if connection.vendor != "postgresql":
@@ -266,27 +277,32 @@ def _name_parts(term: str, dense: bool, walk_count: bool = False) -> tuple[Part,
     # own name, then websites of matching entities whose own name does not match (no duplicate,
     # no sort), so even the broadest piece costs about COUNT_CAP index hits.
     counted = _indexed(_W, "w", _ACTIVE_W, term, like)
-    if dense:
-        # Many matches: test each website (app), newest first, until the page is full. The
-        # entity's name and status are read by a correlated subquery on purpose: the planner cannot
-        # estimate LIKE '%…%' and would otherwise hash-join both tables whole; a per-row subquery
-        # keeps the walk down the primary key.
-        sites = (
-            f"SELECT w.id FROM {_W} w WHERE w.status = 'active' AND (SELECT e.status = 'active'"
-            f" AND (lower(w.name) {_LIKE} OR lower(e.name) {_LIKE}) FROM {_E} e WHERE e.id = w.entity_id)"
-        )
-        apps = (
-            f"SELECT a.id FROM {_A} a WHERE a.status = 'active' AND (SELECT e.status = 'active'"
-            f" AND (lower(a.name) {_LIKE} OR lower(e.name) {_LIKE}) FROM {_E} e WHERE e.id = a.entity_id)"
-        )
-        if walk_count:
-            # The broadest pieces: a few thousand rows walked find COUNT_CAP matches sooner than
-            # the index lists every one of them.
-            counted = sites, [like, like]
-        return (sites, [like, like]), (apps, [like, like]), counted
-    # Few matches: the same stream through the bigram GIN indexes, every match collected (LIKE
-    # rechecks each candidate) and the newest kept.
-    return counted, _indexed(_A, "a", _ACTIVE_A, term, like), counted
+    # Many matches: test each website (app), newest first, until the page is full. The entity's
+    # name and status are read by a correlated subquery on purpose: the planner cannot estimate
+    # LIKE '%…%' and would otherwise hash-join both tables whole; a per-row subquery keeps the
+    # walk down the primary key. Few matches: the index stream above, every match collected
+    # (LIKE rechecks each candidate) and the newest kept.
+    walked_sites = (
+        f"SELECT w.id FROM {_W} w WHERE w.status = 'active' AND (SELECT e.status = 'active'"
+        f" AND (lower(w.name) {_LIKE} OR lower(e.name) {_LIKE}) FROM {_E} e WHERE e.id = w.entity_id)",
+        [like, like],
+    )
+    walked_apps = (
+        f"SELECT a.id FROM {_A} a WHERE a.status = 'active' AND (SELECT e.status = 'active'"
+        f" AND (lower(a.name) {_LIKE} OR lower(e.name) {_LIKE}) FROM {_E} e WHERE e.id = a.entity_id)",
+        [like, like],
+    )
+    sites = walked_sites if dense else counted
+    apps = (
+        walked_apps
+        if (dense if walk_apps is None else walk_apps)
+        else _indexed(_A, "a", _ACTIVE_A, term, like)
+    )
+    if dense and walk_count:
+        # The broadest pieces: a few thousand rows walked find COUNT_CAP matches sooner than the
+        # index lists every one of them.
+        counted = walked_sites
+    return sites, apps, counted
 
 
 def _indexed(table: str, alias: str, active: str, term: str, like: str) -> Part:
@@ -347,8 +363,9 @@ def public_search(*, query: Query, after: int | None = None) -> SearchPage:
         sites, apps = _exact_parts(query)
         counted = sites
     elif query.kind == "name":
-        dense = is_dense(query.value)
-        sites, apps, counted = _name_parts(query.value, dense, dense and count_walks(query.value))
+        term = query.value
+        dense = is_dense(term)
+        sites, apps, counted = _name_parts(term, dense, dense and count_walks(term), apps_walk(term))
     else:
         return page
     page.cap = COUNT_CAP

@@ -340,6 +340,7 @@ def test_r_q1_both_name_plans_give_the_same_answer(registry, alpha, monkeypatch,
     from icpfiling.publicquery import selectors
 
     monkeypatch.setattr(selectors, "is_dense", lambda term: dense)
+    monkeypatch.setattr(selectors, "apps_walk", lambda term: dense)
     monkeypatch.setattr(selectors, "count_walks", lambda term: walk_count)
     app = registry_app_file(
         entity=registry["hz"], kind="app", name="云栖摄影App", provider=alpha.provider, packages=[]
@@ -427,6 +428,7 @@ def test_r_q1_every_search_is_one_statement_on_both_postgres_plans(registry, alp
     client.get("/query/", {"q": "云栖"})
     for dense, walk_count in ((False, False), (True, False), (True, True)):
         monkeypatch.setattr(selectors, "is_dense", lambda term, d=dense: d)
+        monkeypatch.setattr(selectors, "apps_walk", lambda term, d=dense: d)
         monkeypatch.setattr(selectors, "count_walks", lambda term, w=walk_count: w)
         with CaptureQueriesContext(conn) as ctx:
             client.get("/query/", {"q": "有限"})
@@ -442,6 +444,7 @@ def test_r_q1_app_names_are_collected_through_their_bigram_index(registry, alpha
     from icpfiling.publicquery import selectors
 
     monkeypatch.setattr(selectors, "is_dense", lambda term: False)
+    monkeypatch.setattr(selectors, "apps_walk", lambda term: False)
     app = registry_app_file(
         entity=registry["person"],
         kind="mini_program",
