@@ -1,10 +1,11 @@
 """Reads of the public query (R-Q1): public fields of active filings only.
 
-Every search is a keyset page over websites (newest filing first) plus a count
-capped at ``COUNT_CAP``, so a broad term costs the same as a narrow one. On
-PostgreSQL a name piece goes through the bigram GIN indexes of migration
-``registry.0004`` (``icp_bigrams(name) @> icp_bigrams(term)``, then LIKE as the
-recheck); on SQLite (the embedded run) the same LIKE scans the table.
+Every search is ONE statement: a keyset page of websites (newest filing first), on the first
+page the apps and mini-programs, and a count capped at ``COUNT_CAP`` (so a broad term costs
+about what a narrow one does). On PostgreSQL a name piece goes through the bigram GIN indexes
+of migrations ``registry.0004`` and ``0007`` (``icp_bigrams(name) @> icp_bigrams(term)``, then
+LIKE as the recheck) or walks the newest rows, as PostgreSQL's own statistics say is cheaper;
+on SQLite (the embedded run) the same LIKE scans the tables.
 """
 
 # The statements below are assembled from this module's constants only; every value that comes
