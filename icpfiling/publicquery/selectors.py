@@ -279,7 +279,7 @@ def _name_parts(
     # Counted through the bigram indexes as a stream that stops at the cap: websites by their
     # own name, then websites of matching entities whose own name does not match (no duplicate,
     # no sort), so even the broadest piece costs about COUNT_CAP index hits.
-    counted = _indexed(_W, "w", _ACTIVE_W, term, like)
+    counted = _indexed(_W, "w", _ACTIVE_W, term, like, COUNT_CAP + 1)
     # Many matches: test each website (app), newest first, until the page is full. The entity's
     # name and status are read by a correlated subquery on purpose: the planner cannot estimate
     # LIKE '%…%' and would otherwise hash-join both tables whole; a per-row subquery keeps the
@@ -295,7 +295,7 @@ def _name_parts(
         f" AND (lower(a.name) {_LIKE} OR lower(e.name) {_LIKE}) FROM {_E} e WHERE e.id = a.entity_id)",
         [like, like],
     )
-    sites = walked_sites if dense else counted
+    sites = walked_sites if dense else _indexed(_W, "w", _ACTIVE_W, term, like)
     apps = (
         walked_apps
         if (dense if walk_apps is None else walk_apps)
@@ -308,15 +308,21 @@ def _name_parts(
     return sites, apps, counted
 
 
-def _indexed(table: str, alias: str, active: str, term: str, like: str) -> Part:
+def _indexed(table: str, alias: str, active: str, term: str, like: str, limit: int | None = None) -> Part:
     """Active rows of ``table`` whose own name holds the piece, then (without those) the rows
-    whose entity's name does, both through the bigram GIN indexes: no duplicate, no sort."""
+    whose entity's name does, both through the bigram GIN indexes: no duplicate, no sort.
+
+    With ``limit`` (the count), each branch stops at it, which also keeps PostgreSQL from running
+    the two branches at once in parallel workers (a Parallel Append runs the second branch to its
+    end even when the first alone reaches the cap: 0.9 s instead of 60 ms for 杭州 at 4,000,000).
+    """
     m = NAME_MATCH.format
+    cap = f" LIMIT {limit}" if limit is not None else ""
     sql = (
-        f"SELECT {alias}.id FROM {table} {alias} WHERE {m(col=alias + '.name')} AND {active}"
-        f" UNION ALL SELECT {alias}.id FROM {_E} e JOIN {table} {alias} ON {alias}.entity_id = e.id"
+        f"(SELECT {alias}.id FROM {table} {alias} WHERE {m(col=alias + '.name')} AND {active}{cap})"
+        f" UNION ALL (SELECT {alias}.id FROM {_E} e JOIN {table} {alias} ON {alias}.entity_id = e.id"
         f" WHERE {m(col='e.name')} AND e.status = 'active' AND {alias}.status = 'active'"
-        f" AND lower({alias}.name) NOT {_LIKE}"
+        f" AND lower({alias}.name) NOT {_LIKE}{cap})"
     )
     return sql, [term, like, term, like, like]
 
