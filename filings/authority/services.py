@@ -118,6 +118,8 @@ def _file_apps(*, entity: FiledEntity, apps: list[OrderApp], order: FilingOrder,
             or ([(f"mini:{app.mini_platform}", app.mini_appid, "")] if app.mini_appid else []),
             mini_platform=app.mini_platform,
             mini_appid=app.mini_appid,
+            # The public query finds an app by the domains it uses (R-Q1, R-AP2).
+            domains=list(app.domains or []),
             filed_at=now,
         )
         OrderApp.objects.filter(pk=app.pk, tenant_id=order.tenant_id).update(registry_app=filed)

@@ -1,6 +1,6 @@
 """Throttles for the anonymous and guessable endpoints (finding 3 of the outside attack).
 
-django-ratelimit counts in the default cache, so the counters are shared by every
+django-ratelimit counts in its own cache alias (``ratelimit``), so the counters are shared by every
 gunicorn worker and every host in production (Redis) and by the threads of the one
 process in the embedded run (local memory). Each rule is a fixed window: ``n`` requests
 per ``period``; the 429 page says how many minutes remain until the window ends.
@@ -22,7 +22,8 @@ from django_ratelimit.core import get_usage
 
 __all__ = ["DEFAULT_RATES", "client_ip", "post_field", "retry_after", "throttle", "throttled_response"]
 
-# group -> ((key, rate), ...). Keys: "ip", "user", or "post:<field>" (case-folded).
+# group -> ((key, rate), ...). Keys: "ip", "user", "session" (the session cookie's key; a request
+# without one is counted by its other rules only), or "post:<field>" (case-folded).
 DEFAULT_RATES: dict[str, tuple[tuple[str, str], ...]] = {
     # 8-digit claim code: 10 wrong tries per account and per address per 10 minutes (10^8 codes).
     "phone-claim": (("user", "10/10m"), ("ip", "30/10m")),
@@ -34,6 +35,9 @@ DEFAULT_RATES: dict[str, tuple[tuple[str, str], ...]] = {
     "point-apply": (("ip", "5/h"), ("post:email", "3/d")),
     # Second-factor codes: 10 tries per account per 10 minutes (django-otp also slows repeats).
     "second-factor": (("user", "10/10m"), ("ip", "30/10m")),
+    # The public query (R-Q1, rate limits instead of a captcha; GET): generous for a person, tight
+    # for a scraper. Per address, and once a browser keeps a session cookie, per session too.
+    "public-query": (("ip", "60/m"), ("ip", "600/h"), ("session", "30/m")),
 }
 
 
@@ -64,11 +68,18 @@ def _user(group: str, request: HttpRequest) -> str:
     return str(user.pk) if user is not None and user.is_authenticated else client_ip(group, request)
 
 
+def _session(group: str, request: HttpRequest) -> str:
+    session = getattr(request, "session", None)
+    return (session.session_key or "") if session is not None else ""
+
+
 def _key(spec: str):
     if spec == "ip":
         return client_ip
     if spec == "user":
         return _user
+    if spec == "session":
+        return _session
     if spec.startswith("post:"):
         return post_field(spec.removeprefix("post:"))
     raise ValueError(f"unknown throttle key {spec!r}")
@@ -85,8 +96,8 @@ def retry_after(request: HttpRequest, group: str, *, methods: tuple[str, ...] = 
     wait = None
     for spec, rate in _rules(group):
         key = _key(spec)
-        if spec.startswith("post:") and not key(group, request):
-            continue  # an empty field is counted by the address rule only
+        if (spec.startswith("post:") or spec == "session") and not key(group, request):
+            continue  # an empty field (no session yet) is counted by the address rule only
         usage = get_usage(request, group=group, key=key, rate=rate, method=list(methods), increment=True)
         if usage and usage["should_limit"]:
             left = max(int(usage["time_left"]), 1)

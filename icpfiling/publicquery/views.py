@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from icpfiling.core.text import list_join
+from icpfiling.core.throttle import retry_after as throttle_wait
 from icpfiling.publicquery.forms import SearchForm
 from icpfiling.publicquery.parse import MIN_NAME_CHARS, Query, parse_query
-from icpfiling.publicquery.selectors import (
-    SearchPage,
-    public_app_search,
-    public_entity,
-    public_entity_apps,
-    public_search,
-)
-from icpfiling.publicquery.throttle import throttle_search
+from icpfiling.publicquery.selectors import SearchPage, public_entity, public_entity_apps, public_search
 
 
 def highlight(text: str, term: str) -> SafeString:
@@ -49,9 +45,10 @@ def _run(request: HttpRequest) -> tuple[SearchForm, SearchPage | None, str, int]
     hint = _hint(query)
     if query.kind in ("empty", "too_short", "too_long"):
         return form, None, hint, 0
-    verdict = throttle_search(request)
-    if verdict.limited:
-        return form, None, "", verdict.retry_after
+    # R-Q1: rate limits instead of a captcha (the "public-query" rules of the portal's one table).
+    wait = throttle_wait(request, "public-query", methods=("GET",))
+    if wait:
+        return form, None, "", wait
     return form, public_search(query=query, after=form.cleaned_data.get("after")), hint, 0
 
 
@@ -60,11 +57,15 @@ def search(request: HttpRequest) -> HttpResponse:
     rows = []
     if page is not None:
         term = page.query.value if page.query.kind == "name" else ""
+        # Cells prepared here rather than by template tags per cell (render cost, issue 16).
         rows = [
             {
                 "service": r,
+                "entity_url": reverse("query:entity", args=[r.entity_number]),
                 "entity_name": highlight(r.entity_name, term),
                 "service_name": highlight(r.service_name, term),
+                "approved_on": r.approved_on.isoformat(),
+                "providers": list_join(r.providers),
             }
             for r in page.results
         ]
@@ -72,12 +73,8 @@ def search(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": rows,
-        # R-AP4: apps and mini-programs found by name or number, on the first page.
-        "apps": (
-            public_app_search(query=page.query)
-            if page is not None and not form.cleaned_data.get("after")
-            else []
-        ),
+        # R-AP4: apps and mini-programs found by name, number or domain, on the first page.
+        "apps": page.apps if page is not None else [],
         "hint": hint,
         "retry_after": retry_after,
     }
@@ -131,7 +128,7 @@ def search_json(request: HttpRequest) -> JsonResponse:
                     "service_name": a.service_name,
                     "approved_on": a.approved_on.isoformat(),
                 }
-                for a in (public_app_search(query=page.query) if not form.cleaned_data.get("after") else [])
+                for a in page.apps
             ],
         },
         json_dumps_params={"ensure_ascii": False},

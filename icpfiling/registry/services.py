@@ -9,18 +9,21 @@ no check-then-insert anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from icpfiling.core.validators import registered_domain
 from icpfiling.registry.models import (
     AccessRecord,
     CertificateType,
     EntityNature,
     EntityNumberSequence,
     FiledApp,
+    FiledAppDomain,
     FiledAppPackage,
     FiledEntity,
     FiledWebsite,
@@ -149,6 +152,7 @@ def registry_app_file(
     packages: list[tuple[str, str, str]],
     mini_platform: str = "",
     mini_appid: str = "",
+    domains: Sequence[str] = (),
     filed_at: datetime | None = None,
 ) -> FiledApp:
     """Record a newly approved app under ``entity``; ``packages`` are (platform, package, fingerprint).
@@ -156,6 +160,8 @@ def registry_app_file(
     The ``-N`` comes from the entity's one sequence, shared with its websites, so
     numbers never collide and are never reused (R-AP4). The per-entity unique
     constraint on platform + package name refuses a second filing (R-AP5).
+    ``domains`` are the domains the app uses (R-AP2, R-AP3); the public query finds the
+    app by each one's registered domain.
     """
     filed_at = filed_at or timezone.now()
     seq = website_seq_allocate(entity=entity)
@@ -176,4 +182,6 @@ def registry_app_file(
             for p, pkg, fp in packages
         ]
     )
+    registered = {registered_domain(d) or d.strip().lower() for d in domains if d and d.strip()}
+    FiledAppDomain.objects.bulk_create([FiledAppDomain(app=app, domain=d) for d in sorted(registered)])
     return app

@@ -328,6 +328,10 @@ def test_r_ap4_app_only_order_through_sms_and_authority_gets_an_a_number(alpha, 
         assert list(filed.packages.values_list("platform", "package_name", "fingerprint")) == [
             ("android", f"com.{tenant.provider.slug}.app", "abcdef0123456789abcdef0123456789")
         ]
+        # and the domains the app uses, as registered domains, so the public query finds it by them
+        assert list(filed.filed_domains.values_list("domain", flat=True)) == ["example-app.cn"]
+        found = tenant.client().get("/query/", {"q": "api.example-app.cn"}).content.decode()
+        assert filed.service_number in found
         # the authority's page and the applicant's order list the number; the message says where to show it
         page = platform_client(authority).get(reverse("authority:order", PLATFORM_URLCONF, args=[order.pk]))
         assert filed.service_number in page.content.decode()

@@ -12,12 +12,18 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from icpfiling.publicquery.parse import parse_query
 from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, Province, RegistryStatus
 from icpfiling.registry.reference import reference_data_load
-from icpfiling.registry.services import registry_access_add, registry_entity_file, registry_website_file
+from icpfiling.registry.services import (
+    registry_access_add,
+    registry_app_file,
+    registry_entity_file,
+    registry_website_file,
+)
 from icpfiling.tenancy.models import Provider
 from tests.services import redis_url, requires_postgres, requires_redis
 
@@ -254,10 +260,8 @@ def test_r_q1_freshness_after_approval_and_cancellation(registry, alpha):
 
 
 @pytest.mark.django_db
-def test_r_q1_rate_limit_answers_429_with_retry_after(registry, alpha, monkeypatch):
-    from icpfiling.publicquery import throttle
-
-    monkeypatch.setattr(throttle, "LIMITS", (("test.address", "ip", "3/m"),))
+def test_r_q1_rate_limit_answers_429_with_retry_after(registry, alpha, settings):
+    settings.THROTTLE_RATES = {"public-query": (("ip", "3/m"),)}
     client = alpha.client()
     codes = [client.get("/query/", {"q": "云栖"}, REMOTE_ADDR="10.1.1.1").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
@@ -273,6 +277,7 @@ WORKER_SCRIPT = """
 import sys, django
 django.setup()
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 client = Client(HTTP_HOST="localhost")
 codes = [
     client.get("/query/api/", {"q": "云栖"}, REMOTE_ADDR="10.2.2.2").status_code
@@ -316,36 +321,53 @@ def test_r_q1_rate_limit_is_shared_by_two_worker_processes(tmp_path):
     assert second == [200] * 20 + [429] * 5
 
 
+def _answer(client: Client, q: str, **extra) -> tuple:
+    data = _json(client, q, **extra)[1]
+    return (
+        data["count"],
+        data["count_capped"],
+        [r["service_number"] for r in data["results"]],
+        [a["service_number"] for a in data["apps"]],
+    )
+
+
 @requires_postgres
 @pytest.mark.django_db
-@pytest.mark.parametrize("dense", [False, True])
-def test_r_q1_both_name_plans_give_the_same_answer(registry, alpha, monkeypatch, dense):
-    # given the two PostgreSQL plans for a name piece (collect through the bigram index, or walk)
+@pytest.mark.parametrize(("dense", "walk_count"), [(False, False), (True, False), (True, True)])
+def test_r_q1_both_name_plans_give_the_same_answer(registry, alpha, monkeypatch, dense, walk_count):
+    # given the PostgreSQL plans for a name piece (collect through the bigram indexes, or walk
+    # newest first; the count streamed through the indexes or walked) and an app of the first entity
     from icpfiling.publicquery import selectors
 
     monkeypatch.setattr(selectors, "is_dense", lambda term: dense)
+    monkeypatch.setattr(selectors, "apps_walk", lambda term: dense)
+    monkeypatch.setattr(selectors, "count_walks", lambda term: walk_count)
+    app = registry_app_file(
+        entity=registry["hz"], kind="app", name="云栖摄影App", provider=alpha.provider, packages=[]
+    )
     client = alpha.client()
     # when the same pieces are searched
-    answers = {
-        q: [r["service_number"] for r in _json(client, q)[1]["results"]]
-        for q in ("云栖", "摄影", "有限", "%%")
-    }
-    # then each plan finds exactly the names holding the piece, newest first, cancelled entities excluded
-    hz = registry["hz"].entity_number
+    answers = {q: _answer(client, q) for q in ("云栖", "摄影", "有限", "%%", "栖商")}
+    # then each plan finds exactly the names holding the piece, newest first, with the same counts
+    hz, person = registry["hz"].entity_number, registry["person"].entity_number
     assert answers == {
-        "云栖": [f"{hz}-2", f"{hz}-1"],
-        "摄影": [f"{registry['person'].entity_number}-1"],
-        "有限": [f"{hz}-2", f"{hz}-1"],
-        "%%": [],
+        "云栖": (2, False, [f"{hz}-2", f"{hz}-1"], [app.service_number]),
+        "摄影": (1, False, [f"{person}-1"], [app.service_number]),
+        "有限": (2, False, [f"{hz}-2", f"{hz}-1"], [app.service_number]),
+        "%%": (0, False, [], []),
+        "栖商": (1, False, [f"{hz}-1"], []),
     }
+    # and the second page after the newest holds the older one
+    assert _answer(client, "云栖", after=registry["shop"].pk + 1)[2] == [f"{hz}-1"]
     FiledEntity.objects.filter(pk=registry["hz"].pk).update(status=RegistryStatus.CANCELLED)
-    assert _json(client, "云栖")[1]["results"] == []
+    assert _answer(client, "云栖") == (0, False, [], [])
 
 
 @requires_postgres
 @pytest.mark.django_db
-def test_r_q1_plan_choice_reads_postgres_statistics(registry):
-    # given analysed name indexes in which every entity name holds 有限 and none holds 高腾
+def test_r_q1_plan_choice_reads_postgres_statistics(registry, alpha, monkeypatch):
+    # given analysed name indexes in which every entity name holds 有限 and none holds 高腾,
+    # and a process whose cached statistics are stale
     from django.db import connection as conn
 
     from icpfiling.publicquery import selectors
@@ -353,22 +375,130 @@ def test_r_q1_plan_choice_reads_postgres_statistics(registry):
     with conn.cursor() as cur:
         cur.execute("ANALYZE registry_filedentity")
         cur.execute("ANALYZE registry_filedwebsite")
-    selectors._stats.update(at=0.0)
+    client = alpha.client()
+    client.get("/")  # the host is known
+    monkeypatch.setattr(selectors, "_stats", selectors._NameStats())
+    assert selectors.name_share("有限") == 0.0  # nothing known yet: every piece is collected
+    # when one search runs, it brings them in its own statement
+    with CaptureQueriesContext(conn) as ctx:
+        _json(client, "高腾")
+    assert len(ctx.captured_queries) == 1
     # then the shares follow the data: frequent bigrams walk, rare ones use the index
     assert selectors.name_share("有限") > 0.5
     assert selectors.name_share("高腾") == 0.0
+    assert selectors._stats.rows > 0
 
 
 @pytest.mark.django_db
-def test_r_q1_rate_limit_counts_the_client_behind_the_proxy(registry, alpha, monkeypatch, settings):
-    # given one trusted proxy in front and a limit of 3 searches
-    from icpfiling.publicquery import throttle
+@pytest.mark.parametrize(
+    "q",
+    [
+        "yunqi.cn",
+        "浙ICP备2026000001号",
+        "浙ICP备2026000001号-1",
+        "浙ICP备2026000001号-3A",
+        "云栖",
+        "有限",
+        "无此名称",
+    ],
+)
+def test_r_q1_every_search_is_one_statement(registry, alpha, django_assert_num_queries, q):
+    # given a registry with websites and an app, and a warmed-up portal (host and statistics known)
+    registry_app_file(entity=registry["hz"], kind="app", name="云栖App", provider=alpha.provider, packages=[])
+    client = alpha.client()
+    client.get("/query/", {"q": "云栖"})
+    # when anyone searches, on the page, on its second page and in the JSON
+    # then each answer costs one database statement, whatever was typed
+    with django_assert_num_queries(1):
+        assert client.get("/query/", {"q": q}).status_code == 200
+    with django_assert_num_queries(1):
+        assert client.get("/query/", {"q": q, "after": registry["shop"].pk + 1}).status_code == 200
+    with django_assert_num_queries(1):
+        assert client.get("/query/api/", {"q": q}).status_code == 200
 
-    settings.AXES_IPWARE_PROXY_COUNT = 1
-    address_limits = tuple(
-        (group, key, "3/m") for group, key, _rate in throttle.LIMITS if ".address." in group
+
+@requires_postgres
+@pytest.mark.django_db
+def test_r_q1_every_search_is_one_statement_on_both_postgres_plans(registry, alpha, monkeypatch):
+    from django.db import connection as conn
+
+    from icpfiling.publicquery import selectors
+
+    client = alpha.client()
+    client.get("/query/", {"q": "云栖"})
+    for dense, walk_count in ((False, False), (True, False), (True, True)):
+        monkeypatch.setattr(selectors, "is_dense", lambda term, d=dense: d)
+        monkeypatch.setattr(selectors, "apps_walk", lambda term, d=dense: d)
+        monkeypatch.setattr(selectors, "count_walks", lambda term, w=walk_count: w)
+        with CaptureQueriesContext(conn) as ctx:
+            client.get("/query/", {"q": "有限"})
+        assert len(ctx.captured_queries) == 1, (dense, walk_count)
+
+
+@requires_postgres
+@pytest.mark.django_db
+def test_r_q1_app_names_are_collected_through_their_bigram_index(registry, alpha, monkeypatch):
+    # given an app whose name (not its entity's) holds the piece, and the collecting plan
+    from django.db import connection as conn
+
+    from icpfiling.publicquery import selectors
+
+    monkeypatch.setattr(selectors, "is_dense", lambda term: False)
+    monkeypatch.setattr(selectors, "apps_walk", lambda term: False)
+    app = registry_app_file(
+        entity=registry["person"],
+        kind="mini_program",
+        name="摄影打卡小程序",
+        provider=alpha.provider,
+        packages=[],
     )
-    monkeypatch.setattr(throttle, "LIMITS", address_limits)
+    # when the piece is searched, the app is found
+    assert _answer(alpha.client(), "打卡") == (0, False, [], [app.service_number])
+    # and the app-name condition of that statement is served by the GIN index of registry 0007
+    # (sequential scans priced out, as on a registry with millions of apps)
+    condition = selectors.NAME_MATCH.format(col="a.name")
+    with conn.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute(f"EXPLAIN SELECT a.id FROM registry_filedapp a WHERE {condition}", ["打卡", "%打卡%"])  # noqa: S608 - the module constant
+        plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "Bitmap Index Scan on filed_app_name_bigrams" in plan, plan
+    assert "Seq Scan on registry_filedapp" not in plan
+
+
+@pytest.mark.django_db
+def test_r_q1_apps_are_found_by_the_domains_they_use(registry, alpha):
+    # given an app that uses a subdomain of a domain no website files, and a cancelled one
+    app = registry_app_file(
+        entity=registry["hz"],
+        kind="app",
+        name="云栖记账",
+        provider=alpha.provider,
+        packages=[],
+        domains=["api.yunqi-app.cn", "https://cdn.yunqi-app.cn/x"],
+    )
+    gone = registry_app_file(
+        entity=registry["person"],
+        kind="app",
+        name="旧应用",
+        provider=alpha.provider,
+        packages=[],
+        domains=["old-app.cn"],
+    )
+    gone.status = RegistryStatus.CANCELLED
+    gone.save(update_fields=["status"])
+    client = alpha.client()
+    # when the public types any URL of that domain
+    # then the app is listed (no website), once, and the cancelled app's domain finds nothing
+    assert _answer(client, "www.yunqi-app.cn") == (0, False, [], [app.service_number])
+    assert _answer(client, "old-app.cn") == (0, False, [], [])
+    assert "云栖记账" in client.get("/query/", {"q": "yunqi-app.cn"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_r_q1_rate_limit_counts_the_client_behind_the_proxy(registry, alpha, settings):
+    # given one trusted proxy in front and a limit of 3 searches per address (the portal's one table)
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.THROTTLE_RATES = {"public-query": (("ip", "3/m"),)}
     client = alpha.client()
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     # when one visitor behind the proxy searches four times

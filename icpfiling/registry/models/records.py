@@ -240,6 +240,22 @@ class FiledApp(models.Model):
         return f"{self.service_number} {self.name}"
 
 
+class FiledAppDomain(models.Model):
+    """A domain an app or mini-program uses (R-AP2, R-AP3): the public query finds the app by it."""
+
+    app = models.ForeignKey(FiledApp, on_delete=models.CASCADE, related_name="filed_domains")
+    domain = models.CharField(max_length=253)  # registered domain, IDNA (punycode) form, lower case
+
+    class Meta:
+        verbose_name = _("备案App域名")
+        verbose_name_plural = _("备案App域名")
+        constraints = [models.UniqueConstraint("app", "domain", name="filed_app_domain_unique")]
+        indexes = [models.Index(fields=["domain"], name="filed_app_domain_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.app_id} {self.domain}"
+
+
 class FiledAppPackage(models.Model):
     """A platform + package name of a filed app: one entity files it once (R-AP5)."""
 
