@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from filings.states import EDITABLE_STATUSES, OPEN_STATUSES, TRANSITIONS, OrderStatus, OrderType
+from filings.states import EDITABLE_STATUSES, OPEN_STATUSES, TRANSITIONS, OrderStatus, OrderType, status_label
 from icpfiling.tenancy.managers import TenantOwnedModel
 
 # A person's fields as the applicant enters them (entity or website principal).
@@ -275,6 +275,10 @@ class FilingOrder(PersonFields, TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_order_type_display()} {self.entity_name or self.certificate_number}"
+
+    def get_status_display(self):
+        # One label everywhere (list, header, progress bar, mails): an approved 注销 reads 已注销.
+        return status_label(self.status, self.order_type)
 
     @property
     def is_editable(self) -> bool:

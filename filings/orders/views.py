@@ -12,13 +12,14 @@ from django.views.decorators.http import require_POST
 
 from filings.access import access_order_by_id, applicant_required
 from filings.changes.selectors import filed_info_for_applicant
-from filings.models import OrderStatus, OrderType
+from filings.models import OrderType
 from filings.orders import selectors, services
 from filings.orders.detection import DetectionInput
 from filings.orders.forms import DetectForm, EntityForm, WebsiteForm, attach_errors
 from filings.orders.tracking import order_progress
 from filings.orders.validation import entity_errors, website_errors
 from filings.ordertypes import first_step, spec_for
+from filings.states import status_label
 from filings.workflow import TransitionConflict, TransitionError
 
 
@@ -73,8 +74,8 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     )
 
 
-def _status_label(value: str) -> str:
-    return str(OrderStatus(value).label) if value in OrderStatus.values else value
+def _status_label(value: str, order_type: str = "") -> str:
+    return str(status_label(value, order_type))
 
 
 def _is_autosave(request: HttpRequest) -> bool:

@@ -37,6 +37,7 @@ from filings.review.forms import (
     queue_filter_fields,
 )
 from filings.snapshots import field_choices, field_label, is_sensitive, order_changes
+from filings.states import status_label
 from filings.workflow import TransitionConflict, TransitionError
 from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
@@ -56,8 +57,8 @@ def _order(request: HttpRequest, order_id: int):
     return sel.access_order_for_review(actor=request.user, tenant=request.tenant, order_id=order_id)
 
 
-def _status_label(value: str) -> str:
-    return str(OrderStatus(value).label) if value in OrderStatus.values else value
+def _status_label(value: str, order_type: str = "") -> str:
+    return str(status_label(value, order_type))
 
 
 def _conflict_message(exc: TransitionConflict) -> str:
