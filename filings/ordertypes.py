@@ -24,6 +24,9 @@ T = OrderType
 # Order fields diffed against the registry (the baseline taken when the order starts).
 ENTITY_DIFF_FIELDS = (
     "entity_name",
+    # R-C1: only at 三证合一 (an old number replaced by the credit code; ``changes.validation``).
+    "certificate_type",
+    "certificate_number",
     "registered_address",
     "communication_address",
     "investor",

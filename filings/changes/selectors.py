@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,8 @@ def _plain(value):
     """A JSON-safe, comparable form of a field's value (the baseline is stored as JSON)."""
     if isinstance(value, Server):
         return f"{value.label} ({value.ip_address})"
+    if isinstance(value, models.Model):  # a reference row (the certificate type): its code
+        return value.pk
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -55,7 +58,12 @@ class DiffRow:
     after: object
 
 
+_LABELS = {"entity.certificate_type": _("证件类型"), "entity.certificate_number": _("证件号码")}
+
+
 def _label(key: str):
+    if key in _LABELS:
+        return _LABELS[key]
     part, name = key.split(".", 1)
     model = FilingOrder if part == "entity" else OrderWebsite
     try:
@@ -74,7 +82,8 @@ def order_diff(order: FilingOrder, *, all_fields: bool = False) -> list[DiffRow]
     return [
         DiffRow(k, _label(k), change.baseline.get(k), now.get(k))
         for k in keys
-        if k in now and change.baseline.get(k) != now.get(k)
+        # A key the baseline lacks (added to the type after the order started) is not a change.
+        if k in now and k in change.baseline and change.baseline[k] != now[k]
     ]
 
 

@@ -32,6 +32,7 @@ from icpfiling.accounts.models import Membership, Role
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import outbox_enqueue
 from icpfiling.registry.changes import (
+    CertificateTaken,
     Who,
     entity_is_empty_shell,
     registry_access_end,
@@ -298,7 +299,12 @@ def change_apply(*, order: FilingOrder, actor, now) -> str:
     after = {r.key.split(".", 1)[1]: r.after for r in diff}
     t = order.order_type
     if t == T.CHANGE_ENTITY:
-        registry_entity_change(entity=entity, before=before, after=after, who=who, at=now)
+        try:
+            registry_entity_change(entity=entity, before=before, after=after, who=who, at=now)
+        except CertificateTaken:
+            raise ValidationError(
+                _("新的统一社会信用代码已由另一个主体备案（或是其原证件号码），不能通过。")
+            ) from None
         return _("主体信息已变更，主体备案号不变：%(n)s") % {"n": entity.entity_number}
     if t in (T.CHANGE_WEBSITE, T.CHANGE_ACCESS):
         kind = ChangeKind.CHANGE_SERVICE if t == T.CHANGE_WEBSITE else ChangeKind.CHANGE_ACCESS

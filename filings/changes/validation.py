@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from filings.changes.selectors import order_change_of, order_diff, order_values
 from filings.models import FilingOrder
 from filings.ordertypes import spec_for
 from filings.states import OrderType
+from icpfiling.core import validators as v
 from icpfiling.registry.models import RegistryStatus
+from icpfiling.registry.selectors import filed_entity_find
 
 T = OrderType
 Errors = dict[str, list[str]]
@@ -54,6 +57,68 @@ def target_errors(order: FilingOrder) -> list[str]:
     return []
 
 
+# R-C1 / 三证合一: the old numbers (15-digit registration number, 9-character organisation code)
+# and the certificate types that carried them; the new certificate carries the credit code.
+PRE_MERGER_KINDS = frozenset({"registration_number", "organisation_code"})
+PRE_MERGER_TYPES = frozenset({"business_licence", "organisation_code"})
+USCC_TYPES = frozenset({"uscc", "business_licence"})
+
+
+def certificate_change_errors(order: FilingOrder, baseline: dict) -> Errors:
+    """R-C1: a certificate may change only at 三证合一, and never together with the name.
+
+    The old certificate must be a pre-三证合一 one (an old registration number or organisation
+    code on a type that carried it), the new one the 统一社会信用代码 on a type the entity's
+    nature may use, embedding the old organisation code where there was one (GB 32100
+    positions 9–17), and not filed by another entity. The approval keeps the old number as a
+    former certificate, so detection still finds the entity by it (R-O6).
+    """
+    old_type, old_number = baseline.get("entity.certificate_type"), baseline.get("entity.certificate_number")
+    new_type, new_number = order.certificate_type_id, order.certificate_number
+    if old_number is None or (old_type, old_number) == (new_type, new_number):
+        return {}
+    key = "entity.certificate_number"
+    if baseline.get("entity.entity_name") != order.entity_name:
+        return {key: [str(_("主办单位名称和证件号码不能同时变更：请先办理其中一项，通过后再办理另一项。"))]}
+    old_kind = v.certificate_number_kind(old_number)
+    if old_type not in PRE_MERGER_TYPES or old_kind not in PRE_MERGER_KINDS:
+        return {
+            key: [
+                str(
+                    _(
+                        "证件号码只能在三证合一时变更（原注册号或组织机构代码换为统一社会信用代码）；"
+                        "本主体备案的证件号码%(n)s已是统一社会信用代码或不属于三证合一前的证件，不能变更。"
+                    )
+                    % {"n": old_number}
+                )
+            ]
+        }
+    errors: Errors = defaultdict(list)
+    if new_type not in USCC_TYPES or not order.nature.certificate_types.filter(pk=new_type).exists():
+        valid = "、".join(str(t) for t in order.nature.certificate_types.filter(pk__in=USCC_TYPES))
+        errors["entity.certificate_type"].append(
+            str(_("三证合一后的证件类型请选择：%(valid)s。") % {"valid": valid or "—"})
+        )
+    try:
+        number = v.clean_uscc(new_number)
+    except ValidationError as exc:
+        errors[key].extend(str(m) for m in exc.messages)
+        return dict(errors)
+    if number != new_number:
+        errors[key].append(str(_("请按 18 位大写形式填写统一社会信用代码：%(n)s。") % {"n": number}))
+    if old_kind == "organisation_code" and number[8:17] != old_number.replace("-", "").upper():
+        errors[key].append(
+            str(
+                _("统一社会信用代码第9至17位应为原组织机构代码%(old)s，请核对是否为同一单位的新证件。")
+                % {"old": old_number}
+            )
+        )
+    other = filed_entity_find(certificate_number=number)
+    if other is not None and other.pk != order.registry_entity_id:
+        errors[key].append(str(_("该统一社会信用代码已由另一个主体备案，不能变更为此号码。")))
+    return dict(errors)
+
+
 DOMAIN_REGISTRATION_KEYS = (".domain_expires_on", ".domain_registrant", ".domain_registrar")
 
 
@@ -79,6 +144,8 @@ def change_errors(order: FilingOrder, *, today: date, entity_errors, website_err
     sites = list(order.websites.all())
     if order.order_type == T.CHANGE_ENTITY:
         for k, msgs in entity_errors(order, today=today).items():
+            errors[k].extend(msgs)
+        for k, msgs in certificate_change_errors(order, baseline).items():
             errors[k].extend(msgs)
     elif order.order_type in (T.CHANGE_WEBSITE, T.CHANGE_ACCESS) and sites:
         for k, msgs in website_errors(order, sites[0], 0, today=today).items():

@@ -159,6 +159,9 @@ class GroupedForm:
         return out
 
 
+CERTIFICATE_FIELDS = ("certificate_type", "certificate_number")
+
+
 class EntityForm(GroupedForm, forms.ModelForm):
     groups = (
         (_("主办单位"), ("entity_name", "registered_address", "communication_address", "investor"), False),
@@ -181,6 +184,7 @@ class EntityForm(GroupedForm, forms.ModelForm):
             False,
         ),
         (_("居住证明（外省个人）"), ("residence_proof",), True),
+        (_("三证合一换证（原注册号或组织机构代码换为统一社会信用代码时填写）"), CERTIFICATE_FIELDS, True),
     )
 
     principal_id_type = forms.ModelChoiceField(
@@ -204,10 +208,27 @@ class EntityForm(GroupedForm, forms.ModelForm):
             "principal_email": forms.EmailInput(attrs={"autocomplete": "email"}),
         }
 
-    def __init__(self, *args, individual: bool = False, **kwargs):
+    def __init__(self, *args, individual: bool = False, certificate_change: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             f.required = False
+        if certificate_change and not individual:
+            # R-C1: 变更主体 may replace an old number by the credit code (三证合一); the types
+            # offered are the nature's, the rule itself is checked at submission.
+            self.fields["certificate_type"] = forms.ModelChoiceField(
+                CertificateType.objects.filter(natures=self.instance.nature_id),
+                label=_("证件类型"),
+                required=False,
+                empty_label=None,
+                initial=self.instance.certificate_type_id,
+            )
+            self.fields["certificate_number"] = forms.CharField(
+                label=_("证件号码"),
+                max_length=40,
+                required=False,
+                initial=self.instance.certificate_number,
+                help_text=_("只有三证合一换证时才能修改，且不能与主办单位名称同时变更。"),
+            )
         if self.instance.pk and self.instance.principal_id_type:
             self.initial["principal_id_type"] = self.instance.principal_id_type
         if individual:

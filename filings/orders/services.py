@@ -184,6 +184,15 @@ def order_entity_save(*, order: FilingOrder, actor, values: dict) -> FilingOrder
     given = [f for f in ENTITY_FIELDS if f in values]
     for f in given:
         setattr(order, f, values[f])
+    if "entity.certificate_number" in spec_for(order.order_type).changes:
+        # R-C1: 变更主体 may propose the 三证合一 certificate (checked by ``changes.validation``);
+        # every other order keeps the detected one (R-O6).
+        if values.get("certificate_type") is not None:
+            order.certificate_type = values["certificate_type"]
+            given.append("certificate_type")
+        if values.get("certificate_number"):
+            order.certificate_number = "".join(str(values["certificate_number"]).split()).upper()[:40]
+            given.append("certificate_number")
     if given:
         order.save(update_fields=[*given, "updated_at"])
     return order

@@ -117,7 +117,12 @@ def order_entity(request: HttpRequest, order_id: int) -> HttpResponse:
         return redirect("filings:order_detail", order_id=order.pk)
     if "entity" not in spec_for(order.order_type).edits:  # a change type without this step
         return redirect(first_step(order.order_type), order_id=order.pk)
-    form = EntityForm(request.POST or None, instance=order, individual=order.is_individual)
+    form = EntityForm(
+        request.POST or None,
+        instance=order,
+        individual=order.is_individual,
+        certificate_change="entity.certificate_number" in spec_for(order.order_type).changes,
+    )
     if request.method == "POST" and form.is_valid():
         services.order_entity_save(order=order, actor=request.user, values=form.cleaned_data)
         if _is_autosave(request):

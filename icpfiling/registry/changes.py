@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -21,6 +21,7 @@ from icpfiling.registry.models import (
     ChangeKind,
     FiledEntity,
     FiledWebsite,
+    FormerCertificate,
     RegistryChange,
     RegistryStatus,
 )
@@ -74,11 +75,55 @@ def registry_history_record(
     )
 
 
+class CertificateTaken(ValueError):
+    """The new certificate number is already another entity's (current or former)."""
+
+
+def _certificate_replace(entity: FiledEntity, before: dict, after: dict) -> dict:
+    """R-C1 / R-O6: the new certificate (三证合一) becomes current, the old one a former certificate.
+
+    Detection keeps finding the entity by its old number through ``FormerCertificate``. The
+    unique constraints decide a clash (another active entity, or a number already kept as
+    someone's former certificate); the caller gets ``CertificateTaken`` and nothing is written.
+    """
+    old_type = before.get("certificate_type", entity.certificate_type_id)
+    old_number = before.get("certificate_number", entity.certificate_number)
+    columns = {
+        "certificate_type_id": after.get("certificate_type", entity.certificate_type_id),
+        "certificate_number": after.get("certificate_number", entity.certificate_number),
+    }
+    number = columns["certificate_number"]
+    if (
+        FiledEntity.objects.filter(status=RegistryStatus.ACTIVE, certificate_number=number)
+        .exclude(pk=entity.pk)
+        .exists()
+        or FormerCertificate.objects.filter(number=number).exclude(entity=entity).exists()
+    ):
+        raise CertificateTaken(number)
+    try:
+        with transaction.atomic():
+            if old_number != number:
+                FormerCertificate.objects.get_or_create(
+                    entity=entity, number=old_number, defaults={"certificate_type_id": old_type}
+                )
+            FiledEntity.objects.filter(pk=entity.pk).update(**columns)
+    except IntegrityError:
+        raise CertificateTaken(number) from None
+    return columns
+
+
 @transaction.atomic
 def registry_entity_change(
     *, entity: FiledEntity, before: dict, after: dict, who: Who, at: datetime | None = None
 ) -> FiledEntity:
-    """R-C1: apply an approved entity diff; numbers never change."""
+    """R-C1: apply an approved entity diff; numbers never change.
+
+    A certificate change (三证合一, validated by the order's checks) keeps the old number as a
+    former certificate; raises ``CertificateTaken`` when the new number is no longer free.
+    """
+    if "certificate_number" in after or "certificate_type" in after:
+        for k, v in _certificate_replace(entity, before, after).items():
+            setattr(entity, k, v)
     columns = {ENTITY_COLUMNS[k]: v for k, v in after.items() if k in ENTITY_COLUMNS}
     if columns:
         FiledEntity.objects.filter(pk=entity.pk).update(**columns)
