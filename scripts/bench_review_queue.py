@@ -60,9 +60,10 @@ STATUS_SHARES = (
 )
 # The first filings dominate; the change and cancel types (R-C1…R-C6) share the same queue.
 ORDER_TYPE_SHARES = (
-    ("new_entity", 0.5),
+    ("new_entity", 0.48),
     ("new_website", 0.2),
     ("new_access", 0.1),
+    ("new_app", 0.02),  # R-AP1 (issue 15): apps and mini-programs share the queue too
     ("change_entity", 0.06),
     ("change_website", 0.06),
     ("change_access", 0.03),
