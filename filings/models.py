@@ -301,6 +301,8 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
     address_kind = models.CharField(max_length=10, choices=AddressKind.choices, default=AddressKind.DOMAIN)
     domain = models.CharField(_("域名"), max_length=253, blank=True)  # ASCII (punycode) once valid
     domain_display = models.CharField(max_length=253, blank=True)  # as typed / Unicode
+    # R-C2: further domains of the same website (IDNA form), each checked like ``domain``.
+    extra_domains = models.JSONField(_("其他域名"), default=list, blank=True)
     homepage_url = models.CharField(_("首页地址"), max_length=300, blank=True)
     service_content = models.JSONField(_("服务内容"), default=list, blank=True)
     languages = models.JSONField(_("网站语言"), default=list, blank=True)
@@ -335,6 +337,11 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.domain_display or self.domain or f"#{self.position}"
+
+    @property
+    def domains(self) -> list[str]:
+        """Every domain of the website, the main one first (R-C2)."""
+        return [d for d in [self.domain, *(self.extra_domains or [])] if d]
 
     @property
     def service_content_labels(self) -> list:

@@ -38,6 +38,7 @@ ENTITY_DIFF_FIELDS = (
 )
 WEBSITE_DIFF_FIELDS = (
     "name",
+    "domains",  # R-C2: the website's domains, main first; 变更网站 may only remove some
     "homepage_url",
     "service_content",
     "languages",

@@ -12,13 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import FilingOrder, OrderStatus, OrderWebsite, Server
 from filings.ordertypes import ACCESS_DIFF_FIELDS, ENTITY_DIFF_FIELDS, WEBSITE_DIFF_FIELDS, spec_for
 from filings.states import OPEN_STATUSES, OrderType
-from icpfiling.registry.models import FiledEntity, FiledWebsite, RegistryChange, RegistryStatus
+from icpfiling.registry.models import (
+    FiledEntity,
+    FiledWebsite,
+    FiledWebsiteDomain,
+    RegistryChange,
+    RegistryStatus,
+)
 from icpfiling.tenancy.models import Provider
 
 T = OrderType
@@ -58,7 +64,11 @@ class DiffRow:
     after: object
 
 
-_LABELS = {"entity.certificate_type": _("证件类型"), "entity.certificate_number": _("证件号码")}
+_LABELS = {
+    "entity.certificate_type": _("证件类型"),
+    "entity.certificate_number": _("证件号码"),
+    "service.domains": _("域名"),
+}
 
 
 def _label(key: str):
@@ -97,6 +107,15 @@ def _order_change(order: FilingOrder):
 def order_change_of(order: FilingOrder):
     """The order's ``OrderChange`` or None (orders of the first filing types have none)."""
     return _order_change(order)
+
+
+def order_filed_domains(order: FilingOrder) -> list[str] | None:
+    """R-C2: the domains a 变更网站 started from (it may keep some of them), else None."""
+    if "service.domains" not in spec_for(order.order_type).changes:
+        return None
+    change = _order_change(order)
+    domains = (change.baseline if change else {}).get("service.domains")
+    return list(domains) if domains is not None else None
 
 
 # --- 已备案信息 (R-P2) ---------------------------------------------------------------
@@ -203,7 +222,9 @@ def filed_info_for_applicant(*, tenant: Provider, applicant) -> list[FiledEntity
     views = []
     for entity in entities.select_related("province").order_by("entity_number"):
         services = []
-        for site in entity.websites.filter(status=RegistryStatus.ACTIVE).order_by("seq"):
+        active = FiledWebsiteDomain.objects.filter(active=True).order_by("pk")
+        sites = entity.websites.filter(status=RegistryStatus.ACTIVE).order_by("seq")
+        for site in sites.prefetch_related(Prefetch("domains", queryset=active, to_attr="active_domains")):
             providers = [
                 a.provider
                 for a in site.access_records.filter(ended_at__isnull=True).select_related("provider")

@@ -98,6 +98,10 @@ def _copy_site(site: OrderWebsite, tenant: Provider, service: FiledWebsite) -> N
         site.remarks = ""
     site.name = service.name
     site.domain = site.domain_display = service.domain
+    # R-C2: the website's further domains, as the registry has them now.
+    site.extra_domains = sorted(
+        d for d in service.domains.filter(active=True).values_list("domain", flat=True) if d != service.domain
+    )
     site.registry_website = service
 
 
@@ -308,7 +312,12 @@ def change_apply(*, order: FilingOrder, actor, now) -> str:
         return _("主体信息已变更，主体备案号不变：%(n)s") % {"n": entity.entity_number}
     if t in (T.CHANGE_WEBSITE, T.CHANGE_ACCESS):
         kind = ChangeKind.CHANGE_SERVICE if t == T.CHANGE_WEBSITE else ChangeKind.CHANGE_ACCESS
-        registry_service_change(service=service, before=before, after=after, who=who, kind=kind, at=now)
+        try:
+            registry_service_change(service=service, before=before, after=after, who=who, kind=kind, at=now)
+        except ValueError:  # R-C2: the registry's domains moved on since the order started
+            raise ValidationError(
+                _("网站的域名只能删除且至少保留一个；备案库中的域名已与订单不符，不能通过。")
+            ) from None
         return _("网站信息已变更，网站备案号不变：%(n)s") % {"n": service.website_number}
     if t == T.CANCEL_ENTITY:
         registry_entity_cancel(entity=entity, who=who, at=now)

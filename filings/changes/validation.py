@@ -27,9 +27,22 @@ T = OrderType
 Errors = dict[str, list[str]]
 
 DOMAIN_ONLY_REMOVED = _(
-    "变更网站只能删除域名，且至少保留一个；本网站只有一个域名，因此域名不能更改。"
-    "如需更换域名，请为新域名办理新增网站，再注销本网站。"
+    "变更网站只能删除域名，且至少保留一个：不能新增或更换域名（%(d)s）。"
+    "如需使用新域名，请为新域名办理新增网站。"
 )
+DOMAIN_ONE_STAYS = _(
+    "变更网站只能删除域名，且至少保留一个：请至少保留一个域名；如要停用整个网站，请办理注销网站。"
+)
+
+
+def domains_change_errors(before: list, now: list) -> list[str]:
+    """R-C2: the website keeps a non-empty part of the domains it had (main or not), nothing new."""
+    added = [d for d in now if d not in before]
+    if added:
+        return [str(DOMAIN_ONLY_REMOVED % {"d": "、".join(added)})]
+    if not now:
+        return [str(DOMAIN_ONE_STAYS)]
+    return []
 
 
 def _field_key(key: str) -> str:
@@ -131,14 +144,24 @@ def change_errors(order: FilingOrder, *, today: date, entity_errors, website_err
     now = order_values(order)
     allowed = set(spec.changes)
     for key, before in baseline.items():
+        if key == "service.domain" and "service.domains" in allowed and "service.domains" in baseline:
+            continue  # the main domain may go when another stays: the domains rule below decides
         if key in allowed or now.get(key) == before:
             continue
-        if key == "service.domain":
-            errors["websites[0].domain"].append(str(DOMAIN_ONLY_REMOVED))
+        if key in ("service.domain", "service.domains"):
+            errors["websites[0].domain"].append(
+                str(DOMAIN_ONLY_REMOVED % {"d": now.get(key) or "—"})
+                if key == "service.domain"
+                else str(_("“%(type)s”不能修改域名。") % {"type": order.get_order_type_display()})
+            )
         else:
             errors[_field_key(key)].append(
                 str(_("“%(type)s”不能修改此项，请改回原值。") % {"type": order.get_order_type_display()})
             )
+    if "service.domains" in allowed and "service.domains" in baseline:
+        errors["websites[0].domain"].extend(
+            domains_change_errors(baseline["service.domains"], now.get("service.domains") or [])
+        )
     if spec.changes and not order_diff(order):
         errors["order"].append(str(_("没有任何变更：请修改要变更的信息后再提交。")))
     sites = list(order.websites.all())

@@ -277,7 +277,11 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         }
 
     groups = (
-        (_("网站"), ("name", "domain_display", "homepage_url", "languages"), False),
+        (
+            _("网站"),
+            ("name", "domain_display", "keep_domains", "extra_domains", "homepage_url", "languages"),
+            False,
+        ),
         (_("服务内容"), ("service_content",), False),
         (
             _("服务器与域名"),
@@ -298,11 +302,30 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         locked_domain: bool = False,
         locked_name: bool | None = None,
         individual: bool = False,
+        filed_domains: list[str] | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             f.required = False
+        if filed_domains is not None:
+            # R-C2: 变更网站 keeps some of the filed domains; it can add none and keeps at least one.
+            self.fields["keep_domains"] = forms.MultipleChoiceField(
+                choices=[(d, d) for d in filed_domains],
+                widget=forms.CheckboxSelectMultiple,
+                label=_("保留的域名"),
+                required=False,
+                initial=self.instance.domains,
+                help_text=_("取消勾选即删除该域名；至少保留一个，不能新增。"),
+            )
+        elif not locked_domain:
+            self.fields["extra_domains"] = forms.CharField(
+                label=_("其他域名"),
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial="\n".join(self.instance.extra_domains or []) if self.instance.pk else "",
+                help_text=_("同一网站的其他域名，每行一个，例如 example.net；不要填写子域名。"),
+            )
         self.fields["domain_registrant"].help_text = _(
             "域名注册信息中的持有者，须与主办单位名称（个人为本人姓名）一致。"
         )
@@ -379,6 +402,9 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
                     "valid_until": valid_until.isoformat() if valid_until else "",
                 }
         data["pre_approval_details"] = details
+        for name in ("keep_domains", "extra_domains"):
+            if name in self.fields:
+                data[name] = self.cleaned_data.get(name) or ([] if name == "keep_domains" else "")
         return {k: ("" if val is None and k not in _NULLABLE else val) for k, val in data.items()}
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from filings.access import access_order_by_id, applicant_required
-from filings.changes.selectors import filed_info_for_applicant
+from filings.changes.selectors import filed_info_for_applicant, order_filed_domains
 from filings.models import OrderType
 from filings.orders import selectors, services
 from filings.orders.detection import DetectionInput
@@ -200,6 +200,7 @@ def order_website_edit(request: HttpRequest, order_id: int, website_id: int | No
         locked_domain=bool(site and site.registry_website_id),
         locked_name=bool(site and site.registry_website_id) and order.order_type != OrderType.CHANGE_WEBSITE,
         individual=order.is_individual,
+        filed_domains=order_filed_domains(order) if site else None,
     )
     if request.method == "POST" and form.is_valid():
         try:

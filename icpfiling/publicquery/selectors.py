@@ -22,7 +22,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from icpfiling.publicquery.parse import Query
-from icpfiling.registry.models import AccessRecord, FiledApp, FiledEntity, FiledWebsite, RegistryStatus
+from icpfiling.registry.models import (
+    AccessRecord,
+    FiledApp,
+    FiledEntity,
+    FiledWebsite,
+    FiledWebsiteDomain,
+    RegistryStatus,
+)
 
 PAGE_SIZE = 20
 COUNT_CAP = 1000
@@ -144,7 +151,17 @@ def _base() -> QuerySet[FiledWebsite]:
 
 def _matching(query: Query) -> QuerySet[FiledWebsite] | None:
     if query.kind == "domain":
-        return _base().alias(domain_lower=Lower("domain")).filter(domain_lower=query.value)
+        # R-C2: a website is found by any of its active domains, not only its main one. Both
+        # lookups go through their lower(domain) indexes; the further ones are few (ids inline).
+        further = list(
+            FiledWebsiteDomain.objects.alias(d=Lower("domain"))
+            .filter(d=query.value, active=True)
+            .values_list("website_id", flat=True)[:10]
+        )
+        by_domain = Q(domain_lower=query.value)
+        if further:
+            by_domain |= Q(pk__in=further)
+        return _base().alias(domain_lower=Lower("domain")).filter(by_domain)
     if query.kind == "service_number":
         return _base().filter(website_number=query.value)
     if query.kind == "entity_number":

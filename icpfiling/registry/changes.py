@@ -21,6 +21,7 @@ from icpfiling.registry.models import (
     ChangeKind,
     FiledEntity,
     FiledWebsite,
+    FiledWebsiteDomain,
     FormerCertificate,
     RegistryChange,
     RegistryStatus,
@@ -145,8 +146,14 @@ def registry_service_change(
     kind: str = ChangeKind.CHANGE_SERVICE,
     at: datetime | None = None,
 ) -> FiledWebsite:
-    """R-C2 / R-C3: apply an approved website (or access) diff; numbers and domains never change here."""
+    """R-C2 / R-C3: apply an approved website (or access) diff; numbers never change.
+
+    ``domains`` in ``after`` is the list the website keeps (R-C2: only removal); raises
+    ``ValueError`` for anything else, with nothing written.
+    """
     columns = {SERVICE_COLUMNS[k]: v for k, v in after.items() if k in SERVICE_COLUMNS}
+    if "domains" in after:
+        columns["domain"] = _domains_keep(service, after["domains"])
     if columns:
         FiledWebsite.objects.filter(pk=service.pk).update(**columns)
         for k, v in columns.items():
@@ -155,6 +162,25 @@ def registry_service_change(
         entity=service.entity, service=service, kind=kind, who=who, before=before, after=after, at=at
     )
     return service
+
+
+def _domains_keep(service: FiledWebsite, keep: list[str]) -> str:
+    """R-C2: deactivate the website's domains not in ``keep``; the main domain (the first kept).
+
+    Domains can only be removed, and one always stays: the order's checks say so to the
+    applicant, this refuses anything else (``ValueError``) so the registry can never gain a
+    domain, or lose its last one, by a change.
+    """
+    rows = list(service.domains.filter(active=True))
+    if not rows:  # a website filed before domains had rows: its main domain is its one row
+        rows = [FiledWebsiteDomain.objects.create(website=service, domain=service.domain.lower())]
+    current = [r.domain for r in sorted(rows, key=lambda r: (r.domain != service.domain.lower(), r.pk))]
+    kept = [d.lower() for d in keep if d]
+    if not kept or not set(kept) <= set(current):
+        raise ValueError("domains can only be removed, and one must stay")
+    gone = FiledWebsiteDomain.objects.filter(website=service, active=True).exclude(domain__in=kept)
+    gone.update(active=False)
+    return service.domain if service.domain.lower() in kept else kept[0]
 
 
 def _open_access(service: FiledWebsite) -> QuerySet[AccessRecord]:
@@ -172,6 +198,8 @@ def registry_service_cancel(*, service: FiledWebsite, who: Who, at: datetime | N
     before = {"status": service.status, "access": _providers(service)}
     _open_access(service).update(ended_at=at, end_reason=who.reason[:300])
     FiledWebsite.objects.filter(pk=service.pk).update(status=RegistryStatus.CANCELLED)
+    # Its domains are free again (R-C2); the rows stay as history.
+    FiledWebsiteDomain.objects.filter(website=service, active=True).update(active=False)
     service.status = RegistryStatus.CANCELLED
     registry_history_record(
         entity=service.entity,
