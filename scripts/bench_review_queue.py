@@ -341,6 +341,9 @@ def website_columns() -> dict[str, str]:
         "address_kind": "'domain'",
         "domain": "'site' || o.id || '.example.cn'",
         "domain_display": "'site' || o.id || '.example.cn'",
+        # R-C2: one order in ten lists a further domain of the same website.
+        "extra_domains": "CASE WHEN o.id % 10 = 0 THEN jsonb_build_array('site' || o.id || '.example.net') "
+        "ELSE '[]'::jsonb END",
         "homepage_url": "'https://site' || o.id || '.example.cn/'",
         "service_content": "'[\"news\"]'::jsonb",
         "languages": "'[\"zh-hans\"]'::jsonb",
