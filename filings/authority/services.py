@@ -62,7 +62,7 @@ class RejectItem(NamedTuple):
 _ENTITY_KEYS = frozenset(
     (*ENTITY_FIELDS, "province", "nature", "certificate_type", "certificate_number", "city", "county")
 )
-_WEBSITE_KEYS = frozenset((*WEBSITE_FIELDS, "domain"))
+_WEBSITE_KEYS = frozenset((*WEBSITE_FIELDS, "domain", "extra_domains"))
 _KEY = re.compile(r"^(?:order|entity\.(?P<e>\w+)|websites\[(?P<i>\d+)\]\.(?P<w>\w+)|materials\.(?P<m>\w+))$")
 _REASON_MAX = 300
 

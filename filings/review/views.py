@@ -175,7 +175,13 @@ _UNIT_ONLY = (
     "licence_long_term",
     "business_scope",
 )
-_WEBSITE_SHOWN = ("name", "domain", *(f for f in WEBSITE_FIELDS if f not in ("name", "domain_display")))
+# R-C2: the further domains right after the main one, so reviewer and authority see every domain filed.
+_WEBSITE_SHOWN = (
+    "name",
+    "domain",
+    "extra_domains",
+    *(f for f in WEBSITE_FIELDS if f not in ("name", "domain_display")),
+)
 
 
 def _value(obj, name: str, id_types: dict):
@@ -193,6 +199,8 @@ def _value(obj, name: str, id_types: dict):
         )
     if name == "domain":
         return obj.domain_display or obj.domain
+    if name == "extra_domains":
+        return "、".join(obj.extra_domains or [])
     if name == "principal_id_type":
         return id_types.get(obj.principal_id_type, obj.principal_id_type)
     value = getattr(obj, name)

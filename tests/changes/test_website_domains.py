@@ -223,3 +223,47 @@ def test_r_c2_one_active_website_per_domain_is_a_database_constraint(alpha, beta
     # then the database refuses; an inactive row (history) is allowed
     FiledWebsiteDomain.objects.create(website=other, domain=f"unique{n}.cn", active=False)
     assert _found(alpha, f"unique{n}.cn") == site
+
+
+def test_r_c2_reviewer_and_authority_see_every_domain_of_a_new_website(alpha, beta, platform_users):
+    # given a new filing at alpha whose website lists a further domain, with the authority
+    from django.urls import reverse
+
+    from tests.conftest import platform_client
+    from tests.platform.test_url_walk import PLATFORM_URLCONF
+
+    n = next_n()
+    order = complete_order(alpha)
+    with tenant_scope(alpha.provider):
+        order_website_save(
+            order=order,
+            website=order.websites.get(),
+            actor=alpha.users["applicant"],
+            values={"extra_domains": f"seen{n}.cn"},
+        )
+        assert order_submit(order=order, actor=alpha.users["applicant"]) == {}
+    # when the reviewer opens it, and the authority once it reaches them
+    review = (
+        alpha.client("reviewer").get(reverse("review:order", kwargs={"order_id": order.pk})).content.decode()
+    )
+    with tenant_scope(alpha.provider):
+        order = FilingOrder.objects.get(pk=order.pk)
+        for action in ("provider_pass", "verified", "submit_to_authority", "sms_passed"):
+            kind = "system" if action == "sms_passed" else "reviewer"
+            order = order_transition(
+                order=order,
+                action=action,
+                actor=None if kind == "system" else alpha.users["reviewer"],
+                actor_kind=kind,
+            )
+    auth = platform_client(platform_users["authority"]).get(
+        reverse("authority:order", urlconf=PLATFORM_URLCONF, kwargs={"order_id": order.pk})
+    )
+    # then both pages name the further domain beside the main one; beta's reviewer cannot open it
+    assert "其他域名" in review
+    assert f"seen{n}.cn" in review
+    assert auth.status_code == 200
+    assert f"seen{n}.cn" in auth.content.decode()
+    assert (
+        beta.client("reviewer").get(reverse("review:order", kwargs={"order_id": order.pk})).status_code == 404
+    )
