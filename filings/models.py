@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from filings.states import EDITABLE_STATUSES, OPEN_STATUSES, TRANSITIONS, OrderStatus, OrderType
+from filings.states import EDITABLE_STATUSES, OPEN_STATUSES, TRANSITIONS, OrderStatus, OrderType, status_label
 from icpfiling.privacy.fields import (
     BlindIndexedModel,
     BlindIndexField,
@@ -295,6 +295,10 @@ class FilingOrder(PersonFields, TenantOwnedModel):
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_order_type_display()} {self.entity_name or self.certificate_number}"
 
+    def get_status_display(self):
+        # One label everywhere (list, header, progress bar, mails): an approved 注销 reads 已注销.
+        return status_label(self.status, self.order_type)
+
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
@@ -316,6 +320,8 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
     address_kind = models.CharField(max_length=10, choices=AddressKind.choices, default=AddressKind.DOMAIN)
     domain = models.CharField(_("域名"), max_length=253, blank=True)  # ASCII (punycode) once valid
     domain_display = models.CharField(max_length=253, blank=True)  # as typed / Unicode
+    # R-C2: further domains of the same website (IDNA form), each checked like ``domain``.
+    extra_domains = models.JSONField(_("其他域名"), default=list, blank=True)
     homepage_url = models.CharField(_("首页地址"), max_length=300, blank=True)
     service_content = models.JSONField(_("服务内容"), default=list, blank=True)
     languages = models.JSONField(_("网站语言"), default=list, blank=True)
@@ -350,6 +356,11 @@ class OrderWebsite(PersonFields, TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.domain_display or self.domain or f"#{self.position}"
+
+    @property
+    def domains(self) -> list[str]:
+        """Every domain of the website, the main one first (R-C2)."""
+        return [d for d in [self.domain, *(self.extra_domains or [])] if d]
 
     @property
     def service_content_labels(self) -> list:

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from filings.models import FilingOrder, OrderStatus, OrderType
 from filings.ordertypes import spec_for
+from filings.states import status_label
 from icpfiling.core.links import id_url_template
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import OUTBOX_INSERT_COLUMNS, outbox_enqueue, outbox_enqueue_many
@@ -134,7 +135,7 @@ class _BatchOrder:
         return OrderType(self.order_type).label
 
     def get_status_display(self):
-        return OrderStatus(self.status).label
+        return status_label(self.status, self.order_type)
 
 
 def order_status_notify_many(

@@ -26,6 +26,9 @@ T = OrderType
 # Order fields diffed against the registry (the baseline taken when the order starts).
 ENTITY_DIFF_FIELDS = (
     "entity_name",
+    # R-C1: only at 三证合一 (an old number replaced by the credit code; ``changes.validation``).
+    "certificate_type",
+    "certificate_number",
     "registered_address",
     "communication_address",
     "investor",
@@ -37,6 +40,7 @@ ENTITY_DIFF_FIELDS = (
 )
 WEBSITE_DIFF_FIELDS = (
     "name",
+    "domains",  # R-C2: the website's domains, main first; 变更网站 may only remove some
     "homepage_url",
     "service_content",
     "languages",

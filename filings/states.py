@@ -43,6 +43,23 @@ class OrderStatus(models.TextChoices):
     ABANDONED = "abandoned", _("已放弃")  # the applicant gave up a draft; final, releases the entity
 
 
+# What an approval did, for the types that end a filing or an access record (R-C4…R-C6): the
+# engine keeps one APPROVED state, but the applicant reads what happened, the same words in the
+# list, the header and the progress bar (``status_label`` is the one source for all three).
+APPROVED_LABELS = {
+    OrderType.CANCEL_ENTITY: _("已注销"),
+    OrderType.CANCEL_WEBSITE: _("已注销"),
+    OrderType.CANCEL_ACCESS: _("已取消接入"),
+}
+
+
+def status_label(status: str, order_type: str = ""):
+    """The status as the applicant reads it: the state's label, or what an approval did."""
+    if status == OrderStatus.APPROVED and order_type in APPROVED_LABELS:
+        return APPROVED_LABELS[order_type]
+    return OrderStatus(status).label if status in OrderStatus.values else status
+
+
 # An order in any of these states blocks another order for the same entity at
 # the same provider (R-O5, a partial unique constraint) and, across providers,
 # new orders for the same entity or domain (R-O4, detection).

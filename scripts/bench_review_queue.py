@@ -60,12 +60,15 @@ STATUS_SHARES = (
 )
 # The first filings dominate; the change and cancel types (R-C1…R-C6) share the same queue.
 ORDER_TYPE_SHARES = (
-    ("new_entity", 0.5),
+    ("new_entity", 0.48),
     ("new_website", 0.2),
     ("new_access", 0.1),
+    ("new_app", 0.02),  # R-AP1 (issue 15): apps and mini-programs share the queue too
     ("change_entity", 0.06),
     ("change_website", 0.06),
-    ("change_access", 0.03),
+    ("change_access", 0.02),
+    ("change_app", 0.005),  # apps are changed and cancelled like websites (issues 13 and 15)
+    ("cancel_app", 0.005),
     ("cancel_entity", 0.02),
     ("cancel_website", 0.02),
     ("cancel_access", 0.01),
@@ -345,6 +348,9 @@ def website_columns() -> dict[str, str]:
         "address_kind": "'domain'",
         "domain": "'site' || o.id || '.example.cn'",
         "domain_display": "'site' || o.id || '.example.cn'",
+        # R-C2: one order in ten lists a further domain of the same website.
+        "extra_domains": "CASE WHEN o.id % 10 = 0 THEN jsonb_build_array('site' || o.id || '.example.net') "
+        "ELSE '[]'::jsonb END",
         "homepage_url": "'https://site' || o.id || '.example.cn/'",
         "service_content": "'[\"news\"]'::jsonb",
         "languages": "'[\"zh-hans\"]'::jsonb",

@@ -360,7 +360,13 @@ def _facts(obj, fields: tuple[str, ...], prefix: str, id_types: dict[str, str]) 
     return facts
 
 
-_WEBSITE_SHOWN = ("name", "domain", *(f for f in WEBSITE_FIELDS if f not in ("name", "domain_display")))
+# R-C2: the further domains right after the main one, so reviewer and authority see every domain filed.
+_WEBSITE_SHOWN = (
+    "name",
+    "domain",
+    "extra_domains",
+    *(f for f in WEBSITE_FIELDS if f not in ("name", "domain_display")),
+)
 _WEBSITE_WITHOUT_PERSON = tuple(f for f in _WEBSITE_SHOWN if f not in PERSON_FIELDS)
 
 

@@ -42,6 +42,7 @@ from filings.workflow import TransitionConflict, order_transition
 from icpfiling.core.text import bracketed, clause_join, list_join
 from icpfiling.registry.models import FiledEntity, RegistryStatus
 from icpfiling.registry.services import (
+    DomainTaken,
     registry_access_add,
     registry_app_file,
     registry_entity_file,
@@ -62,7 +63,7 @@ class RejectItem(NamedTuple):
 _ENTITY_KEYS = frozenset(
     (*ENTITY_FIELDS, "province", "nature", "certificate_type", "certificate_number", "city", "county")
 )
-_WEBSITE_KEYS = frozenset((*WEBSITE_FIELDS, "domain"))
+_WEBSITE_KEYS = frozenset((*WEBSITE_FIELDS, "domain", "extra_domains"))
 _KEY = re.compile(r"^(?:order|entity\.(?P<e>\w+)|websites\[(?P<i>\d+)\]\.(?P<w>\w+)|materials\.(?P<m>\w+))$")
 _REASON_MAX = 300
 
@@ -93,9 +94,19 @@ def _file_websites(*, entity: FiledEntity, sites: list[OrderWebsite], order: Fil
     """File each new website under ``entity`` (``…号-N`` in order) and link it back to the order."""
     numbers = []
     for site in sites:
-        filed = registry_website_file(
-            entity=entity, domain=site.domain, name=site.name, provider=order.tenant, filed_at=now
-        )
+        try:
+            filed = registry_website_file(
+                entity=entity,
+                domain=site.domain,
+                name=site.name,
+                provider=order.tenant,
+                filed_at=now,
+                extra_domains=site.extra_domains or (),
+            )
+        except DomainTaken as exc:  # R-C2: filed by another website since the order was checked
+            raise ValidationError(
+                _("域名 %(d)s 已由其他网站备案，不能通过：请退回申请人删除该域名。") % {"d": exc.domain}
+            ) from None
         OrderWebsite.objects.filter(pk=site.pk, tenant_id=order.tenant_id).update(registry_website=filed)
         site.registry_website = filed
         numbers.append(bracketed(filed.website_number, filed.domain))

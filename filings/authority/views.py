@@ -26,7 +26,7 @@ from filings.authority import selectors as sel
 from filings.authority import services as svc
 from filings.materials.services import material_open
 from filings.materials.views import file_response
-from filings.models import OrderStatus
+from filings.states import APPROVED_LABELS, status_label
 from filings.workflow import TransitionConflict
 from icpfiling.accounts.models import PlatformRole
 from icpfiling.core.text import labelled
@@ -45,8 +45,8 @@ def authority_required(view):
     return wrapper
 
 
-def _status_label(value: str) -> str:
-    return str(OrderStatus(value).label) if value in OrderStatus.values else value
+def _status_label(value: str, order_type: str = "") -> str:
+    return str(status_label(value, order_type))
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -182,17 +182,12 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         return _order_page(request, order)
 
 
-def _conflict_message(request: HttpRequest, exc: TransitionConflict) -> None:
+def _conflict_message(request: HttpRequest, exc: TransitionConflict, order_type: str = "") -> None:
+    label = _status_label(exc.current_status, order_type)
     if exc.by:
-        messages.info(
-            request,
-            _("该订单已由 %(by)s 处理（当前状态：%(s)s）。")
-            % {"by": exc.by, "s": _status_label(exc.current_status)},
-        )
+        messages.info(request, _("该订单已由 %(by)s 处理（当前状态：%(s)s）。") % {"by": exc.by, "s": label})
     else:
-        messages.info(
-            request, _("该订单已被处理（当前状态：%(s)s）。") % {"s": _status_label(exc.current_status)}
-        )
+        messages.info(request, _("该订单已被处理（当前状态：%(s)s）。") % {"s": label})
 
 
 @authority_required
@@ -202,11 +197,18 @@ def order_approve(request: HttpRequest, order_id: int) -> HttpResponse:
         try:
             order = svc.authority_approve(order=order, reviewer=request.user)
         except TransitionConflict as exc:
-            _conflict_message(request, exc)
+            _conflict_message(request, exc, order.order_type)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("已审核通过，备案号已发放。"))
+            # A cancellation issues no number: say what the approval did (R-C4…R-C6).
+            done = order.order_type in APPROVED_LABELS
+            messages.success(
+                request,
+                _("已审核通过：%(s)s。") % {"s": order.get_status_display()}
+                if done
+                else _("已审核通过，备案号已发放。"),
+            )
         return redirect("authority:order", order_id=order.pk)
 
 
@@ -222,7 +224,7 @@ def order_reject(request: HttpRequest, order_id: int) -> HttpResponse:
         try:
             svc.authority_reject(order=order, reviewer=request.user, items=items)
         except TransitionConflict as exc:
-            _conflict_message(request, exc)
+            _conflict_message(request, exc, order.order_type)
         except ValidationError as exc:
             return _order_page(request, order, formset, status=400, errors=exc.messages)
         else:

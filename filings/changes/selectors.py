@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from filings.changes.app_selectors import app_label, app_values
@@ -25,7 +26,14 @@ from filings.ordertypes import (
 )
 from filings.states import OPEN_STATUSES, OrderType
 from icpfiling.registry.changes import app_is_hosted_by, entity_active_services
-from icpfiling.registry.models import FiledApp, FiledEntity, FiledWebsite, RegistryChange, RegistryStatus
+from icpfiling.registry.models import (
+    FiledApp,
+    FiledEntity,
+    FiledWebsite,
+    FiledWebsiteDomain,
+    RegistryChange,
+    RegistryStatus,
+)
 from icpfiling.tenancy.models import Provider
 
 T = OrderType
@@ -35,6 +43,8 @@ def _plain(value):
     """A JSON-safe, comparable form of a field's value (the baseline is stored as JSON)."""
     if isinstance(value, Server):
         return f"{value.label} ({value.ip_address})"
+    if isinstance(value, models.Model):  # a reference row (the certificate type): its code
+        return value.pk
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -65,7 +75,16 @@ class DiffRow:
     after: object
 
 
+_LABELS = {
+    "entity.certificate_type": _("证件类型"),
+    "entity.certificate_number": _("证件号码"),
+    "service.domains": _("域名"),
+}
+
+
 def _label(key: str, *, app: bool = False):
+    if key in _LABELS:
+        return _LABELS[key]
     part, name = key.split(".", 1)
     if app and part == "service":
         return app_label(name)
@@ -86,7 +105,8 @@ def order_diff(order: FilingOrder, *, all_fields: bool = False) -> list[DiffRow]
     return [
         DiffRow(k, _label(k, app=bool(order.registry_app_id)), change.baseline.get(k), now.get(k))
         for k in keys
-        if k in now and change.baseline.get(k) != now.get(k)
+        # A key the baseline lacks (added to the type after the order started) is not a change.
+        if k in now and k in change.baseline and change.baseline[k] != now[k]
     ]
 
 
@@ -100,6 +120,16 @@ def _order_change(order: FilingOrder):
 def order_change_of(order: FilingOrder):
     """The order's ``OrderChange`` or None (orders of the first filing types have none)."""
     return _order_change(order)
+
+
+def order_filed_domains(order: FilingOrder) -> list[str] | None:
+    """R-C2: the domains a 变更网站 started from (it may keep some of them), else None."""
+    # Apps change their domains freely (R-AP2); only a website's may be removed and not added.
+    if "service.domains" not in spec_for(order.order_type).changes or order.registry_app_id:
+        return None
+    change = _order_change(order)
+    domains = (change.baseline if change else {}).get("service.domains")
+    return list(domains) if domains is not None else None
 
 
 # --- 已备案信息 (R-P2) ---------------------------------------------------------------
@@ -244,7 +274,9 @@ def filed_info_for_applicant(*, tenant: Provider, applicant) -> list[FiledEntity
     views = []
     for entity in entities.select_related("province").order_by("entity_number"):
         services = []
-        for site in entity.websites.filter(status=RegistryStatus.ACTIVE).order_by("seq"):
+        active = FiledWebsiteDomain.objects.filter(active=True).order_by("pk")
+        sites = entity.websites.filter(status=RegistryStatus.ACTIVE).order_by("seq")
+        for site in sites.prefetch_related(Prefetch("domains", queryset=active, to_attr="active_domains")):
             providers = [
                 a.provider
                 for a in site.access_records.filter(ended_at__isnull=True).select_related("provider")

@@ -46,6 +46,7 @@ from icpfiling.accounts.models import Membership, Role
 from icpfiling.notifications.models import Channel
 from icpfiling.notifications.services import outbox_enqueue
 from icpfiling.registry.changes import (
+    CertificateTaken,
     PackageTaken,
     Who,
     entity_active_services,
@@ -116,6 +117,10 @@ def _copy_site(site: OrderWebsite, tenant: Provider, service: FiledWebsite) -> N
         site.remarks = ""
     site.name = service.name
     site.domain = site.domain_display = service.domain
+    # R-C2: the website's further domains, as the registry has them now.
+    site.extra_domains = sorted(
+        d for d in service.domains.filter(active=True).values_list("domain", flat=True) if d != service.domain
+    )
     site.registry_website = service
 
 
@@ -369,11 +374,21 @@ def change_apply(*, order: FilingOrder, actor, now) -> str:
     after = {r.key.split(".", 1)[1]: r.after for r in diff}
     t = order.order_type
     if t == T.CHANGE_ENTITY:
-        registry_entity_change(entity=entity, before=before, after=after, who=who, at=now)
+        try:
+            registry_entity_change(entity=entity, before=before, after=after, who=who, at=now)
+        except CertificateTaken:
+            raise ValidationError(
+                _("新的统一社会信用代码已由另一个主体备案（或是其原证件号码），不能通过。")
+            ) from None
         return _("主体信息已变更，主体备案号不变：%(n)s") % {"n": entity.entity_number}
     if t in (T.CHANGE_WEBSITE, T.CHANGE_ACCESS):
         kind = ChangeKind.CHANGE_SERVICE if t == T.CHANGE_WEBSITE else ChangeKind.CHANGE_ACCESS
-        registry_service_change(service=service, before=before, after=after, who=who, kind=kind, at=now)
+        try:
+            registry_service_change(service=service, before=before, after=after, who=who, kind=kind, at=now)
+        except ValueError:  # R-C2: the registry's domains moved on since the order started
+            raise ValidationError(
+                _("网站的域名只能删除且至少保留一个；备案库中的域名已与订单不符，不能通过。")
+            ) from None
         return _("网站信息已变更，网站备案号不变：%(n)s") % {"n": service.website_number}
     if t == T.CANCEL_ENTITY:
         registry_entity_cancel(entity=entity, who=who, at=now)

@@ -438,13 +438,18 @@ def change_requirements(order: FilingOrder) -> list[Requirement]:
         _("主体负责人%(name)s的证件原件彩色照片。") % {"name": order.principal_name or ""},
     )
     if kind == "change_entity":
-        if base.get("entity.entity_name") not in (None, order.entity_name):
+        renamed = base.get("entity.entity_name") not in (None, order.entity_name)
+        # R-C1: a new certificate number (三证合一) needs the issuing authority's proof and the new licence.
+        recertified = base.get("entity.certificate_number") not in (None, order.certificate_number)
+        if renamed or recertified:
             reqs.append(
                 Requirement(
                     "change_proof",
                     MaterialKind.CHANGE_PROOF,
-                    _("名称变更证明"),
-                    _("主办单位更名，须提供登记机关的核准变更通知书（或更名后的证件）。"),
+                    _("名称变更证明") if renamed else _("证件变更证明"),
+                    _("主办单位更名，须提供登记机关的核准变更通知书（或更名后的证件）。")
+                    if renamed
+                    else _("三证合一换证，须提供发证机关的变更证明（或载明原注册号的新营业执照）。"),
                 )
             )
             if not order.is_individual:

@@ -159,6 +159,9 @@ class GroupedForm:
         return out
 
 
+CERTIFICATE_FIELDS = ("certificate_type", "certificate_number")
+
+
 class EntityForm(GroupedForm, forms.ModelForm):
     groups = (
         (_("主办单位"), ("entity_name", "registered_address", "communication_address", "investor"), False),
@@ -181,6 +184,7 @@ class EntityForm(GroupedForm, forms.ModelForm):
             False,
         ),
         (_("居住证明（外省个人）"), ("residence_proof",), True),
+        (_("三证合一换证（原注册号或组织机构代码换为统一社会信用代码时填写）"), CERTIFICATE_FIELDS, True),
     )
 
     principal_id_type = forms.ModelChoiceField(
@@ -204,10 +208,27 @@ class EntityForm(GroupedForm, forms.ModelForm):
             "principal_email": forms.EmailInput(attrs={"autocomplete": "email"}),
         }
 
-    def __init__(self, *args, individual: bool = False, **kwargs):
+    def __init__(self, *args, individual: bool = False, certificate_change: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             f.required = False
+        if certificate_change and not individual:
+            # R-C1: 变更主体 may replace an old number by the credit code (三证合一); the types
+            # offered are the nature's, the rule itself is checked at submission.
+            self.fields["certificate_type"] = forms.ModelChoiceField(
+                CertificateType.objects.filter(natures=self.instance.nature_id),
+                label=_("证件类型"),
+                required=False,
+                empty_label=None,
+                initial=self.instance.certificate_type_id,
+            )
+            self.fields["certificate_number"] = forms.CharField(
+                label=_("证件号码"),
+                max_length=40,
+                required=False,
+                initial=self.instance.certificate_number,
+                help_text=_("只有三证合一换证时才能修改，且不能与主办单位名称同时变更。"),
+            )
         if self.instance.pk and self.instance.principal_id_type:
             self.initial["principal_id_type"] = self.instance.principal_id_type
         if individual:
@@ -256,7 +277,11 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         }
 
     groups = (
-        (_("网站"), ("name", "domain_display", "homepage_url", "languages"), False),
+        (
+            _("网站"),
+            ("name", "domain_display", "keep_domains", "extra_domains", "homepage_url", "languages"),
+            False,
+        ),
         (_("服务内容"), ("service_content",), False),
         (
             _("服务器与域名"),
@@ -277,11 +302,30 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
         locked_domain: bool = False,
         locked_name: bool | None = None,
         individual: bool = False,
+        filed_domains: list[str] | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             f.required = False
+        if filed_domains is not None:
+            # R-C2: 变更网站 keeps some of the filed domains; it can add none and keeps at least one.
+            self.fields["keep_domains"] = forms.MultipleChoiceField(
+                choices=[(d, d) for d in filed_domains],
+                widget=forms.CheckboxSelectMultiple,
+                label=_("保留的域名"),
+                required=False,
+                initial=self.instance.domains,
+                help_text=_("取消勾选即删除该域名；至少保留一个，不能新增。"),
+            )
+        elif not locked_domain:
+            self.fields["extra_domains"] = forms.CharField(
+                label=_("其他域名"),
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial="\n".join(self.instance.extra_domains or []) if self.instance.pk else "",
+                help_text=_("同一网站的其他域名，每行一个，例如 example.net；不要填写子域名。"),
+            )
         self.fields["domain_registrant"].help_text = _(
             "域名注册信息中的持有者，须与主办单位名称（个人为本人姓名）一致。"
         )
@@ -358,6 +402,9 @@ class WebsiteForm(GroupedForm, forms.ModelForm):
                     "valid_until": valid_until.isoformat() if valid_until else "",
                 }
         data["pre_approval_details"] = details
+        for name in ("keep_domains", "extra_domains"):
+            if name in self.fields:
+                data[name] = self.cleaned_data.get(name) or ([] if name == "keep_domains" else "")
         return {k: ("" if val is None and k not in _NULLABLE else val) for k, val in data.items()}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -184,6 +186,15 @@ def order_entity_save(*, order: FilingOrder, actor, values: dict) -> FilingOrder
     given = [f for f in ENTITY_FIELDS if f in values]
     for f in given:
         setattr(order, f, values[f])
+    if "entity.certificate_number" in spec_for(order.order_type).changes:
+        # R-C1: 变更主体 may propose the 三证合一 certificate (checked by ``changes.validation``);
+        # every other order keeps the detected one (R-O6).
+        if values.get("certificate_type") is not None:
+            order.certificate_type = values["certificate_type"]
+            given.append("certificate_type")
+        if values.get("certificate_number"):
+            order.certificate_number = "".join(str(values["certificate_number"]).split()).upper()[:40]
+            given.append("certificate_number")
     if given:
         order.save(update_fields=[*given, "updated_at"])
     return order
@@ -199,6 +210,46 @@ def _clean_domain_input(site: OrderWebsite) -> None:
         site.domain = ""
         return
     site.domain, site.domain_display, site.address_kind = addr.value, addr.display, addr.kind
+
+
+def _clean_extra_domains(raw) -> list[str]:
+    from icpfiling.core import validators as v
+
+    items = raw.split() if isinstance(raw, str) else list(raw or [])
+    out = []
+    for item in items:
+        text = str(item).strip().rstrip(",，、;；")
+        if not text:
+            continue
+        with contextlib.suppress(ValidationError):  # kept as typed: the submission check names it
+            text = v.clean_site_address(text).value
+        out.append(text[:253])
+    out = list(dict.fromkeys(out))
+    if len(out) > MAX_EXTRA_DOMAINS:
+        raise ValidationError(
+            {"extra_domains": _("一个网站最多填写 %(n)d 个其他域名。") % {"n": MAX_EXTRA_DOMAINS}}
+        )
+    return out
+
+
+def _domains_keep(order: FilingOrder, website: OrderWebsite, keep) -> None:
+    """R-C2: 变更网站 keeps some of the website's filed domains (main first); none added, one stays."""
+    from filings.changes.selectors import order_change_of
+
+    change = order_change_of(order)
+    filed = list((change.baseline if change else {}).get("service.domains") or website.domains)
+    keep = {str(d).strip().lower() for d in keep or []}
+    if not keep <= set(filed):
+        raise ValidationError({"keep_domains": _("变更网站只能删除域名，不能新增或更换域名。")})
+    kept = [d for d in filed if d in keep]
+    if not kept:
+        raise ValidationError({"keep_domains": _("请至少保留一个域名；如要停用整个网站，请办理注销网站。")})
+    website.domain = website.domain_display = kept[0]
+    website.extra_domains = kept[1:]
+
+
+# R-C2: how many further domains one website may list (Inspur carries up to 5 per access).
+MAX_EXTRA_DOMAINS = 9
 
 
 @transaction.atomic
@@ -229,6 +280,11 @@ def order_website_save(
     for f in WEBSITE_FIELDS:
         if f in values:
             setattr(website, f, values[f])
+    if "keep_domains" in values and order.order_type == OrderType.CHANGE_WEBSITE:
+        _domains_keep(order, website, values["keep_domains"])
+    elif "extra_domains" in values and not website.registry_website_id:
+        # R-C2: further domains of a new website, stored as typed (IDNA when valid); checked at submission.
+        website.extra_domains = _clean_extra_domains(values["extra_domains"])
     if order.is_individual:
         # Seed 001 "个人备案主体负责人与网站负责人须同一人": not storable, whatever was posted.
         if values.get("principal_same_as_entity") is False:

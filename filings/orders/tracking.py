@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.models import FilingOrder, OrderStatus
+from filings.states import APPROVED_LABELS, status_label
 from icpfiling.core.workdays import add_working_days
 
 S = OrderStatus
@@ -47,6 +48,8 @@ def order_progress(*, order: FilingOrder) -> Progress:
     stage = _STAGE_OF[order.status]
     index = [s for s, _ in STAGES].index(stage)
     stages = list(STAGES)
+    # The bar ends where this type ends: an approved 注销 reads 已注销 (states.status_label).
+    stages[-1] = (S.APPROVED.value, status_label(S.APPROVED, order.order_type))
     if order.status in _OFF_LINE:
         stages[0] = (order.status, order.get_status_display())
     changed = timezone.localtime(order.status_changed_at).date()
@@ -83,6 +86,9 @@ def order_progress(*, order: FilingOrder) -> Progress:
         # The deadline set on entry from the province's rule (R-S6), not a national constant.
         due = timezone.localtime(order.authority_due_at).date() if order.authority_due_at else None
         next_step = _("管局审核中，审核期间订单不能修改或撤回。")
+    elif order.order_type in APPROVED_LABELS:
+        # Nothing is filed by a cancellation: no footer number to show (R-C4…R-C6).
+        next_step = _("管局已审核通过：%(s)s。详情见“已备案信息”中的变更记录。") % {"s": headline}
     else:
         next_step = _(
             "请在网站底部展示备案号并链接到 beian.miit.gov.cn，并在网站开通后 30 日内办理公安联网备案。"

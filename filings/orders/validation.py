@@ -22,6 +22,7 @@ from icpfiling.core import validators as v
 from icpfiling.core.text import list_join
 from icpfiling.registry.models import FiledEntity, RegistryStatus
 from icpfiling.registry.province_rules import province_rules_for
+from icpfiling.registry.selectors import domains_taken
 
 Errors = dict[str, list[str]]
 
@@ -212,6 +213,27 @@ def _server_usage(server_ids: list[int]) -> dict[int, int]:
     return {r["server_id"]: r["n"] for r in rows}
 
 
+def extra_domain_errors(site: OrderWebsite) -> Errors:
+    """R-C2: each further domain is a registrable domain like the main one, once, and not filed elsewhere."""
+    extras = list(site.extra_domains or [])
+    if not extras:
+        return {}
+    errors: Errors = defaultdict(list)
+    for d in extras:
+        try:
+            addr = v.clean_site_address(d)
+        except ValidationError as exc:
+            errors["extra_domains"].extend(f"{d}：{m}" for m in exc.messages)
+            continue
+        if addr.kind != "domain":
+            errors["extra_domains"].append(_("%(d)s：其他域名只能填写域名，不能填写 IP 地址。") % {"d": d})
+        elif addr.value == site.domain:
+            errors["extra_domains"].append(_("%(d)s 已是本网站的主域名，请勿重复填写。") % {"d": d})
+    for d in domains_taken(extras, exclude_website_id=site.registry_website_id):
+        errors["extra_domains"].append(_("域名 %(d)s 已由其他网站备案，不能再填写。") % {"d": d})
+    return errors
+
+
 def website_errors(
     order: FilingOrder,
     site: OrderWebsite,
@@ -238,6 +260,8 @@ def website_errors(
         )
     if _required(errors, p + "domain", site.domain_display or site.domain, _("域名")):
         _run(errors, p + "domain", v.clean_site_address, site.domain_display or site.domain)
+    for k, msgs in extra_domain_errors(site).items():
+        errors[p + k].extend(msgs)
     if order.order_type != OrderType.NEW_ACCESS:
         svc = v.check_service_content(
             codes=list(site.service_content or []),
@@ -350,12 +374,14 @@ def order_errors(order: FilingOrder, *, today: date) -> Errors:
     for i, site in enumerate(sites):
         for k, msgs in website_errors(order, site, i, today=today, server_usage=usage, rules=rules).items():
             errors[k].extend(msgs)
-        if site.domain:
-            if site.domain in seen:
-                errors[f"websites[{i}].domain"].append(
-                    _("该域名已在本订单的第 %(n)d 个网站中填写。") % {"n": seen[site.domain] + 1}
+        for j, domain in enumerate(site.domains):
+            if domain in seen and seen[domain] != i:
+                errors[f"websites[{i}].{'domain' if j == 0 else 'extra_domains'}"].append(
+                    _("域名 %(d)s 已在本订单的第 %(n)d 个网站中填写。") % {"d": domain, "n": seen[domain] + 1}
+                    if j
+                    else _("该域名已在本订单的第 %(n)d 个网站中填写。") % {"n": seen[domain] + 1}
                 )
-            seen[site.domain] = i
+            seen.setdefault(domain, i)
     # R-V3: distinct contacts when the principals differ.
     people = v.check_people_distinct(
         entity_principal=v.Person(

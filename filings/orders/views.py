@@ -11,14 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from filings.access import access_order_by_id, applicant_required
-from filings.changes.selectors import filed_info_for_applicant
-from filings.models import OrderStatus, OrderType
+from filings.changes.selectors import filed_info_for_applicant, order_filed_domains
+from filings.models import OrderType
 from filings.orders import selectors, services
 from filings.orders.detection import DetectionInput
 from filings.orders.forms import DetectForm, EntityForm, WebsiteForm, attach_errors
 from filings.orders.tracking import order_progress
 from filings.orders.validation import entity_errors, website_errors
 from filings.ordertypes import first_step, spec_for
+from filings.states import status_label
 from filings.workflow import TransitionConflict, TransitionError
 
 
@@ -73,8 +74,8 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     )
 
 
-def _status_label(value: str) -> str:
-    return str(OrderStatus(value).label) if value in OrderStatus.values else value
+def _status_label(value: str, order_type: str = "") -> str:
+    return str(status_label(value, order_type))
 
 
 def _is_autosave(request: HttpRequest) -> bool:
@@ -116,7 +117,12 @@ def order_entity(request: HttpRequest, order_id: int) -> HttpResponse:
         return redirect("filings:order_detail", order_id=order.pk)
     if "entity" not in spec_for(order.order_type).edits:  # a change type without this step
         return redirect(first_step(order.order_type), order_id=order.pk)
-    form = EntityForm(request.POST or None, instance=order, individual=order.is_individual)
+    form = EntityForm(
+        request.POST or None,
+        instance=order,
+        individual=order.is_individual,
+        certificate_change="entity.certificate_number" in spec_for(order.order_type).changes,
+    )
     if request.method == "POST" and form.is_valid():
         services.order_entity_save(order=order, actor=request.user, values=form.cleaned_data)
         if _is_autosave(request):
@@ -194,6 +200,7 @@ def order_website_edit(request: HttpRequest, order_id: int, website_id: int | No
         locked_domain=bool(site and site.registry_website_id),
         locked_name=bool(site and site.registry_website_id) and order.order_type != OrderType.CHANGE_WEBSITE,
         individual=order.is_individual,
+        filed_domains=order_filed_domains(order) if site else None,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -37,6 +37,7 @@ from filings.review.forms import (
     queue_filter_fields,
 )
 from filings.snapshots import field_choices, field_label, is_sensitive, order_changes
+from filings.states import status_label
 from filings.workflow import TransitionConflict, TransitionError
 from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
@@ -57,8 +58,8 @@ def _order(request: HttpRequest, order_id: int):
     return sel.access_order_for_review(actor=request.user, tenant=request.tenant, order_id=order_id)
 
 
-def _status_label(value: str) -> str:
-    return str(OrderStatus(value).label) if value in OrderStatus.values else value
+def _status_label(value: str, order_type: str = "") -> str:
+    return str(status_label(value, order_type))
 
 
 def _conflict_message(exc: TransitionConflict) -> str:
@@ -175,7 +176,13 @@ _UNIT_ONLY = (
     "licence_long_term",
     "business_scope",
 )
-_WEBSITE_SHOWN = ("name", "domain", *(f for f in WEBSITE_FIELDS if f not in ("name", "domain_display")))
+# R-C2: the further domains right after the main one, so reviewer and authority see every domain filed.
+_WEBSITE_SHOWN = (
+    "name",
+    "domain",
+    "extra_domains",
+    *(f for f in WEBSITE_FIELDS if f not in ("name", "domain_display")),
+)
 
 
 def _value(obj, name: str, id_types: dict):
@@ -193,6 +200,8 @@ def _value(obj, name: str, id_types: dict):
         )
     if name == "domain":
         return obj.domain_display or obj.domain
+    if name == "extra_domains":
+        return "、".join(obj.extra_domains or [])
     if name == "principal_id_type":
         return id_types.get(obj.principal_id_type, obj.principal_id_type)
     value = getattr(obj, name)

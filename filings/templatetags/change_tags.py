@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django import template
 
 from filings.changes.selectors import order_change_of, order_diff
 from filings.ordertypes import TYPE_SPECS, first_step
 from icpfiling.core.text import clause_join, labelled, list_join
+from icpfiling.registry.labels import CERTIFICATE_TYPE_NAMES
 
 register = template.Library()
 
@@ -14,7 +17,15 @@ register = template.Library()
 @register.simple_tag
 def change_rows(order) -> list:
     """The order's diff against the registry baseline, or [] for the first filing types."""
-    return order_diff(order)
+    rows = order_diff(order)
+    # The certificate type is kept as its code; reviewer and authority read its name (R-C1).
+    names = CERTIFICATE_TYPE_NAMES
+    return [
+        replace(r, before=names.get(r.before, r.before), after=names.get(r.after, r.after))
+        if r.key == "entity.certificate_type"
+        else r
+        for r in rows
+    ]
 
 
 @register.simple_tag

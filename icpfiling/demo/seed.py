@@ -22,6 +22,7 @@ from icpfiling.registry.models import (
     CertificateType,
     EntityNature,
     FiledEntity,
+    FiledWebsiteDomain,
     FormerCertificate,
     Province,
     RegistryStatus,
@@ -259,6 +260,8 @@ def _registry(providers: dict[str, Provider]) -> None:
             registry_access_add(website=entity.websites.get(), provider=providers["beta"], since=filed_at)
         if e.key == "shell-co":
             entity.websites.update(status=RegistryStatus.CANCELLED)
+            # its domains are free again, as registry_service_cancel leaves them
+            FiledWebsiteDomain.objects.filter(website__entity=entity).update(active=False)
 
 
 def demo_detection_examples() -> list[str]:

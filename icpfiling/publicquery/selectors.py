@@ -25,7 +25,13 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from icpfiling.publicquery.parse import Query
-from icpfiling.registry.models import AccessRecord, FiledApp, FiledEntity, FiledWebsite, RegistryStatus
+from icpfiling.registry.models import (
+    AccessRecord,
+    FiledApp,
+    FiledEntity,
+    FiledWebsite,
+    RegistryStatus,
+)
 
 PAGE_SIZE = 20
 COUNT_CAP = 1000
@@ -244,8 +250,13 @@ def _page_of(matching: Part, after: int | None, size: int) -> Part:
 def _exact_parts(query: Query) -> tuple[Part, Part | None]:
     """(websites, apps) matching a domain or a number: each through its own btree index."""
     if query.kind == "domain":
-        # The partial unique index on lower(domain) of active websites; apps by the domains they use.
-        sites = f"SELECT w.id FROM {_W} w WHERE lower(w.domain) = %s AND {_ACTIVE_W}"
+        # The partial unique index on lower(domain) of active websites, and (R-C2) a website's
+        # further domains through theirs; apps by the domains they use.
+        sites = (
+            f"SELECT w.id FROM {_W} w WHERE lower(w.domain) = %s AND {_ACTIVE_W} UNION"
+            f" SELECT w.id FROM registry_filedwebsitedomain d JOIN {_W} w ON w.id = d.website_id"
+            f" WHERE lower(d.domain) = %s AND d.active AND {_ACTIVE_W}"
+        )
         apps = (
             f"SELECT a.id FROM {_A} a WHERE a.id IN"
             f" (SELECT d.app_id FROM registry_filedappdomain d WHERE d.domain = %s) AND {_ACTIVE_A}"
@@ -257,7 +268,8 @@ def _exact_parts(query: Query) -> tuple[Part, Part | None]:
         owner = f"(SELECT id FROM {_E} WHERE entity_number = %s AND status = 'active')"
         sites = f"SELECT w.id FROM {_W} w WHERE w.entity_id = {owner} AND w.status = 'active'"
         apps = f"SELECT a.id FROM {_A} a WHERE a.entity_id = {owner} AND a.status = 'active'"
-    return (sites, [query.value]), (apps, [query.value])
+    site_params = [query.value, query.value] if query.kind == "domain" else [query.value]
+    return (sites, site_params), (apps, [query.value])
 
 
 def _name_parts(

@@ -24,6 +24,8 @@ from icpfiling.registry.models import (
     FiledAppPackage,
     FiledEntity,
     FiledWebsite,
+    FiledWebsiteDomain,
+    FormerCertificate,
     RegistryChange,
     RegistryStatus,
 )
@@ -80,11 +82,56 @@ def registry_history_record(
     )
 
 
+class CertificateTaken(ValueError):
+    """The new certificate number is already another entity's (current or former)."""
+
+
+def _certificate_replace(entity: FiledEntity, before: dict, after: dict) -> dict:
+    """R-C1 / R-O6: the new certificate (三证合一) becomes current, the old one a former certificate.
+
+    Detection keeps finding the entity by its old number through ``FormerCertificate``. The
+    unique constraints decide a clash (another active entity, or a number already kept as
+    someone's former certificate); the caller gets ``CertificateTaken`` and nothing is written.
+    """
+    old_type = before.get("certificate_type", entity.certificate_type_id)
+    old_number = before.get("certificate_number", entity.certificate_number)
+    columns = {
+        "certificate_type_id": after.get("certificate_type", entity.certificate_type_id),
+        "certificate_number": after.get("certificate_number", entity.certificate_number),
+    }
+    number = columns["certificate_number"]
+    if (
+        # R-X1: the number is encrypted; its blind index hashes ``number`` the same way.
+        FiledEntity.objects.filter(status=RegistryStatus.ACTIVE, certificate_number_bidx=number)
+        .exclude(pk=entity.pk)
+        .exists()
+        or FormerCertificate.objects.filter(number=number).exclude(entity=entity).exists()
+    ):
+        raise CertificateTaken(number)
+    try:
+        with transaction.atomic():
+            if old_number != number:
+                FormerCertificate.objects.get_or_create(
+                    entity=entity, number=old_number, defaults={"certificate_type_id": old_type}
+                )
+            FiledEntity.objects.filter(pk=entity.pk).update(**with_blind_indexes(FiledEntity, columns))
+    except IntegrityError:
+        raise CertificateTaken(number) from None
+    return columns
+
+
 @transaction.atomic
 def registry_entity_change(
     *, entity: FiledEntity, before: dict, after: dict, who: Who, at: datetime | None = None
 ) -> FiledEntity:
-    """R-C1: apply an approved entity diff; numbers never change."""
+    """R-C1: apply an approved entity diff; numbers never change.
+
+    A certificate change (三证合一, validated by the order's checks) keeps the old number as a
+    former certificate; raises ``CertificateTaken`` when the new number is no longer free.
+    """
+    if "certificate_number" in after or "certificate_type" in after:
+        for k, v in _certificate_replace(entity, before, after).items():
+            setattr(entity, k, v)
     columns = {ENTITY_COLUMNS[k]: v for k, v in after.items() if k in ENTITY_COLUMNS}
     if columns:
         # R-X1: a changed mobile moves its blind index too (R-V3 looks it up there).
@@ -107,8 +154,14 @@ def registry_service_change(
     kind: str = ChangeKind.CHANGE_SERVICE,
     at: datetime | None = None,
 ) -> FiledWebsite:
-    """R-C2 / R-C3: apply an approved website (or access) diff; numbers and domains never change here."""
+    """R-C2 / R-C3: apply an approved website (or access) diff; numbers never change.
+
+    ``domains`` in ``after`` is the list the website keeps (R-C2: only removal); raises
+    ``ValueError`` for anything else, with nothing written.
+    """
     columns = {SERVICE_COLUMNS[k]: v for k, v in after.items() if k in SERVICE_COLUMNS}
+    if "domains" in after:
+        columns["domain"] = _domains_keep(service, after["domains"])
     if columns:
         FiledWebsite.objects.filter(pk=service.pk).update(**columns)
         for k, v in columns.items():
@@ -117,6 +170,25 @@ def registry_service_change(
         entity=service.entity, service=service, kind=kind, who=who, before=before, after=after, at=at
     )
     return service
+
+
+def _domains_keep(service: FiledWebsite, keep: list[str]) -> str:
+    """R-C2: deactivate the website's domains not in ``keep``; the main domain (the first kept).
+
+    Domains can only be removed, and one always stays: the order's checks say so to the
+    applicant, this refuses anything else (``ValueError``) so the registry can never gain a
+    domain, or lose its last one, by a change.
+    """
+    rows = list(service.domains.filter(active=True))
+    if not rows:  # a website filed before domains had rows: its main domain is its one row
+        rows = [FiledWebsiteDomain.objects.create(website=service, domain=service.domain.lower())]
+    current = [r.domain for r in sorted(rows, key=lambda r: (r.domain != service.domain.lower(), r.pk))]
+    kept = [d.lower() for d in keep if d]
+    if not kept or not set(kept) <= set(current):
+        raise ValueError("domains can only be removed, and one must stay")
+    gone = FiledWebsiteDomain.objects.filter(website=service, active=True).exclude(domain__in=kept)
+    gone.update(active=False)
+    return service.domain if service.domain.lower() in kept else kept[0]
 
 
 def _open_access(service: FiledWebsite) -> QuerySet[AccessRecord]:
@@ -134,6 +206,8 @@ def registry_service_cancel(*, service: FiledWebsite, who: Who, at: datetime | N
     before = {"status": service.status, "access": _providers(service)}
     _open_access(service).update(ended_at=at, end_reason=who.reason[:300])
     FiledWebsite.objects.filter(pk=service.pk).update(status=RegistryStatus.CANCELLED)
+    # Its domains are free again (R-C2); the rows stay as history.
+    FiledWebsiteDomain.objects.filter(website=service, active=True).update(active=False)
     service.status = RegistryStatus.CANCELLED
     registry_history_record(
         entity=service.entity,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
-from icpfiling.registry.models import FiledEntity, FiledWebsite, Province, RegistryStatus
+from icpfiling.registry.models import FiledEntity, FiledWebsite, FiledWebsiteDomain, Province, RegistryStatus
 
 
 def filed_entity_find(*, certificate_number: str) -> FiledEntity | None:
@@ -19,12 +20,36 @@ def filed_entity_find(*, certificate_number: str) -> FiledEntity | None:
     )
 
 
+def domains_taken(domains: list[str], *, exclude_website_id: int | None = None) -> list[str]:
+    """Which of ``domains`` an active filed website already carries (main or further domain)."""
+    wanted = {d.strip().lower() for d in domains if d}
+    rows = FiledWebsiteDomain.objects.alias(d=Lower("domain")).filter(d__in=wanted, active=True)
+    mains = FiledWebsite.objects.alias(d=Lower("domain")).filter(d__in=wanted, status=RegistryStatus.ACTIVE)
+    if exclude_website_id is not None:
+        rows = rows.exclude(website_id=exclude_website_id)
+        mains = mains.exclude(pk=exclude_website_id)
+    found = {d.lower() for d in rows.values_list("domain", flat=True)}
+    found |= {d.lower() for d in mains.values_list("domain", flat=True)}
+    return sorted(found)
+
+
 def filed_website_find(*, domain: str) -> FiledWebsite | None:
-    return (
-        FiledWebsite.objects.filter(domain__iexact=domain.strip(), status=RegistryStatus.ACTIVE)
+    """The active website carrying ``domain``, as its main domain or a further one (R-C2)."""
+    domain = domain.strip()
+    found = (
+        FiledWebsite.objects.filter(domain__iexact=domain, status=RegistryStatus.ACTIVE)
         .select_related("entity")
         .first()
     )
+    if found is None:
+        # Through the active-domain constraint's index on lower(domain).
+        rows = FiledWebsiteDomain.objects.alias(d=Lower("domain")).filter(d=domain.lower(), active=True)
+        found = (
+            FiledWebsite.objects.filter(status=RegistryStatus.ACTIVE, pk__in=rows.values("website_id"))
+            .select_related("entity")
+            .first()
+        )
+    return found
 
 
 def filed_entity_list_for_provinces(

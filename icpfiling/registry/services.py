@@ -27,8 +27,10 @@ from icpfiling.registry.models import (
     FiledAppPackage,
     FiledEntity,
     FiledWebsite,
+    FiledWebsiteDomain,
     Province,
 )
+from icpfiling.registry.selectors import domains_taken
 from icpfiling.tenancy.models import Provider
 
 SEQUENCE_DIGITS = 6
@@ -103,21 +105,45 @@ def registry_entity_file(
     )
 
 
+class DomainTaken(ValueError):
+    """A domain is already on an active filed website (R-C2: one website per active domain)."""
+
+    def __init__(self, domain: str) -> None:
+        super().__init__(domain)
+        self.domain = domain
+
+
 @transaction.atomic
 def registry_website_file(
-    *, entity: FiledEntity, domain: str, name: str, provider: Provider, filed_at: datetime | None = None
+    *,
+    entity: FiledEntity,
+    domain: str,
+    name: str,
+    provider: Provider,
+    filed_at: datetime | None = None,
+    extra_domains: list[str] | tuple[str, ...] = (),
 ) -> FiledWebsite:
-    """Record a newly approved website under ``entity`` and connect it to ``provider``."""
+    """Record a newly approved website under ``entity`` and connect it to ``provider``.
+
+    ``extra_domains`` are the website's further domains (R-C2). Raises ``DomainTaken`` when
+    one is on another active website; the unique constraints decide a race.
+    """
     filed_at = filed_at or timezone.now()
+    main = domain.strip().lower()
+    domains = list(dict.fromkeys([main, *(d.strip().lower() for d in extra_domains if d)]))
+    taken = domains_taken(domains)
+    if taken:
+        raise DomainTaken(taken[0])
     seq = website_seq_allocate(entity=entity)
     website = FiledWebsite.objects.create(
         entity=entity,
         seq=seq,
         website_number=format_website_number(entity.entity_number, seq),
-        domain=domain.strip().lower(),
+        domain=main,
         name=name,
         filed_at=filed_at,
     )
+    FiledWebsiteDomain.objects.bulk_create([FiledWebsiteDomain(website=website, domain=d) for d in domains])
     AccessRecord.objects.create(website=website, provider=provider, since=filed_at)
     return website
 

@@ -530,7 +530,7 @@ def test_r_s6_registry_conflict_refuses_the_approval_without_half_writes(alpha, 
     filed_entity(sites=[(domain, alpha.provider)])
     before = state(alpha, order)
     # when the authority approves
-    with pytest.raises(ValidationError, match="已有冲突的记录"):
+    with pytest.raises(ValidationError, match=f"域名 {domain} 已由其他网站备案，不能通过"):
         authority_approve(order=order, reviewer=zj)
     # then nothing was written: no entity, no number, no event
     assert state(alpha, order) == before

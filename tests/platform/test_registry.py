@@ -21,6 +21,7 @@ from icpfiling.registry.models import (
 from icpfiling.registry.reference import reference_data_load
 from icpfiling.registry.selectors import filed_entity_find, filed_website_find
 from icpfiling.registry.services import (
+    DomainTaken,
     entity_number_allocate,
     registry_entity_file,
     registry_website_file,
@@ -89,8 +90,20 @@ def test_r_o1_domain_is_filed_once_across_the_registry():
     entity = _entity()
     registry_website_file(entity=entity, domain="Dup-Example.cn", name="甲", provider=_provider("p1"))
     other = _entity(cert="91330106MA2H000023", name="另一公司")
-    with pytest.raises(IntegrityError), transaction.atomic():
+    # the filing names the domain (R-C2: checked over every domain of every active website) ...
+    with pytest.raises(DomainTaken) as taken, transaction.atomic():
         registry_website_file(entity=other, domain="dup-example.cn", name="乙", provider=_provider("p2"))
+    assert taken.value.domain == "dup-example.cn"
+    # ... and the unique constraint is what decides when the check is bypassed (a race)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        FiledWebsite.objects.create(
+            entity=other,
+            seq=1,
+            website_number="x-1",
+            domain="dup-example.cn",
+            name="乙",
+            filed_at=timezone.now(),
+        )
 
 
 @pytest.mark.django_db

@@ -203,3 +203,15 @@ def test_r_s2_refuses_any_database_but_its_own():
         with pytest.raises(SystemExit):
             bench._check_name(name)
     bench._check_name("icp_bench")  # and accepts its own
+
+
+def test_r_s2_r_c1_benchmark_data_set_holds_every_order_type():
+    # given the order types the engine runs (first filings, apps, changes and cancellations)
+    from filings.states import OrderType
+
+    # when the benchmark draws its orders' types
+    shares = dict(_bench().ORDER_TYPE_SHARES)
+    # then every type is in the data set, and the shares cover every order
+    assert set(shares) == set(OrderType.values)
+    assert min(shares.values()) > 0
+    assert round(sum(shares.values()), 6) == 1.0

@@ -165,6 +165,34 @@ class FiledWebsite(models.Model):
         return f"{self.website_number} {self.domain}"
 
 
+class FiledWebsiteDomain(models.Model):
+    """Every domain a filed website carries, its main one (``FiledWebsite.domain``) included (R-C2).
+
+    Real filings list several domains per website; 变更网站 may only remove them (at least one
+    stays). A removed or cancelled domain is kept inactive (history), and one constraint
+    keeps each active domain on one website across the registry, whichever domain is the
+    main one.
+    """
+
+    website = models.ForeignKey(FiledWebsite, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253)  # IDNA (punycode) form, lower case
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("备案域名")
+        verbose_name_plural = _("备案域名")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("domain"),
+                name="filed_website_domain_row_unique_active",
+                condition=models.Q(active=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
 class AccessRecord(models.Model):
     """Which provider hosts (接入) a filed website. A website may have several."""
 
