@@ -265,6 +265,13 @@ class Stack:
                 p.wait()
 
 
+def port_in_use(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def manage(env: dict[str, str], *cmd: str) -> None:
     subprocess.run([PY, "manage.py", *cmd], cwd=ROOT, env=env, check=True)
 
@@ -686,6 +693,9 @@ def main(argv: list[str] | None = None) -> int:
     if importlib.util.find_spec("locust") is None:
         raise SystemExit("locust is missing: .venv/bin/pip install -e '.[bench]'")
 
+    busy = [p for p in (args.port, args.port + 1) if port_in_use(p)]
+    if busy:
+        raise SystemExit(f"port {busy[0]} is in use on 127.0.0.1; choose another --port")
     mix, light = user_mix(args.users), baseline_mix()
     per_side = {k: (mix[k] + light[k]) // 2 for k in KINDS}  # per tenant / per province
     baseline_seconds = args.baseline_seconds or min(90.0, max(20.0, args.minutes * 60 / 4))
