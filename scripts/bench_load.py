@@ -680,6 +680,12 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
             client.get("authority_approve", 0) > 0,
         )
     )
+    races = {}
+    for counts in figures["client_other"].values():
+        for key, n in counts.items():
+            if key.startswith("conflict"):
+                races[key] = races.get(key, 0) + n
+    print(f"Races lost (another user acted first; an answer, not an error): {races or 'none'}")
     if figures.get("failures"):
         print("\nFailures:")
         for f in figures["failures"][:15]:

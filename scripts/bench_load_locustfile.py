@@ -83,6 +83,17 @@ def messages_of(page: str) -> list[tuple[str, str]]:
     return [(kind, html.unescape(text)) for kind, text in MESSAGE.findall(block.group(1))] if block else []
 
 
+def page_errors(page: str) -> list[str]:
+    """Field errors and the error summary's items, for failure reports."""
+    summary = (
+        page.split('class="error-summary"', 1)[1].split("</div>", 1)[0] if "error-summary" in page else ""
+    )
+    found = re.findall(r'class="err[^"]*"[^>]*>([^<]+)<', page) + re.findall(
+        r"<li>(?:<a[^>]*>)?([^<]+)", summary
+    )
+    return [html.unescape(e).strip() for e in found][:4]
+
+
 def has_message(page: str, text: str) -> bool:
     return any(text in m for _k, m in messages_of(page))
 
@@ -198,8 +209,7 @@ class BenchUser(HttpUser):
             catch_response=True,
         ) as r:
             if r.status_code not in ok:
-                errors = re.findall(r'class="err[^"]*"[^>]*>([^<]+)<', r.text)[:3]
-                r.failure(f"POST {r.status_code} {' / '.join(errors) or r.text[:120]!r}")
+                r.failure(f"POST {r.status_code} {' / '.join(page_errors(r.text)) or r.text[:120]!r}")
             else:
                 r.success()
             return r.status_code, r.headers.get("Location", ""), r.text
@@ -282,8 +292,8 @@ class ApplicantUser(BenchUser):
         province = random.choice(("ZJ", "GD"))  # noqa: S311
         area, city, county = PLACES[province]
         body = f"91{area}MA{n % 10**7:07d}"
-        born = date(1970, 1, 1) + timedelta(days=n % 15000)
-        rid_body = f"{area}{born:%Y%m%d}{n // 15000 % 1000:03d}"
+        born = date(1970, 1, 1) + timedelta(days=n % 10000)  # adults only (R-V: 18+)
+        rid_body = f"{area}{born:%Y%m%d}{n // 10000 % 1000:03d}"
         return {
             "province": province,
             "city": city,
@@ -545,11 +555,12 @@ class VerifierUser(BenchUser):
         )
         if status == 302 and _location == "/desk/":
             COUNTS["verified"] += 1
-        elif status == 302 or any(t in body for t in ("已由", "不能重复", "当前状态不能")):
+        elif status == 302 or any(
+            t in body for t in ("已由", "不能重复", "当前状态不能", "没有在本核验点的有效预约")
+        ):
             COUNTS["conflict: check"] += 1  # the other staff member recorded it first
         else:
-            errors = re.findall(r'class="err[^"]*"[^>]*>([^<]+)<', body)[:3]
-            refuse("verifier: check refused", f"booking {booking}: {errors}")
+            refuse("verifier: check refused", f"booking {booking}: {page_errors(body)}")
 
 
 class AuthorityUser(BenchUser):
@@ -568,7 +579,14 @@ class AuthorityUser(BenchUser):
             return
         pk = random.choice(orders[:5])  # noqa: S311
         self.get(f"/authority/orders/{pk}/", "authority: order page")
-        status, location, _ = self.post(f"/authority/orders/{pk}/approve/", {}, "authority: approve")
+        status, location, _ = self.post(
+            f"/authority/orders/{pk}/approve/", {}, "authority: approve", ok=(302, 404)
+        )
+        if status == 404:
+            # Another reviewer of the province decided it first: decided orders are visible only to
+            # whoever decided them (R-T3), so the loser of the race gets the 404 of a foreign order.
+            COUNTS["conflict: approve (404)"] += 1
+            return
         if status != 302:
             return
         page = self.get(location, "authority: order page")
