@@ -556,8 +556,10 @@ class VerifierUser(BenchUser):
         )
         if status == 302 and _location == "/desk/":
             COUNTS["verified"] += 1
-        elif status == 302 or any(
-            t in body for t in ("已由", "不能重复", "当前状态不能", "没有在本核验点的有效预约")
+        elif (
+            status == 302
+            or 'id="recorded"' in body  # the page now shows the other staff member's recorded result
+            or any(t in body for t in ("已由", "不能重复", "当前状态不能", "没有在本核验点的有效预约"))
         ):
             COUNTS["conflict: check"] += 1  # the other staff member recorded it first
         else:
