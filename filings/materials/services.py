@@ -44,8 +44,14 @@ def material_upload(
     *, order: FilingOrder, slot: str, uploaded: UploadedFile, actor=None, via_phone: bool = False
 ) -> MaterialFile:
     """Run the pipeline on one upload and store it for ``slot``. Raises ValidationError."""
-    # Serialise uploads per order so "at most 3 files" holds under concurrency.
-    order = FilingOrder.objects.select_for_update().select_related("tenant", "province").get(pk=order.pk)
+    # Serialise uploads per order so "at most 3 files" holds under concurrency. Only the order row:
+    # FOR UPDATE on the join would also lock the provider and province rows, serialising every
+    # upload of a provider and deadlocking two of them (issue 17's load test).
+    order = (
+        FilingOrder.objects.select_for_update(of=("self",))
+        .select_related("tenant", "province")
+        .get(pk=order.pk)
+    )
     if order.status not in EDITABLE_STATUSES:
         raise ValidationError(
             _("订单当前状态为“%(s)s”，不能再上传材料。") % {"s": order.get_status_display()}

@@ -275,6 +275,8 @@ def order_preview(request: HttpRequest, order_id: int) -> HttpResponse:
         {
             **_step_context(order, "preview"),
             "errors": errors,
+            # The steps bar reuses the validation above instead of running it again.
+            "steps_errors": errors if order.is_editable else None,
             "sections": sections,
             "sites": list(order.websites.all()),
         },

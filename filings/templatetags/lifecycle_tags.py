@@ -28,16 +28,24 @@ def approval_info(order: FilingOrder) -> dict | None:
 
 
 @register.simple_tag
-def order_steps_ok(order: FilingOrder) -> dict:
-    """Which wizard steps are complete, so the bar shows ✓ only where nothing is left to fix (issue 12)."""
+def order_steps_ok(order: FilingOrder, submission_errors: dict | None = None) -> dict:
+    """Which wizard steps are complete, so the bar shows ✓ only where nothing is left to fix (issue 12).
+
+    ``submission_errors``: what the preview already found (``order_submission_errors``), so that
+    page does not validate the whole order a second time (half its queries, issue 17's load test).
+    """
     from django.utils import timezone
 
     from filings.materials.requirements import missing_materials
     from filings.orders.validation import order_errors
 
-    errors = order_errors(order, today=timezone.localdate())
+    if isinstance(submission_errors, dict):  # an unset template variable arrives as ""
+        errors, materials_ok = submission_errors, "materials" not in submission_errors
+    else:
+        errors = order_errors(order, today=timezone.localdate())
+        materials_ok = not missing_materials(order)
     return {
         "entity": not any(k.startswith("entity.") for k in errors),
         "websites": not any(k.startswith("websites[") for k in errors) and "order" not in errors,
-        "materials": not missing_materials(order),
+        "materials": materials_ok,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,6 +17,7 @@ from icpfiling.core.sample_images import sample_image
 from icpfiling.tenancy.context import tenant_scope
 from tests.factories import complete_order
 from tests.materials.upload_corpus import good_files, hostile_files
+from tests.services import requires_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +243,58 @@ def test_r_d2_same_file_twice_to_one_item_is_refused_once_stored(alpha, beta, pr
         HTTP_ACCEPT="application/json",
     )
     assert other.status_code == 200, other.content
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_r_d2_upload_locks_only_its_order_not_the_provider_or_the_province(private_root):
+    # Given an order at alpha (beta exists too) and another transaction updating alpha's provider row
+    # and the order's province row (FOR NO KEY UPDATE, the lock of a plain UPDATE of those rows)
+    from django.db import connection, transaction
+
+    from filings.materials.services import material_upload
+    from icpfiling.registry.models import Province
+    from icpfiling.registry.reference import reference_data_load
+    from icpfiling.tenancy.models import Provider
+    from tests.conftest import make_tenant
+
+    reference_data_load()
+    alpha, _beta = make_tenant("alpha"), make_tenant("beta")
+    order = complete_order(alpha, materials=False)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Provider.objects.select_for_update(no_key=True).get(pk=alpha.provider.pk)
+                Province.objects.select_for_update(no_key=True).get(pk=order.province_id)
+                held.set()
+                release.wait(timeout=20)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        # When the applicant uploads a licence meanwhile (waiting at most 3 s for any lock)
+        with connection.cursor() as cur:
+            cur.execute("SET lock_timeout = '3s'")
+        with tenant_scope(alpha.provider):
+            stored = material_upload(
+                order=order,
+                slot="licence",
+                uploaded=SimpleUploadedFile("licence.jpg", sample_image("lock-scope"), "image/jpeg"),
+                actor=alpha.users["applicant"],
+            )
+        # Then the upload went through: it locked its order row only (issue 17's load test met a
+        # deadlock when it also locked the joined provider and province rows)
+        with tenant_scope(alpha.provider):
+            assert list(MaterialFile.objects.filter(order=order).values_list("pk", "slot")) == [
+                (stored.pk, "licence")
+            ]
+    finally:
+        release.set()
+        holder.join(timeout=20)
+        with connection.cursor() as cur:
+            cur.execute("RESET lock_timeout")

@@ -324,3 +324,35 @@ def test_r_l1_wizard_marks_a_step_done_only_when_nothing_is_left_to_fix(alpha, b
     bar = page.split('class="steps-bar"')[1].split("</nav>")[0]
     assert f'<li class="done"><a href="/orders/{done.pk}/entity/">' in bar
     assert f'<li class="done"><a href="/orders/{done.pk}/websites/">' in bar
+
+
+def test_r_l1_preview_validates_the_order_once_for_its_errors_and_the_steps_bar(alpha, beta, monkeypatch):
+    # Given a fresh draft (entity empty, no materials) and a count of whole-order validations
+    import filings.orders.services
+    import filings.orders.validation
+
+    client = alpha.client("applicant")
+    client.post("/orders/new/", _detect_post(domain="steps-once.cn"))
+    with tenant_scope(alpha.provider):
+        order = FilingOrder.objects.get(applicant=alpha.users["applicant"])
+    calls = []
+    original = filings.orders.validation.order_errors
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(filings.orders.validation, "order_errors", counted)
+    monkeypatch.setattr(filings.orders.services, "order_errors", counted)
+    # When the applicant opens the preview
+    html = client.get(f"/orders/{order.pk}/preview/").content.decode()
+    # Then the order was validated once (the steps bar reuses the preview's errors, issue 17's load test)
+    assert len(calls) == 1
+    # and the bar still flags the entity and the materials as left to fix
+    bar = html.split('class="steps-bar"')[1].split("</nav>")[0]
+    assert f'<li class="todo"><a href="/orders/{order.pk}/entity/">' in bar
+    assert f'<li class="todo"><a href="/orders/{order.pk}/materials/">' in bar
+    # while another step page still validates for itself
+    calls.clear()
+    client.get(f"/orders/{order.pk}/websites/")
+    assert len(calls) == 1
