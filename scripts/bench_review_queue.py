@@ -281,6 +281,7 @@ def order_columns() -> dict[str, str]:
         "entity_key": "(%(certs)s::text[])[nb] || ':9133' || lpad(i::text, 14, '0')",
         "registry_entity_id": "NULL",
         "registry_website_id": "NULL",
+        "registry_app_id": "NULL",
         "entity_name": "'基准测试科技有限公司' || i",
         "registered_address": "'浙江省杭州市西湖区文三路' || (i %% 999) || '号'",
         "communication_address": "'浙江省杭州市西湖区文三路' || (i %% 999) || '号'",
