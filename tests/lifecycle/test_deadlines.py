@@ -325,38 +325,56 @@ def test_r_b2_inbox_badge_counts_unread_messages_up_to_99_plus(alpha, beta):
     assert InboxMessage.objects.filter(user=beta.users["applicant"], read_at__isnull=True).count() == 1
 
 
-def test_r_b2_a_sweeps_messages_read_exactly_as_a_single_transitions_would(alpha):
+def test_r_b2_a_sweeps_messages_read_exactly_as_a_single_transitions_would(alpha, beta):
     from filings.notifications import _messages
 
-    # Given an order whose SMS deadline passed
+    # Given two orders of different types in two tenants whose SMS deadlines passed
     order = advance(alpha, complete_order(alpha), OrderStatus.SMS_VERIFICATION)
     _set(order, sms_deadline_at=timezone.now() - timedelta(minutes=1))
-    # When the sweep moves it
-    assert sms_deadline_sweep() == 1
-    # Then each channel's row carries the texts, recipient and link one transition would write
-    with tenant_scopes_disabled():
-        moved = FilingOrder.objects.select_related("applicant").get(pk=order.pk)
-    expected = {
-        row["channel"]: row
-        for row in _messages(moved, "sms_failed", "短信核验超时：24 小时内未完成全部验证码。", kind="status")
-    }
-    rows = {
-        m.channel: m
-        for m in OutboxMessage.objects.filter(dedupe_key__startswith=f"order:{order.pk}:sms_failed:")
-    }
-    assert set(rows) == set(expected) == {"email", "inbox", "sms"}
-    for channel, row in rows.items():
-        want = expected[channel]
-        assert (row.recipient, row.subject, row.body, row.url, row.dedupe_key, row.tenant_id) == (
-            want["recipient"],
-            want.get("subject", ""),
-            want["body"],
-            want.get("url", ""),
-            want["dedupe_key"],
-            alpha.provider.pk,
-        ), channel
-    assert rows["inbox"].url == f"/orders/{order.pk}/"
-    assert f"#{order.pk}" in rows["email"].subject
+    other = advance(beta, complete_order(beta), OrderStatus.SMS_VERIFICATION)
+    _set(other, sms_deadline_at=timezone.now() - timedelta(minutes=2), order_type="cancel_website")
+    # When one sweep batch moves both
+    assert sms_deadline_sweep() == 2
+    # Then each channel's row of each order carries the texts, recipient and link its own
+    # transition would write (the type's own wording, not the other order's)
+    for o, tenant in ((order, alpha), (other, beta)):
+        with tenant_scopes_disabled():
+            moved = FilingOrder.objects.select_related("applicant").get(pk=o.pk)
+        expected = {
+            row["channel"]: row
+            for row in _messages(
+                moved, "sms_failed", "短信核验超时：24 小时内未完成全部验证码。", kind="status"
+            )
+        }
+        rows = {
+            m.channel: m
+            for m in OutboxMessage.objects.filter(dedupe_key__startswith=f"order:{o.pk}:sms_failed:")
+        }
+        assert set(rows) == set(expected) == {"email", "inbox", "sms"}
+        for channel, row in rows.items():
+            want = expected[channel]
+            assert (row.recipient, row.subject, row.body, row.url, row.dedupe_key, row.tenant_id) == (
+                want["recipient"],
+                want.get("subject", ""),
+                want["body"],
+                want.get("url", ""),
+                want["dedupe_key"],
+                tenant.provider.pk,
+            ), channel
+        assert rows["inbox"].url == f"/orders/{o.pk}/"
+        assert f"#{o.pk}" in rows["email"].subject
+    assert (
+        "注销网站"
+        in OutboxMessage.objects.get(
+            dedupe_key__startswith=f"order:{other.pk}:sms_failed:", channel="email"
+        ).body
+    )
+    assert (
+        "注销网站"
+        not in OutboxMessage.objects.get(
+            dedupe_key__startswith=f"order:{order.pk}:sms_failed:", channel="email"
+        ).body
+    )
 
 
 def test_r_b3_embedded_run_sweeps_deadlines_and_delivers_without_redis(tmp_path):
