@@ -129,6 +129,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "icpfiling.urls"
 WSGI_APPLICATION = "icpfiling.wsgi.application"
 
+# <select> built in Python (icpfiling/core/forms_renderer.py): same markup, a fraction of the CPU.
+FORM_RENDERER = "icpfiling.core.forms_renderer.PortalFormRenderer"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -206,6 +208,9 @@ else:
     # Embedded mode: a real Celery worker and beat, with the broker kept in files
     # under var/ so that no Redis is needed (kombu's filesystem transport).
     _queue = VAR_DIR / "celery"
+    # Any command that enqueues (seed_demo, a shell) needs the folders, not only the run script.
+    for _sub in ("queue", "processed", "control"):
+        (_queue / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue / "queue"),

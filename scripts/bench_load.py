@@ -595,6 +595,41 @@ def run_locust(
     return stats, result
 
 
+CPU_GROUPS = ("gunicorn", "celery", "postgres", "redis-server", "moto")
+
+
+def cpu_snapshot() -> dict[int, tuple[str, float]]:
+    """CPU seconds used so far by every process of the stack, by pid: (group, seconds)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    snap = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if cmd.startswith("postgres") or "/postgresql/" in cmd:
+            group = "postgres"  # the server's backends, not a command line that mentions it
+        else:
+            group = next((g for g in CPU_GROUPS if g != "postgres" and g in cmd), None)
+        if group:
+            # utime and stime are fields 14 and 15 of stat; the split starts at field 3
+            snap[int(entry.name)] = (group, (int(fields[11]) + int(fields[12])) / tick)
+    return snap
+
+
+def cpu_used(before: dict, after: dict, locust_seconds: float) -> dict[str, float]:
+    """CPU seconds each group used between two snapshots (locust from the waited child's times)."""
+    used = dict.fromkeys(CPU_GROUPS, 0.0)
+    for pid, (group, seconds) in after.items():
+        old = before.get(pid)
+        used[group] += seconds - (old[1] if old and old[0] == group else 0.0)
+    used["locust"] = locust_seconds
+    return used
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -630,6 +665,18 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
         f"{'all':<{width}} {total:>8} {errors:>6}   ({total / (figures['minutes'] * 60):.1f} requests/s; "
         "times in ms; base p50 = light pass, one user per kind)"
     )
+    # Where the two cores went during the load pass: the portal (gunicorn), its worker, the
+    # database, and what only the benchmark runs (locust, the S3 stand-in).
+    cpu = figures.get("cpu") or {}
+    if cpu and total:
+        seconds = figures["minutes"] * 60
+        print(
+            "CPU during the load pass (s; ms per request; share of 2 cores): "
+            + "; ".join(
+                f"{g} {v:.0f} s, {v * 1000 / total:.1f} ms, {v / (seconds * (os.cpu_count() or 1)):.0%}"
+                for g, v in sorted(cpu.items(), key=lambda kv: -kv[1])
+            )
+        )
     slow = [n for n, s in stats.items() if s["p99"] > GOAL_P99_MS]
     goals.append(
         (
@@ -778,6 +825,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Load pass: {args.users} users for {args.minutes:g} min (load average {load_before}) ...",
             flush=True,
         )
+        cpu_before, children_before = cpu_snapshot(), os.times()
         stats, client = run_locust(
             name="load",
             mix=mix,
@@ -786,6 +834,13 @@ def main(argv: list[str] | None = None) -> int:
             **common,
         )
         load_after = load_average()
+        children_after = os.times()
+        cpu = cpu_used(
+            cpu_before,
+            cpu_snapshot(),
+            (children_after.children_user + children_after.children_system)
+            - (children_before.children_user + children_before.children_system),
+        )
         stack.check_alive()
         check_path = var / "check.json"
         check_path.write_text(json.dumps({"first_event_id": json.loads(spec.read_text())["first_event_id"]}))
@@ -808,6 +863,7 @@ def main(argv: list[str] | None = None) -> int:
             "client": totals,
             "client_other": {"baseline": base_client.get("counts", {}), "load": client.get("counts", {})},
             "failures": base_client["failures"] + client["failures"],
+            "cpu": cpu,
         }
         goals = report(figures)
         figures["goals"] = [{"what": w, "measured": m, "goal": g, "met": ok} for w, m, g, ok in goals]
