@@ -18,6 +18,8 @@ def order_list_for_applicant(*, tenant: Provider, applicant) -> QuerySet[FilingO
     return (
         FilingOrder.objects.filter(tenant=tenant, applicant=applicant)
         .select_related("province")
+        # The list shows none of these; each would cost a decryption per row (R-X1).
+        .defer("principal_id_number", "principal_mobile", "emergency_mobile")
         .annotate(website_count=Count("websites"))
         .order_by("-created_at")
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db import models
+from django.utils.encoding import force_str
 
 from icpfiling.tenancy.context import TenantScopeError, current_scope
 
@@ -35,6 +38,13 @@ class TenantScopedManager(models.Manager.from_queryset(TenantScopedQuerySet)):
         return qs.filter(tenant_id=scope.tenant_id)
 
 
+@cache
+def _choice_labels(field) -> dict:
+    # Keys only are hashed here; Django's own _get_FIELD_display hashes every (value, label)
+    # pair on every call, which translates each lazy label: ~15 gettext calls per display.
+    return dict(field.flatchoices)
+
+
 class TenantOwnedModel(models.Model):
     """Every tenant-owned row carries its tenant; children copy it down."""
 
@@ -61,3 +71,12 @@ class TenantOwnedModel(models.Model):
                 f"{self._meta.label} of tenant {self.tenant_id} saved in scope {scope.tenant_id}"
             )
         super().save(*args, **kwargs)
+
+    def _get_FIELD_display(self, field):
+        """``get_<field>_display``: the same result as Django's, without re-hashing the labels."""
+        value = getattr(self, field.attname)
+        try:
+            label = _choice_labels(field).get(value, value)
+        except TypeError:  # an unhashable value (a list in a JSON field): Django's way
+            return super()._get_FIELD_display(field)
+        return force_str(label, strings_only=True)

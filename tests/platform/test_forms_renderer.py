@@ -53,3 +53,25 @@ def test_r_l1_a_widget_with_its_own_option_template_still_uses_the_templates():
     assert widget.render("p", "x", renderer=PortalFormRenderer()) == widget.render(
         "p", "x", renderer=DjangoTemplates()
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_r_l1_choice_labels_read_as_djangos_own_in_the_readers_language(language, alpha, beta):
+    from django.db.models import Model
+
+    from filings.models import FilingOrder
+    from filings.states import OrderType
+    from icpfiling.tenancy.context import tenant_scopes_disabled
+
+    # Given an order of each tenant, one of a type and one with a value outside the choices
+    orders = [FilingOrder(tenant=alpha.provider, order_type=t) for t in OrderType.values]
+    orders.append(FilingOrder(tenant=beta.provider, order_type="no_such_type"))
+    field = FilingOrder._meta.get_field("order_type")
+    with tenant_scopes_disabled(), override(language):
+        for order in orders:
+            # When the label is read, Then it is what Django's own lookup gives, translated
+            assert order.get_order_type_display() == Model._get_FIELD_display(order, field)
+    with override("en"):
+        assert orders[0].get_order_type_display() == "New entity filing"
+    assert orders[-1].get_order_type_display() == "no_such_type"
