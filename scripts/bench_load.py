@@ -43,6 +43,7 @@ goal is missed.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import csv
 import importlib.util
@@ -204,6 +205,9 @@ def stack_env(args: argparse.Namespace, var: Path) -> dict[str, str]:
             "ICPFILING_MODE": "production",
             "ICPFILING_VAR_DIR": str(var),
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            # R-X1: production refuses to start without its own field and blind-index keys.
+            "ICPFILING_FIELD_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "ICPFILING_BLIND_INDEX_KEY": secrets.token_hex(32),
             "DATABASE_URL": args.server.rstrip("/") + "/" + args.db,
             "REDIS_URL": args.redis_url,
             "S3_BUCKET": "icpfiling-bench",

@@ -121,3 +121,21 @@ def test_r_s1_a_lost_transition_and_a_stale_status_are_found():
     assert bench.path_errors([("authority_approve", "draft", "approved")], "approved", TRANSITIONS) == [
         "authority_approve draft->approved is not in the table"
     ]
+
+
+def test_r_x1_the_stacks_settings_start_in_production_mode(tmp_path):
+    # Given the environment the benchmark gives its gunicorn, Celery and manage.py commands
+    bench = _bench()
+    env = bench.stack_env(bench.parse_args([]), tmp_path)
+    # When Django's system checks load the production settings with it
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # Then the settings start (every key production requires is there, R-X1 included)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ImproperlyConfigured" not in done.stderr
