@@ -264,7 +264,8 @@ AUTHENTICATION_BACKENDS = [
     "icpfiling.accounts.backends.TenantEmailBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id at OWASP's parameters (icpfiling/accounts/hashers.py); also verifies Django's.
+    "icpfiling.accounts.hashers.PortalArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -58,8 +58,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -95,7 +97,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=50, help="simulated users in the load pass")
     parser.add_argument("--minutes", type=float, default=5.0, help="length of the load pass")
     parser.add_argument("--spawn-rate", type=float, default=5.0, help="users started per second")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (compose: 3)")
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers (compose: 5)")
     parser.add_argument(
         "--baseline-seconds", type=float, default=None, help="length of the light pass (default: scaled)"
     )
@@ -336,7 +338,7 @@ def seed_child(path: str) -> None:
     from icpfiling.demo.seed import demo_seed
     from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
     from icpfiling.tenancy.models import Provider
-    from verification_points.models import PointStaff, VerificationPoint
+    from verification_points.models import AppointmentSlot, PointStaff, VerificationPoint
     from verification_points.operations.slots import slots_generate
 
     spec = json.loads(Path(path).read_text())
@@ -371,6 +373,22 @@ def seed_child(path: str) -> None:
             )
             point.refresh_from_db()
             slots_generate(point=point, start=timezone.localdate(), days=14)
+            # And half-hour slots from the one in progress to the end of the day in Shanghai, on
+            # any day at any hour: applicants book the slot in progress (a walk-in) and the staff
+            # record the check on its day (R-S4), as during opening hours on a working day.
+            AppointmentSlot.objects.bulk_create(
+                [
+                    AppointmentSlot(
+                        tenant=provider,
+                        point=point,
+                        starts_at=start,
+                        ends_at=start + timedelta(minutes=30),
+                        capacity=SLOT_CAPACITY,
+                    )
+                    for start in walk_in_slot_starts(now)
+                ],
+                ignore_conflicts=True,
+            )
             rows: dict[str, list] = {"applicant": [], "reviewer": [], "verifier": []}
             for kind, role in (
                 ("applicant", Role.APPLICANT),
@@ -599,6 +617,18 @@ def run_locust(
     return stats, result
 
 
+def walk_in_slot_starts(now: datetime) -> list[datetime]:
+    """Starts of the half-hour slots from the one in progress to the end of ``now``'s day in Shanghai."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+    local = now.astimezone(shanghai)
+    start = local.replace(minute=0 if local.minute < 30 else 30, second=0, microsecond=0)
+    starts = []
+    while start.date() == local.date():
+        starts.append(start)
+        start += timedelta(minutes=30)
+    return starts
+
+
 CPU_GROUPS = ("gunicorn", "celery", "postgres", "redis-server", "moto")
 
 
@@ -767,6 +797,13 @@ def main(argv: list[str] | None = None) -> int:
     baseline_seconds = args.baseline_seconds or min(90.0, max(20.0, args.minutes * 60 / 4))
     var = Path(tempfile.mkdtemp(prefix="bench-load-"))
     print(f"Bench load: database {args.db}, Redis {args.redis_url}, var {var}", flush=True)
+    left = len(walk_in_slot_starts(datetime.now().astimezone())) * 30
+    if left < args.minutes + baseline_seconds / 60 + 10:
+        print(
+            f"Note: about {left} min of today's slots are left in Shanghai; checks of slots booked "
+            "before midnight are refused after it (R-S4), so verifications may stall near the end.",
+            flush=True,
+        )
     recreate_database(args.server, args.db)
     flush_redis(args.redis_url)
     env = stack_env(args, var)

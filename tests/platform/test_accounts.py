@@ -159,7 +159,33 @@ def test_r_a1_tampered_confirmation_token_is_rejected(alpha):
 def test_r_a2_argon2_is_the_production_hasher():
     import icpfiling.settings as production_settings
 
-    assert production_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert production_settings.PASSWORD_HASHERS[0] == "icpfiling.accounts.hashers.PortalArgon2PasswordHasher"
+
+
+def test_r_a2_argon2id_at_owasp_parameters_and_djangos_hashes_still_verify_then_upgrade(settings):
+    import argon2
+    from django.contrib.auth.hashers import Argon2PasswordHasher, check_password, make_password
+
+    settings.PASSWORD_HASHERS = ["icpfiling.accounts.hashers.PortalArgon2PasswordHasher"]
+    # Given a new hash, and one made with Django's default parameters before the change
+    new = make_password("correct-horse-battery-9")
+    old = Argon2PasswordHasher().encode("correct-horse-battery-9", Argon2PasswordHasher().salt())
+    # Then the new one is Argon2id, 19 MiB, 2 passes, 1 lane
+    params = argon2.extract_parameters(new.removeprefix("argon2"))
+    assert (params.type, params.memory_cost, params.time_cost, params.parallelism) == (
+        argon2.Type.ID,
+        19456,
+        2,
+        1,
+    )
+    # And the old one still verifies, asking to be rewritten; a wrong password does neither
+    rewritten = []
+    assert check_password("correct-horse-battery-9", old, setter=rewritten.append)
+    assert rewritten == ["correct-horse-battery-9"]
+    assert not check_password("wrong-password-00", old, setter=rewritten.append)
+    assert rewritten == ["correct-horse-battery-9"]
+    assert check_password("correct-horse-battery-9", new, setter=rewritten.append)
+    assert rewritten == ["correct-horse-battery-9"]
 
 
 def test_r_a2_login_throttled_per_account_and_address(alpha, beta, settings):

@@ -139,3 +139,22 @@ def test_r_x1_the_stacks_settings_start_in_production_mode(tmp_path):
     # Then the settings start (every key production requires is there, R-X1 included)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ImproperlyConfigured" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("utc", "first", "count"),
+    [
+        ("2026-12-02T16:05:00+00:00", "2026-12-03T00:00:00+08:00", 48),  # just after midnight
+        ("2026-12-02T03:44:59+00:00", "2026-12-02T11:30:00+08:00", 25),  # mid-day: the slot in progress
+        ("2026-12-02T15:59:00+00:00", "2026-12-02T23:30:00+08:00", 1),  # the day's last slot
+    ],
+)
+def test_r_s4_walk_in_slots_run_from_the_one_in_progress_to_the_end_of_the_day(utc, first, count):
+    from datetime import datetime
+
+    # Given the time the benchmark seeds at, When it lays out its walk-in slots
+    starts = _bench().walk_in_slot_starts(datetime.fromisoformat(utc))
+    # Then they begin with the half hour in progress in Shanghai and stop at its midnight
+    assert starts[0] == datetime.fromisoformat(first)
+    assert len(starts) == count
+    assert {s.date() for s in starts} == {starts[0].date()}
