@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-import yaml
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -43,7 +42,7 @@ from icpfiling.core.masking import mask_id_number, mask_mobile
 from icpfiling.core.text import clause_join, labelled, list_join
 from icpfiling.core.workdays import add_working_days_at, working_days_between
 from icpfiling.registry.models import PersonalIdType
-from icpfiling.registry.seed_files import PROVINCE_RULES_FILE
+from icpfiling.registry.seed_files import province_rules_data
 from icpfiling.tenancy.access import get_or_404
 from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
 
@@ -497,8 +496,7 @@ class ReturnReason:
 @lru_cache(maxsize=1)
 def authority_return_reasons() -> tuple[ReturnReason, ...]:
     """The common reasons the authority stage uses (``return_reasons`` with stage or also_at authority)."""
-    with PROVINCE_RULES_FILE.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    data = province_rules_data()  # parsed once per process, shared with the province rules
     out = []
     for item in data.get("return_reasons", []):
         if item.get("stage") == "authority" or "authority" in (item.get("also_at") or []):
