@@ -371,7 +371,10 @@ if PRODUCTION:
             "default_acl": None,  # private: objects inherit the bucket's private policy
             "querystring_auth": True,
             "querystring_expire": 300,
-            "file_overwrite": False,
+            # Every stored name is generated with a random UUID (tenancy.storage.tenant_file_name):
+            # no name is ever reused, so the existence check (one more round trip to the bucket
+            # per upload, 13 % of an upload's time under the load test) has nothing to find.
+            "file_overwrite": True,
         },
     }
     _static_backend = "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -68,7 +68,7 @@ def s3_storage(settings, s3_endpoint):
                 "default_acl": None,
                 "querystring_auth": True,
                 "querystring_expire": 300,
-                "file_overwrite": False,
+                "file_overwrite": True,  # names are random UUIDs (tenant_file_name)
             },
         },
     }
