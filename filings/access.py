@@ -18,14 +18,23 @@ from icpfiling.tenancy.models import Provider
 applicant_required = provider_role_required(Role.APPLICANT)
 
 
-def access_order_by_id(*, actor, tenant: Provider, order_id: int) -> FilingOrder:
-    """The applicant's own order at this provider, or 404 (missing and foreign alike)."""
+def access_order_by_id(*, actor, tenant: Provider, order_id: int, with_history: bool = False) -> FilingOrder:
+    """The applicant's own order at this provider, or 404 (missing and foreign alike).
+
+    ``with_history`` also reads the order's events with their actors, for the one page that
+    shows the history; every other page and action skips that query (an order gathers dozens
+    of events over its rounds).
+    """
+    prefetch = [
+        Prefetch("websites", queryset=OrderWebsite.objects.select_related("server").order_by("position"))
+    ]
+    if with_history:
+        prefetch.append(
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("at", "pk"))
+        )
     qs = (
         FilingOrder.objects.filter(tenant=tenant, applicant=actor)
         .select_related("province", "nature", "certificate_type", "registry_entity", "applicant")
-        .prefetch_related(
-            Prefetch("websites", queryset=OrderWebsite.objects.select_related("server").order_by("position")),
-            Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("at", "pk")),
-        )
+        .prefetch_related(*prefetch)
     )
     return get_or_404(qs, actor=actor, pk=order_id)

@@ -188,6 +188,16 @@ if REDIS_URL:
     # Rate limits (public query) count in Redis so that every web worker shares them; no tenant
     # prefix: an address is limited across hosts.
     CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    # Sessions are read on every request: from Redis first, the database row kept as the record
+    # (a flushed Redis costs a re-read, not a logout). Their own alias: a session is read before
+    # the tenant is known, so its key must not carry a tenant.
+    CACHES["sessions"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "session",
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
     CELERY_BROKER_URL = REDIS_URL
     # Longer than any task runs, so Redis never redelivers a task that is still
     # running; deadlines never ride on ETA tasks (reliability reference §4).

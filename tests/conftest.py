@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.test import Client, TestCase
 from django.utils import timezone
@@ -36,10 +37,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _clear_cache():
     # The default cache and the rate limiters' own (Redis when REDIS_URL is set): no test sees
     # another's counters.
-    for name in ("default", "ratelimit"):
+    names = list(settings.CACHES)  # default, ratelimit, and sessions where they are cached
+    for name in names:
         caches[name].clear()
     yield
-    for name in ("default", "ratelimit"):
+    for name in names:
         caches[name].clear()
 
 

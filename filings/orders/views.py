@@ -68,7 +68,9 @@ def order_new(request: HttpRequest) -> HttpResponse:
 
 @applicant_required
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _order(request, order_id)
+    order = access_order_by_id(
+        actor=request.user, tenant=request.tenant, order_id=order_id, with_history=True
+    )
     return render(
         request, "filings/order_detail.html", {"order": order, "progress": order_progress(order=order)}
     )

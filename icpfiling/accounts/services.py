@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -167,6 +169,9 @@ def user_disable(*, actor: User, user: User) -> int:
         raise ValidationError(_("不能停用自己的账户。"))
     User.objects.filter(pk=user.pk).update(is_active=False)
     keys = list(user.sessions.values_list("session_key", flat=True))
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in keys:
+        store(session_key=key).delete()  # the cached copy too, where sessions are cached
     Session.objects.filter(session_key__in=keys).delete()
     user.sessions.all().delete()
     return len(keys)

@@ -272,6 +272,16 @@ def test_r_a2_disabling_an_account_ends_its_sessions(alpha):
     assert reviewer.is_active is False
     assert reviewer.sessions.count() == 0
     assert not Session.objects.filter(session_key=phone.session.session_key).exists()
+    # nor kept where sessions are cached (Redis in production): the engine finds neither
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    for c in (phone, laptop):
+        key = c.cookies["sessionid"].value
+        assert store.exists(key) is False
+        assert store.__class__(session_key=key).load() == {}
     assert "审核工作台" not in phone.get("/").content.decode()
 
 
