@@ -59,7 +59,11 @@ class OutboxMessage(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
 
     def __str__(self) -> str:
-        return f"{self.channel} to {self.recipient}: {self.subject}"
+        # Shown by the console and in log lines: an SMS recipient is a mobile, so masked (R-X5).
+        from icpfiling.core.masking import mask_mobile
+
+        to = mask_mobile(self.recipient) if self.channel == Channel.SMS else self.recipient
+        return f"{self.channel} to {to}: {self.subject}"
 
 
 class InboxMessage(models.Model):

@@ -15,11 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.models import FilingOrder
 from icpfiling.accounts.models import Membership, User
-from icpfiling.notifications.models import OutboxMessage
+from icpfiling.core.masking import mask_mobile, mask_value
+from icpfiling.notifications.models import Channel, OutboxMessage
 
 # Importing the rules module registers the province-rule console on the same site.
 from icpfiling.operator import rules  # noqa: F401
 from icpfiling.operator.site import operator_site
+from icpfiling.privacy.fields import BlindIndexField, EncryptedCharField, EncryptedJSONField
 from icpfiling.registry.models import AccessRecord, FiledEntity, FiledWebsite, Province
 from icpfiling.tenancy.models import Provider, ProviderHostname
 from icpfiling.tenancy.resolve import forget_host
@@ -118,6 +120,31 @@ class MembershipAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+def masked_fields(model) -> tuple[list[str], list]:
+    """(exclude, readonly_fields) for a read-only page of ``model``: every field shown, but each
+    encrypted number masked (a mobile 3+4, any other 4+4) and blind indexes left out."""
+    exclude, readonly = [], []
+    for f in model._meta.fields:
+        if isinstance(f, BlindIndexField | EncryptedJSONField):
+            exclude.append(f.name)
+        elif isinstance(f, EncryptedCharField):
+            exclude.append(f.name)
+            readonly.append(_masked(f))
+        else:
+            readonly.append(f.name)
+    return exclude, readonly
+
+
+def _masked(field):
+    mask = mask_mobile if "mobile" in field.name else mask_value
+
+    def show(obj) -> str:
+        return mask(getattr(obj, field.attname))
+
+    show.short_description = field.verbose_name
+    return show
+
+
 @admin.register(Province, site=operator_site)
 class ProvinceAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "short_name", "icp_prefix", "admin_code"]
@@ -125,11 +152,23 @@ class ProvinceAdmin(admin.ModelAdmin):
 
 @admin.register(FiledEntity, site=operator_site)
 class FiledEntityAdmin(admin.ModelAdmin):
-    list_display = ["entity_number", "name", "province", "certificate_number", "status"]
+    list_display = ["entity_number", "name", "province", "masked_certificate_number", "status"]
     # R-X1: the certificate number is found through its blind index (the column is encrypted).
     search_fields = ["=entity_number", "=certificate_number_bidx"]
     show_full_result_count = False
     list_select_related = ["province"]
+    # An individual's certificate is a resident ID and every entity has a principal's mobile:
+    # the console shows them masked like every staff page (R-D4), never as editable text.
+    exclude = ["certificate_number", "certificate_number_bidx", "principal_mobile", "principal_mobile_bidx"]
+    readonly_fields = ["masked_certificate_number", "masked_principal_mobile"]
+
+    @admin.display(description=_("证件号码"))
+    def masked_certificate_number(self, obj) -> str:
+        return mask_value(obj.certificate_number)
+
+    @admin.display(description=_("负责人手机号码"))
+    def masked_principal_mobile(self, obj) -> str:
+        return mask_mobile(obj.principal_mobile)
 
 
 @admin.register(FiledWebsite, site=operator_site)
@@ -148,10 +187,19 @@ class AccessRecordAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxMessage, site=operator_site)
 class OutboxAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "channel", "recipient", "subject", "status", "attempts"]
+    list_display = ["created_at", "channel", "masked_recipient", "subject", "status", "attempts"]
     list_filter = ["status", "channel"]
     show_full_result_count = False
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    # An SMS recipient is a mobile: masked here as on every staff page (R-D4).
+    exclude = ["recipient"]
+    readonly_fields = [
+        "masked_recipient",
+        *(f.name for f in OutboxMessage._meta.fields if f.name != "recipient"),
+    ]
+
+    @admin.display(description=_("收件人"))
+    def masked_recipient(self, obj) -> str:
+        return mask_mobile(obj.recipient) if obj.channel == Channel.SMS else obj.recipient
 
     def has_add_permission(self, request):
         return False
@@ -169,7 +217,9 @@ class FilingOrderAdmin(admin.ModelAdmin):
     list_filter = ["status", "order_type"]
     list_select_related = ["tenant", "province"]
     search_fields = ["=id", "entity_name"]
-    readonly_fields = [f.name for f in FilingOrder._meta.fields]
+    # Identity numbers and mobiles masked as on every staff page (R-D4); the operator reveals
+    # nothing here (reviewers reveal, audited, on the order page).
+    exclude, readonly_fields = masked_fields(FilingOrder)
 
     def has_add_permission(self, request):
         return False
