@@ -24,6 +24,7 @@ from icpfiling.notifications.models import OutboxMessage
 from icpfiling.tenancy.context import tenant_scope
 from icpfiling.uploads.pdf_check import check_pdf
 from tests.factories import make_ric, make_uscc
+from tests.services import requires_postgres
 from verification_points.applications import services as svc
 from verification_points.applications.scans import CheckedScan, scan_check
 from verification_points.applications.tokens import token_hash
@@ -1080,3 +1081,22 @@ def test_r_k3_admin_list_shows_applications_in_one_evident_order(alpha, beta, pr
     assert "排序：本步骤截止时间最早（含已超时）的在前" in html
     shown = list(dict.fromkeys(int(pk) for pk in re.findall(r'<td><a href="/vp/applications/(\d+)/">', html)))
     assert shown == expected
+
+
+@requires_postgres
+def test_r_k2_a_step_on_an_application_locks_its_row_only_not_the_provider(alpha, beta):
+    # Given an open application at alpha (and one at beta)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    app, _token = submit(alpha, code=make_uscc())
+    submit(beta, code=make_uscc())
+    # When a step locks it for its transaction
+    with tenant_scope(alpha.provider), transaction.atomic(), CaptureQueriesContext(connection) as seen:
+        locked = svc._locked(app)
+    # Then the lock names the application's table only: the provider row (read with it) stays
+    # free for the provider's other work (the load test's deadlock came from such a lock)
+    sql = [q["sql"] for q in seen.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert len(sql) == 1
+    assert sql[0].endswith('FOR UPDATE OF "verification_points_pointapplication"')
+    assert locked.tenant == alpha.provider

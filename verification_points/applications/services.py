@@ -242,7 +242,11 @@ _APPLICATION_FIELDS = (
 
 def _locked(application: PointApplication) -> PointApplication:
     """The row again, locked for this transaction (PostgreSQL; SQLite serialises writers anyway)."""
-    return PointApplication.objects.select_for_update().select_related("tenant").get(pk=application.pk)
+    return (
+        PointApplication.objects.select_for_update(of=("self",))
+        .select_related("tenant")
+        .get(pk=application.pk)
+    )
 
 
 def _require(application: PointApplication, *statuses: str) -> None:
