@@ -94,34 +94,12 @@ def provider_cancel_access(request: HttpRequest, service_id: int) -> HttpRespons
     service = get_or_404(
         selectors.provider_hosted_services(tenant=request.tenant), actor=request.user, pk=service_id
     )
-    errors: list[str] = []
-    reason = ""
-    if request.method == "POST":
-        reason = request.POST.get("reason", "")
-        site = selectors.last_approved_site(tenant=request.tenant, service=service)
-        if site is None:
-            errors.append(_("本接入商没有该网站的申请人账户，无法发起取消接入。"))
-        else:
-            try:
-                order = services.change_order_start(
-                    tenant=request.tenant,
-                    applicant=site.order.applicant,
-                    order_type="cancel_access",
-                    entity=service.entity,
-                    service=service,
-                    started_by=request.user,
-                    reason=reason,
-                )
-            except (ValidationError, PermissionDenied) as exc:
-                errors += _errors(exc) if isinstance(exc, ValidationError) else [_("无权操作。")]
-            else:
-                messages.success(request, _("已发起取消接入（订单 #%(id)s）。") % {"id": order.pk})
-                return redirect("review:order", order_id=order.pk)
-    return render(
+    return _provider_cancel(
         request,
-        "filings/changes/provider_cancel_access.html",
-        {"service": service, "errors": errors, "reason": reason},
-        status=400 if errors else 200,
+        {"service": service},
+        last=lambda: selectors.last_approved_site(tenant=request.tenant, service=service),
+        entity=service.entity,
+        no_applicant=_("本接入商没有该网站的申请人账户，无法发起取消接入。"),
     )
 
 
@@ -129,23 +107,34 @@ def provider_cancel_access(request: HttpRequest, service_id: int) -> HttpRespons
 def provider_cancel_app_access(request: HttpRequest, app_id: int) -> HttpResponse:
     """R-C6 for apps (R-AP1): the provider ends its access to an app it filed, with a reason."""
     app = get_or_404(app_selectors.provider_hosted_apps(tenant=request.tenant), actor=request.user, pk=app_id)
+    return _provider_cancel(
+        request,
+        {"app": app},
+        last=lambda: app_selectors.last_approved_app(tenant=request.tenant, app=app),
+        entity=app.entity,
+        no_applicant=_("本接入商没有该App的申请人账户，无法发起取消接入。"),
+    )
+
+
+def _provider_cancel(request: HttpRequest, target: dict, *, last, entity, no_applicant: str) -> HttpResponse:
+    """The 取消接入 form for one hosted service (``target``: ``{"service": …}`` or ``{"app": …}``)."""
     errors: list[str] = []
     reason = ""
     if request.method == "POST":
         reason = request.POST.get("reason", "")
-        last = app_selectors.last_approved_app(tenant=request.tenant, app=app)
-        if last is None:
-            errors.append(_("本接入商没有该App的申请人账户，无法发起取消接入。"))
+        approved = last()
+        if approved is None:
+            errors.append(no_applicant)
         else:
             try:
                 order = services.change_order_start(
                     tenant=request.tenant,
-                    applicant=last.order.applicant,
+                    applicant=approved.order.applicant,
                     order_type="cancel_access",
-                    entity=app.entity,
-                    app=app,
+                    entity=entity,
                     started_by=request.user,
                     reason=reason,
+                    **target,
                 )
             except (ValidationError, PermissionDenied) as exc:
                 errors += _errors(exc) if isinstance(exc, ValidationError) else [_("无权操作。")]
@@ -155,7 +144,7 @@ def provider_cancel_app_access(request: HttpRequest, app_id: int) -> HttpRespons
     return render(
         request,
         "filings/changes/provider_cancel_access.html",
-        {"app": app, "errors": errors, "reason": reason},
+        {**target, "errors": errors, "reason": reason},
         status=400 if errors else 200,
     )
 
