@@ -166,6 +166,11 @@ def _reader_text(text: str, depth: int) -> str:
     return text
 
 
+def catalogue_index_build() -> None:
+    """Build the catalogue index now (a web process does at start; see ``icpfiling.wsgi``)."""
+    _index()
+
+
 @lru_cache(maxsize=8192)
 def _cached(language: str, text: str) -> str:
     return _reader_text(text, 0)
