@@ -17,7 +17,7 @@ on, so 变更App and 注销App are the website types' rules applied to apps, and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from filings.states import OrderType
 
@@ -89,6 +89,18 @@ class TypeSpec:
     services: tuple[str, ...] = ("website",)
 
 
+# 注销网站 and 注销App (R-C5): no SMS, no verification, irreversible once submitted (R-S7).
+_CANCEL_SERVICE = TypeSpec(
+    5,
+    "service",
+    sms=(),
+    verification=False,
+    withdrawable=False,
+    cancels=True,
+    edits=(),
+    materials="cancel_website",
+)
+
 TYPE_SPECS: dict[str, TypeSpec] = {
     T.NEW_ENTITY: TypeSpec(1, "new"),
     T.NEW_WEBSITE: TypeSpec(10, "new"),
@@ -130,16 +142,7 @@ TYPE_SPECS: dict[str, TypeSpec] = {
         edits=(),
         materials="cancel_entity",
     ),
-    T.CANCEL_WEBSITE: TypeSpec(
-        5,
-        "service",
-        sms=(),
-        verification=False,
-        withdrawable=False,
-        cancels=True,
-        edits=(),
-        materials="cancel_website",
-    ),
+    T.CANCEL_WEBSITE: _CANCEL_SERVICE,
     T.CANCEL_ACCESS: TypeSpec(
         7,
         "access",
@@ -160,17 +163,8 @@ TYPE_SPECS: dict[str, TypeSpec] = {
         materials="change_app",
         services=("app",),
     ),
-    T.CANCEL_APP: TypeSpec(
-        5,
-        "service",
-        sms=(),
-        verification=False,
-        withdrawable=False,
-        cancels=True,
-        edits=(),
-        materials="cancel_app",
-        services=("app",),
-    ),
+    # The same cancellation for an app, with the app's own materials.
+    T.CANCEL_APP: replace(_CANCEL_SERVICE, materials="cancel_app", services=("app",)),
 }
 
 CHANGE_TYPES = tuple(t for t, spec in TYPE_SPECS.items() if spec.target != "new")
