@@ -397,6 +397,14 @@ else:
 STORAGES = {"default": _default_storage, "staticfiles": {"BACKEND": _static_backend}}
 WHITENOISE_USE_FINDERS = not PRODUCTION
 FILE_UPLOAD_PERMISSIONS = 0o600
+# Small bodies stay in memory; a file of a larger one goes to a temporary file that is never
+# written past the largest size any page accepts (a provider's limit is at most 20 MB; the APK
+# page has its own cap): a body of any size sent to any form cannot fill the disk.
+ICPFILING_UPLOAD_FILE_CAP = 20 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "icpfiling.uploads.handlers.SiteCappedUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # An applicant's Android APK, read for its package name and signing certificate and never kept (R-AP2).
 ICPFILING_APK_MAX_BYTES = env.int("ICPFILING_APK_MAX_BYTES", default=200 * 1024 * 1024)

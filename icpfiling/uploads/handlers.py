@@ -22,3 +22,14 @@ class CappedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
         room = self.cap + 1 - start
         if room > 0:
             self.file.write(raw_data[:room])
+
+
+class SiteCappedUploadHandler(CappedTemporaryFileUploadHandler):
+    """Every page's handler (``FILE_UPLOAD_HANDLERS``): no file is written past the largest size
+    any page accepts (``ICPFILING_UPLOAD_FILE_CAP``, the provider setting's maximum), so a huge
+    body sent to any form cannot fill the disk; the APK page sets its own, larger cap."""
+
+    def __init__(self, request: HttpRequest | None = None):
+        from django.conf import settings
+
+        super().__init__(request, cap=settings.ICPFILING_UPLOAD_FILE_CAP)

@@ -298,3 +298,51 @@ def test_r_d2_upload_locks_only_its_order_not_the_provider_or_the_province(priva
         holder.join(timeout=20)
         with connection.cursor() as cur:
             cur.execute("RESET lock_timeout")
+
+
+def test_r_d2_a_huge_body_to_any_form_writes_no_more_than_the_cap_and_is_refused(
+    alpha, beta, private_root, settings, tmp_path, monkeypatch
+):
+    import os
+
+    from filings.models import MaterialFile as Stored
+    from icpfiling.tenancy.models import Provider
+    from icpfiling.uploads.handlers import SiteCappedUploadHandler
+    from verification_points.applications.scans import MAX_SCAN_BYTES
+
+    # Given the site's upload cap, which is at least every limit a page applies
+    cap = settings.ICPFILING_UPLOAD_FILE_CAP
+    provider_max = max(
+        v.limit_value
+        for v in Provider._meta.get_field("upload_max_bytes").validators
+        if hasattr(v, "limit_value")
+    )
+    assert cap >= provider_max
+    assert cap >= MAX_SCAN_BYTES
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    written = []
+    complete = SiteCappedUploadHandler.file_complete
+
+    def spy(self, file_size):
+        self.file.flush()
+        written.append((os.path.getsize(self.file.temporary_file_path()), file_size))
+        return complete(self, file_size)
+
+    monkeypatch.setattr(SiteCappedUploadHandler, "file_complete", spy)
+    order = complete_order(alpha, materials=False)
+    # When an applicant's client sends a 21 MB "photo" (over every limit) to the upload form
+    huge = sample_image("huge") + b"\0" * (cap + 1024 * 1024)
+    r = alpha.client("applicant").post(
+        f"/orders/{order.pk}/materials/upload/",
+        {"slot": "licence", "file": SimpleUploadedFile("huge.jpg", huge, "image/jpeg")},
+        HTTP_ACCEPT="application/json",
+    )
+    # Then the disk held at most cap + 1 bytes of it, the form refused it by its size, and nothing
+    # was stored; the temporary file is gone with the request
+    assert written == [(cap + 1, len(huge))]
+    assert r.status_code == 400
+    assert "上限" in json.loads(r.content)["message"]
+    with tenant_scope(alpha.provider):
+        assert Stored.objects.filter(order=order).count() == 0
+    assert _stored_files(private_root) == []
+    assert list(tmp_path.iterdir()) == []
