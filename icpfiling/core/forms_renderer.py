@@ -52,10 +52,46 @@ def render_select(widget: dict) -> str | None:
     return "".join(parts)
 
 
+# Widget templates that are nothing but an include of input.html (text, hidden, email …).
+_INPUTS = frozenset(
+    f"django/forms/widgets/{kind}.html"
+    for kind in (
+        "checkbox", "color", "date", "datetime", "email", "file", "hidden", "number",
+        "password", "search", "tel", "text", "time", "url",
+    )
+)  # fmt: skip
+TEXTAREA = "django/forms/widgets/textarea.html"
+
+
+def _text(value) -> str:
+    # ``|stringformat:'s'`` then autoescape: a safe string stays as it is, anything else escaped.
+    return conditional_escape(value if isinstance(value, str) else str(value))
+
+
+def render_input(widget: dict) -> str:
+    """input.html (Django's renderer strips the newlines the template files end with)."""
+    value = "" if widget["value"] is None else f' value="{_text(widget["value"])}"'
+    return (
+        f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
+        f"{value}{_attrs(widget['attrs'])}>"
+    )
+
+
+def render_textarea(widget: dict) -> str:
+    value = conditional_escape(widget["value"]) if widget["value"] else ""
+    name = conditional_escape(widget["name"])
+    return f'<textarea name="{name}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+
+
 class PortalFormRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None):
+        html = None
         if template_name == SELECT:
             html = render_select(context["widget"])
-            if html is not None:
-                return mark_safe(html)  # noqa: S308 - every value and label above is escaped
+        elif template_name in _INPUTS:
+            html = render_input(context["widget"])
+        elif template_name == TEXTAREA:
+            html = render_textarea(context["widget"])
+        if html is not None:
+            return mark_safe(html)  # noqa: S308 - every value, attribute and label above is escaped
         return super().render(template_name, context, request=request)

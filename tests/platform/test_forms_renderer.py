@@ -43,6 +43,40 @@ def test_r_l1_select_markup_is_djangos_own_escaped_the_same_way(widget, value, l
         assert "&lt;b&gt;" in got
 
 
+@pytest.mark.parametrize(
+    ("widget", "value"),
+    [
+        (forms.TextInput(), 'a "quoted" <b>value</b> & more'),
+        (forms.TextInput(attrs={"maxlength": 50, "required": True, "disabled": False}), None),
+        (forms.TextInput(), mark_safe("<i>safe</i>")),
+        (forms.TextInput(), ""),
+        (forms.NumberInput(), 42),
+        (forms.EmailInput(attrs={"autocomplete": "email"}), "a@b.cn"),
+        (forms.PasswordInput(), "secret"),
+        (forms.PasswordInput(render_value=True), "shown"),
+        (forms.HiddenInput(), gettext_lazy("浙江")),
+        (forms.CheckboxInput(), True),
+        (forms.CheckboxInput(), False),
+        (forms.DateInput(), "2026-12-02"),
+        (forms.FileInput(attrs={"accept": "image/*"}), None),
+        (forms.Textarea(attrs={"rows": 3}), "line 1\n<script>x</script>"),
+        (forms.Textarea(), ""),
+        (forms.Textarea(), None),
+        (forms.URLInput(), "https://example.cn/?a=1&b=2"),
+    ],
+)
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_r_l1_input_and_textarea_markup_is_djangos_own(widget, value, language):
+    # Given an input or textarea with values that need escaping (or none)
+    # When both renderers render it, Then the markup is identical
+    with override(language):
+        expected = widget.render("f", value, attrs={"id": "id_f"}, renderer=DjangoTemplates())
+        got = widget.render("f", value, attrs={"id": "id_f"}, renderer=PortalFormRenderer())
+    assert got == expected
+    assert "<script>" not in got
+    assert "<b>" not in got
+
+
 def test_r_l1_a_widget_with_its_own_option_template_still_uses_the_templates():
     class Marked(forms.Select):
         option_template_name = "django/forms/widgets/input_option.html"
