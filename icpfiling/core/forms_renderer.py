@@ -1,11 +1,13 @@
-"""The project's form renderer: Django's templates, with ``<select>`` built in Python.
+"""The project's form renderer: Django's templates, with ``<select>``, ``<input>`` and
+``<textarea>`` built in Python.
 
-Django renders every ``<option>`` through two template includes. A reviewer's order page
-carries about 290 options (the field-level return rows list every field of the order), which
-cost about 17 ms of CPU per page view, a third of the page; built here they cost well under
-one. The markup is the same as Django's templates give (``select.html``,
-``select_option.html``, ``attrs.html``), values and labels escaped the same way; any widget
-with its own option template still goes through the templates.
+Django renders every widget, and every ``<option>``, through template includes. A reviewer's
+order page carries about 290 options (the field-level return rows list every field of the
+order), which cost about 17 ms of CPU per page view, a third of the page; built here they cost
+well under one. The markup is the same as Django's templates give (``select.html``,
+``select_option.html``, ``input.html``, ``textarea.html``, ``attrs.html``), values and labels
+escaped the same way; any other widget, and a select with its own option template, still goes
+through the templates.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"
 
 
+def _text(value) -> str:
+    # ``|stringformat:'s'`` then autoescape: a safe string stays as it is, anything else escaped.
+    return conditional_escape(value if isinstance(value, str) else str(value))
+
+
 def _attrs(attrs: dict) -> str:
     # attrs.html: False leaves the attribute out, True writes its bare name.
     out = []
@@ -27,8 +34,7 @@ def _attrs(attrs: dict) -> str:
         if value is True:
             out.append(f" {conditional_escape(name)}")
         else:
-            text = value if isinstance(value, str) else str(value)
-            out.append(f' {conditional_escape(name)}="{conditional_escape(text)}"')
+            out.append(f' {conditional_escape(name)}="{_text(value)}"')
     return "".join(out)
 
 
@@ -41,9 +47,8 @@ def render_select(widget: dict) -> str | None:
         for option in options:
             if option.get("template_name") != OPTION:
                 return None
-            value = option["value"]
             parts.append(
-                f'\n  <option value="{conditional_escape(value if isinstance(value, str) else str(value))}"'
+                f'\n  <option value="{_text(option["value"])}"'
                 f"{_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
             )
         if group_name:
@@ -61,11 +66,6 @@ _INPUTS = frozenset(
     )
 )  # fmt: skip
 TEXTAREA = "django/forms/widgets/textarea.html"
-
-
-def _text(value) -> str:
-    # ``|stringformat:'s'`` then autoescape: a safe string stays as it is, anything else escaped.
-    return conditional_escape(value if isinstance(value, str) else str(value))
 
 
 def render_input(widget: dict) -> str:

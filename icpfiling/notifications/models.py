@@ -59,11 +59,15 @@ class OutboxMessage(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
 
     def __str__(self) -> str:
-        # Shown by the console and in log lines: an SMS recipient is a mobile, so masked (R-X5).
+        return f"{self.channel} to {self.recipient_shown}: {self.subject}"
+
+    @property
+    def recipient_shown(self) -> str:
+        """The recipient as staff pages and log lines show it: an SMS recipient is a mobile, so
+        masked (R-D4, R-X5); an email address or a user id as it is."""
         from icpfiling.core.masking import mask_mobile
 
-        to = mask_mobile(self.recipient) if self.channel == Channel.SMS else self.recipient
-        return f"{self.channel} to {to}: {self.subject}"
+        return mask_mobile(self.recipient) if self.channel == Channel.SMS else self.recipient
 
 
 class InboxMessage(models.Model):
