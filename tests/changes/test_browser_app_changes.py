@@ -12,17 +12,21 @@ import re
 
 import pytest
 
-from filings.models import FilingOrder, OrderStatus, SmsChallenge
-from filings.workflow import order_transition
+from filings.models import FilingOrder, OrderStatus
 from icpfiling.accounts.models import User
 from icpfiling.demo.orders import sample_materials
 from icpfiling.demo.seed import demo_seed
-from icpfiling.notifications import sms as sms_backend
 from icpfiling.privacy.fields import with_blind_indexes
 from icpfiling.registry.models import FiledApp, FiledEntity, RegistryChange
 from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider
-from tests.journeys.test_browser import confirm_step, login, url
+from tests.journeys.test_browser import (
+    confirm_step,
+    login,
+    order_status,
+    pass_check_submit_and_enter_sms_code,
+    url,
+)
 from tests.mobile.test_apps import _certificate
 from tests.services import requires_chromium
 
@@ -35,11 +39,6 @@ def _actor(browser, live_server, tenant, email, width=1280):
     page.set_default_timeout(15000)
     login(page, live_server, tenant, email)
     return page
-
-
-def _status(order) -> str:
-    with tenant_scope(order.tenant_id):
-        return FilingOrder.objects.get(pk=order.pk).status
 
 
 @requires_chromium
@@ -97,7 +96,7 @@ def test_r_c2_r_ap1_applicant_changes_an_app_and_the_authority_approves_it_in_th
     assert number in diff
     phone.goto(url(live_server, "alpha", f"/orders/{order.pk}/preview/"))
     phone.click("main form button.primary")
-    assert _status(order) == OrderStatus.PROVIDER_REVIEW
+    assert order_status(order) == OrderStatus.PROVIDER_REVIEW
     # and the registry is unchanged until the authority approves
     filed.refresh_from_db()
     assert filed.name == "阿尔法记账"
@@ -105,28 +104,7 @@ def test_r_c2_r_ap1_applicant_changes_an_app_and_the_authority_approves_it_in_th
     # the reviewer sees the diff; the first review and identity check pass; they submit to the authority
     reviewer.goto(url(live_server, "alpha", f"/review/{order.pk}/"))
     assert "阿尔法记账Pro" in reviewer.locator("#change-diff").inner_text()
-    with tenant_scope(provider):
-        current = FilingOrder.objects.get(pk=order.pk)
-        for action in ("provider_pass", "verified"):
-            current = order_transition(
-                order=current, action=action, actor=reviewer_user, actor_kind="reviewer"
-            )
-    reviewer.goto(url(live_server, "alpha", f"/review/{order.pk}/"))
-    confirm_step(reviewer, "提交管局", "确认提交管局")
-    assert _status(order) == OrderStatus.SMS_VERIFICATION
-
-    # the applicant enters the code the app principal's phone received
-    with tenant_scope(provider):
-        challenge = SmsChallenge.objects.get(order_id=order.pk)
-    phone.goto(url(live_server, "alpha", f"/orders/{order.pk}/sms/"))
-    body = next(
-        m["body"]
-        for m in reversed(sms_backend.sent)
-        if m["to"] == challenge.mobile and "核验码为" in m["body"]
-    )
-    phone.fill(f"#code-{challenge.pk}", re.search(r"核验码为(\d{6})", body).group(1))
-    phone.locator(f"#code-{challenge.pk}").locator("xpath=ancestor::form").locator("button").click()
-    assert _status(order) == OrderStatus.AUTHORITY_REVIEW
+    pass_check_submit_and_enter_sms_code(live_server, reviewer, phone, order, reviewer_user)
 
     # then the Zhejiang authority sees the app's change as before → after and approves it
     authority.goto(url(live_server, None, f"/authority/orders/{order.pk}/"))
@@ -134,7 +112,7 @@ def test_r_c2_r_ap1_applicant_changes_an_app_and_the_authority_approves_it_in_th
     assert diff.locator("td.before", has_text="阿尔法记账").count() >= 1
     assert diff.locator("td.after", has_text="阿尔法记账Pro").count() == 1
     confirm_step(authority, "审核通过并发放备案号", "确认通过并发放备案号")
-    assert _status(order) == OrderStatus.APPROVED
+    assert order_status(order) == OrderStatus.APPROVED
 
     # and the registry holds the new name under the same number, with the history row
     filed.refresh_from_db()

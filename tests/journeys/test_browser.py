@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 
+from filings.models import FilingOrder
 from icpfiling.demo.seed import demo_seed
+from icpfiling.tenancy.context import tenant_scope
 from tests.services import requires_chromium
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -37,6 +39,42 @@ def confirm_step(page, label: str, confirm: str) -> None:
     """Issue 12: an irreversible action opens its confirmation first, then is confirmed."""
     page.click(f"summary:text-is('{label}')")
     page.locator("details.confirm[open] .confirm-body").locator(f"button:text-is('{confirm}')").click()
+
+
+def order_status(order) -> str:
+    with tenant_scope(order.tenant_id):
+        return FilingOrder.objects.get(pk=order.pk).status
+
+
+def pass_check_submit_and_enter_sms_code(live_server, reviewer, phone, order, reviewer_user) -> None:
+    """From the provider's review to the authority: the review passes and the identity check is
+    recorded (as the services do; their own journeys are tested elsewhere), the reviewer submits
+    to the authority in the browser, and the applicant types the code the principal's phone got."""
+    from filings.models import OrderStatus, SmsChallenge
+    from filings.workflow import order_transition
+    from icpfiling.notifications import sms as sms_backend
+
+    with tenant_scope(order.tenant_id):
+        current = FilingOrder.objects.get(pk=order.pk)
+        for action in ("provider_pass", "verified"):
+            current = order_transition(
+                order=current, action=action, actor=reviewer_user, actor_kind="reviewer"
+            )
+    tenant = current.tenant.slug
+    reviewer.goto(url(live_server, tenant, f"/review/{order.pk}/"))
+    confirm_step(reviewer, "提交管局", "确认提交管局")
+    assert order_status(order) == OrderStatus.SMS_VERIFICATION
+    with tenant_scope(order.tenant_id):
+        challenge = SmsChallenge.objects.get(order_id=order.pk)
+    phone.goto(url(live_server, tenant, f"/orders/{order.pk}/sms/"))
+    body = next(
+        m["body"]
+        for m in reversed(sms_backend.sent)
+        if m["to"] == challenge.mobile and "核验码为" in m["body"]
+    )
+    phone.fill(f"#code-{challenge.pk}", re.search(r"核验码为(\d{6})", body).group(1))
+    phone.locator(f"#code-{challenge.pk}").locator("xpath=ancestor::form").locator("button").click()
+    assert order_status(order) == OrderStatus.AUTHORITY_REVIEW
 
 
 def login(page, live_server, tenant, email, password=DEMO_PASSWORD):

@@ -13,18 +13,22 @@ import re
 
 import pytest
 
-from filings.models import FilingOrder, OrderApp, OrderStatus, SmsChallenge
+from filings.models import FilingOrder, OrderApp, OrderStatus
 from filings.orders.services import order_entity_save
-from filings.workflow import order_transition
 from icpfiling.accounts.models import User
 from icpfiling.demo.identities import demo_ric
 from icpfiling.demo.orders import sample_materials
 from icpfiling.demo.seed import demo_seed
-from icpfiling.notifications import sms as sms_backend
 from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider
 from tests.factories import VALID_ENTITY, make_uscc
-from tests.journeys.test_browser import confirm_step, login, url
+from tests.journeys.test_browser import (
+    confirm_step,
+    login,
+    order_status,
+    pass_check_submit_and_enter_sms_code,
+    url,
+)
 from tests.mobile.test_apps import _certificate
 from tests.services import requires_chromium
 
@@ -37,11 +41,6 @@ def _actor(browser, live_server, tenant, email, width=1280):
     page.set_default_timeout(15000)
     login(page, live_server, tenant, email)
     return page
-
-
-def _status(order) -> str:
-    with tenant_scope(order.tenant_id):
-        return FilingOrder.objects.get(pk=order.pk).status
 
 
 @requires_chromium
@@ -104,40 +103,19 @@ def test_r_ap4_app_only_entity_through_the_lifecycle_in_the_browser(live_server,
     phone.goto(url(live_server, "alpha", f"/orders/{order.pk}/preview/"))
     assert "cn.browser.app" in phone.locator("main").inner_text()
     phone.click("main form button.primary")
-    assert _status(order) == OrderStatus.PROVIDER_REVIEW
+    assert order_status(order) == OrderStatus.PROVIDER_REVIEW
 
     # The reviewer sees the app; the first review and the identity check pass
     reviewer.goto(url(live_server, "alpha", f"/review/{order.pk}/"))
     assert "浏览器示例App" in reviewer.locator("main").inner_text()
-    with tenant_scope(provider):
-        current = FilingOrder.objects.get(pk=order.pk)
-        for action in ("provider_pass", "verified"):
-            current = order_transition(
-                order=current, action=action, actor=reviewer_user, actor_kind="reviewer"
-            )
-    reviewer.goto(url(live_server, "alpha", f"/review/{order.pk}/"))
-    confirm_step(reviewer, "提交管局", "确认提交管局")
-    assert _status(order) == OrderStatus.SMS_VERIFICATION
-
-    # The applicant enters the code the principal's phone received
-    with tenant_scope(provider):
-        challenge = SmsChallenge.objects.get(order_id=order.pk)
-    phone.goto(url(live_server, "alpha", f"/orders/{order.pk}/sms/"))
-    body = next(
-        m["body"]
-        for m in reversed(sms_backend.sent)
-        if m["to"] == challenge.mobile and "核验码为" in m["body"]
-    )
-    phone.fill(f"#code-{challenge.pk}", re.search(r"核验码为(\d{6})", body).group(1))
-    phone.locator(f"#code-{challenge.pk}").locator("xpath=ancestor::form").locator("button").click()
-    assert _status(order) == OrderStatus.AUTHORITY_REVIEW
+    pass_check_submit_and_enter_sms_code(live_server, reviewer, phone, order, reviewer_user)
 
     # The Zhejiang authority sees the app and approves
     authority.goto(url(live_server, None, "/authority/"))
     authority.locator("tr", has_text="杭州浏览器App示例有限公司").locator("a").first.click()
     assert "cn.browser.app" in authority.locator("main").inner_text()
     confirm_step(authority, "审核通过并发放备案号", "确认通过并发放备案号")
-    assert _status(order) == OrderStatus.APPROVED
+    assert order_status(order) == OrderStatus.APPROVED
 
     # Then the applicant's order shows the app's -1A number and where to display it
     phone.goto(url(live_server, "alpha", f"/orders/{order.pk}/"))
