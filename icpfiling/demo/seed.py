@@ -28,6 +28,7 @@ from icpfiling.registry.models import (
     RegistryStatus,
 )
 from icpfiling.registry.reference import reference_data_load
+from icpfiling.registry.search_text import search_text_refresh
 from icpfiling.registry.services import registry_access_add, registry_entity_file, registry_website_file
 from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
 from icpfiling.tenancy.models import Provider, ProviderHostname
@@ -262,6 +263,7 @@ def _registry(providers: dict[str, Provider]) -> None:
             entity.websites.update(status=RegistryStatus.CANCELLED)
             # its domains are free again, as registry_service_cancel leaves them
             FiledWebsiteDomain.objects.filter(website__entity=entity).update(active=False)
+            search_text_refresh(entity_id=entity.pk)
 
 
 def demo_detection_examples() -> list[str]:

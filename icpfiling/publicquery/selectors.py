@@ -2,10 +2,10 @@
 
 Every search is ONE statement: a keyset page of websites (newest filing first), on the first
 page the apps and mini-programs, and a count capped at ``COUNT_CAP`` (so a broad term costs
-about what a narrow one does). On PostgreSQL a name piece goes through the bigram GIN indexes
-of migrations ``registry.0004`` and ``0007`` (``icp_bigrams(name) @> icp_bigrams(term)``, then
-LIKE as the recheck) or walks the newest rows, as PostgreSQL's own statistics say is cheaper;
-on SQLite (the embedded run) the same LIKE scans the tables.
+about what a narrow one does). On PostgreSQL a name piece goes through the bigram GIN index
+of migration ``registry.0013`` (``icp_bigrams(search_text) @> icp_bigrams(term)``, then LIKE as
+the recheck) or walks the newest rows, as PostgreSQL's own statistics say is cheaper; on SQLite
+(the embedded run) the same LIKE walks the one column.
 """
 
 # The statements below are assembled from this module's constants only; every value that comes
@@ -79,25 +79,26 @@ def escape_like(term: str) -> str:
 
 # Which plan a name piece takes is a cost comparison on PostgreSQL's statistics (``name_share``):
 # walking the newest websites examines about wanted / share rows; collecting through the bigram
-# indexes fetches about share × rows matches (then sorts them); counting through the indexes
-# first decodes share × rows index entries. The per-row costs below are relative (one walked
-# row = 1), read from the plan sweep of scripts/bench_public_query.py (both plans of each kind
-# timed for pieces of every share): at 400,000 websites collecting 813 matches beat walking
-# 10,500 rows and lost at 4,200 matches (a collected match costs about five walked rows), and
-# counting through the index lost to walking between 11 % and 20 % of names.
+# index fetches about share × rows matches (then sorts them); counting through the index first
+# decodes share × rows index entries. The per-row costs below are relative (one walked row = 1),
+# read from the plan sweep of scripts/bench_public_query.py (both plans of each kind timed for
+# pieces of every share) over the one search column (registry.0013): a walked row costs about
+# 0.2 µs (one LIKE on a short column, in primary-key order), a collected match about 2 µs (a
+# heap fetch out of order), an index entry about 0.05 µs.
 WALK_ROW = 1.0
-COLLECT_MATCH = 5.0
-INDEX_ENTRY = 0.1
+COLLECT_MATCH = 10.0
+INDEX_ENTRY = 0.25
 STATS_TTL_SECONDS = 600
 _SEP = "\x1f"  # between provider names in one column (no name holds a control character)
+_INDEXES = {"websites": "filed_website_search_bigrams", "apps": "filed_app_search_bigrams"}
 
 
 @dataclass
 class _NameStats:
-    """Each name index's most common bigrams with their row shares, and the number of websites."""
+    """Each search index's most common bigrams with their row shares, and the tables' sizes."""
 
     at: float = -1e18
-    shares: tuple[dict[str, float], ...] = ()
+    shares: dict[str, dict[str, float]] = field(default_factory=dict)
     rows: float = 0.0
     app_rows: float = 0.0
 
@@ -113,31 +114,43 @@ def _stats_stale() -> bool:
 # and their frequencies (a bigram missing there is rarer than every one listed); pg_class keeps
 # the table's row estimate. Read as one more column of the page's statement when the cached copy
 # is older than STATS_TTL_SECONDS, so the request never pays a statement of its own for them.
-_STATS_COLUMN = """
+_STATS_COLUMN = f"""
     (SELECT json_build_object(
         'rows', (SELECT reltuples FROM pg_class WHERE relname = 'registry_filedwebsite'),
         'app_rows', (SELECT reltuples FROM pg_class WHERE relname = 'registry_filedapp'),
-        'shares', (SELECT json_agg(json_build_array(most_common_elems::text::text[], most_common_elem_freqs))
+        'shares', (SELECT json_object_agg(
+                              tablename,
+                              json_build_array(most_common_elems::text::text[], most_common_elem_freqs))
                      FROM pg_stats
-                    WHERE tablename IN ('filed_entity_name_bigrams', 'filed_website_name_bigrams')
+                    WHERE tablename IN ('{_INDEXES["websites"]}', '{_INDEXES["apps"]}')
                       AND most_common_elems IS NOT NULL))::text)
 """
 
 
 def _stats_load(raw: str) -> None:
     data = json.loads(raw)
-    _stats.shares = tuple(dict(zip(e, f, strict=False)) for e, f in (data.get("shares") or ()))
+    by_index = data.get("shares") or {}
+    _stats.shares = {
+        kind: dict(zip(*by_index[index], strict=False))
+        for kind, index in _INDEXES.items()
+        if index in by_index
+    }
     _stats.rows = max(float(data.get("rows") or 0.0), 0.0)
     _stats.app_rows = max(float(data.get("app_rows") or 0.0), 0.0)
     _stats.at = time.monotonic()
 
 
-def name_share(term: str) -> float:
-    """The estimated share of names holding ``term``: its rarest bigram's share, in the larger table."""
+def name_share(term: str, kind: str = "websites") -> float:
+    """The estimated share of ``kind``'s search texts holding ``term``: its rarest bigram's share."""
     bigrams = {term[i : i + 2] for i in range(len(term) - 1)}
-    if not bigrams or not _stats.shares:
+    table = _stats.shares.get(kind)
+    if not bigrams or not table:
         return 0.0
-    return max(min(table.get(b, 0.0) for b in bigrams) for table in _stats.shares)
+    return min(table.get(b, 0.0) for b in bigrams)
+
+
+def _walks(share: float, wanted: int, rows: float, per_match: float) -> bool:
+    return share > 0 and wanted / share * WALK_ROW < share * rows * per_match
 
 
 def is_dense(term: str) -> bool:
@@ -147,20 +160,17 @@ def is_dense(term: str) -> bool:
     statement of a process has brought them, every piece is collected (right, if slower for the
     few broadest terms).
     """
-    share = name_share(term)
-    return share > 0 and (PAGE_SIZE + 1) / share * WALK_ROW < share * _stats.rows * COLLECT_MATCH
+    return _walks(name_share(term), PAGE_SIZE + 1, _stats.rows, COLLECT_MATCH)
 
 
 def apps_walk(term: str) -> bool:
     """The same choice for the first page's apps, over the (far fewer) apps."""
-    share = name_share(term)
-    return share > 0 and APP_PAGE_SIZE / share * WALK_ROW < share * _stats.app_rows * COLLECT_MATCH
+    return _walks(name_share(term, "apps"), APP_PAGE_SIZE, _stats.app_rows, COLLECT_MATCH)
 
 
 def count_walks(term: str) -> bool:
     """Whether the capped count walks too (the broadest pieces) rather than streaming the index."""
-    share = name_share(term)
-    return share > 0 and (COUNT_CAP + 1) / share * WALK_ROW < share * _stats.rows * INDEX_ENTRY
+    return _walks(name_share(term), COUNT_CAP + 1, _stats.rows, INDEX_ENTRY)
 
 
 # --- the one statement of a page ------------------------------------------------------------
@@ -180,10 +190,11 @@ _ACTIVE_A = (
     f"a.status = 'active' AND EXISTS (SELECT 1 FROM {_E} e WHERE e.id = a.entity_id AND e.status = 'active')"
 )
 _LIKE = "LIKE %s ESCAPE '\\'"
-# A name holding the piece, through the bigram GIN index of its column (two parameters: the
-# piece, then its LIKE pattern as the recheck). scripts/bench_public_query.py swaps in a
-# pg_trgm condition to compare the same statement both ways.
-NAME_MATCH = "icp_bigrams({col}) @> icp_bigrams(%s) AND lower({col}) " + _LIKE
+# A service whose search text holds the piece, through the bigram GIN index of that column (two
+# parameters: the piece, then its LIKE pattern as the recheck). An inactive service's text is
+# empty, so no status check is needed. scripts/bench_public_query.py swaps in a pg_trgm
+# condition to compare the same statement both ways.
+NAME_MATCH = "icp_bigrams({col}) @> icp_bigrams(%s) AND {col} " + _LIKE
 
 Part = tuple[str, list[object]]
 
@@ -275,68 +286,33 @@ def _exact_parts(query: Query) -> tuple[Part, Part | None]:
 def _name_parts(
     term: str, dense: bool, walk_count: bool = False, walk_apps: bool | None = None
 ) -> tuple[Part, Part, Part]:
-    """(websites, apps, what to count) for a name piece: collected, or walked newest first."""
+    """(websites, apps, what to count) for a name piece: collected, or walked newest first.
+
+    Both read the one search column (``search_text``, empty unless the service and its entity
+    are active): collected through its bigram index, the matches sorted newest first; walked,
+    the newest rows tested one by one down the primary key until the page is full, which is
+    cheaper when the piece is in many names. On SQLite (the embedded run) both are the walk.
+    """
     like = escape_like(term)
+    walked_sites: Part = (f"SELECT w.id FROM {_W} w WHERE w.search_text {_LIKE}", [like])
+    walked_apps: Part = (f"SELECT a.id FROM {_A} a WHERE a.search_text {_LIKE}", [like])
     if connection.vendor != "postgresql":
-        # SQLite (the embedded run) scans: no bigram index there.
-        sites = (
-            f"SELECT w.id FROM {_W} w JOIN {_E} e ON e.id = w.entity_id WHERE w.status = 'active'"
-            f" AND e.status = 'active' AND (lower(w.name) {_LIKE} OR lower(e.name) {_LIKE})"
-        )
-        apps = (
-            f"SELECT a.id FROM {_A} a JOIN {_E} e ON e.id = a.entity_id WHERE a.status = 'active'"
-            f" AND e.status = 'active' AND (lower(a.name) {_LIKE} OR lower(e.name) {_LIKE})"
-        )
-        return (sites, [like, like]), (apps, [like, like]), (sites, [like, like])
-    # Counted through the bigram indexes as a stream that stops at the cap: websites by their
-    # own name, then websites of matching entities whose own name does not match (no duplicate,
-    # no sort), so even the broadest piece costs about COUNT_CAP index hits.
-    counted = _indexed(_W, "w", _ACTIVE_W, term, like, COUNT_CAP + 1)
-    # Many matches: test each website (app), newest first, until the page is full. The entity's
-    # name and status are read by a correlated subquery on purpose: the planner cannot estimate
-    # LIKE '%…%' and would otherwise hash-join both tables whole; a per-row subquery keeps the
-    # walk down the primary key. Few matches: the index stream above, every match collected
-    # (LIKE rechecks each candidate) and the newest kept.
-    walked_sites = (
-        f"SELECT w.id FROM {_W} w WHERE w.status = 'active' AND (SELECT e.status = 'active'"
-        f" AND (lower(w.name) {_LIKE} OR lower(e.name) {_LIKE}) FROM {_E} e WHERE e.id = w.entity_id)",
-        [like, like],
-    )
-    walked_apps = (
-        f"SELECT a.id FROM {_A} a WHERE a.status = 'active' AND (SELECT e.status = 'active'"
-        f" AND (lower(a.name) {_LIKE} OR lower(e.name) {_LIKE}) FROM {_E} e WHERE e.id = a.entity_id)",
-        [like, like],
-    )
-    sites = walked_sites if dense else _indexed(_W, "w", _ACTIVE_W, term, like)
-    apps = (
-        walked_apps
-        if (dense if walk_apps is None else walk_apps)
-        else _indexed(_A, "a", _ACTIVE_A, term, like)
-    )
-    if dense and walk_count:
-        # The broadest pieces: a few thousand rows walked find COUNT_CAP matches sooner than the
-        # index lists every one of them.
-        counted = walked_sites
+        return walked_sites, walked_apps, walked_sites
+    collected_sites = _indexed(_W, "w", term, like)
+    sites = walked_sites if dense else collected_sites
+    apps = walked_apps if (dense if walk_apps is None else walk_apps) else _indexed(_A, "a", term, like)
+    # The capped count streams the index (stopping at the cap), or for the broadest pieces
+    # walks: a few thousand rows walked find COUNT_CAP matches sooner than the index lists all.
+    counted = walked_sites if dense and walk_count else collected_sites
     return sites, apps, counted
 
 
-def _indexed(table: str, alias: str, active: str, term: str, like: str, limit: int | None = None) -> Part:
-    """Active rows of ``table`` whose own name holds the piece, then (without those) the rows
-    whose entity's name does, both through the bigram GIN indexes: no duplicate, no sort.
-
-    With ``limit`` (the count), each branch stops at it, which also keeps PostgreSQL from running
-    the two branches at once in parallel workers (a Parallel Append runs the second branch to its
-    end even when the first alone reaches the cap: 0.9 s instead of 60 ms for 杭州 at 4,000,000).
-    """
-    m = NAME_MATCH.format
-    cap = f" LIMIT {limit}" if limit is not None else ""
-    sql = (
-        f"(SELECT {alias}.id FROM {table} {alias} WHERE {m(col=alias + '.name')} AND {active}{cap})"
-        f" UNION ALL (SELECT {alias}.id FROM {_E} e JOIN {table} {alias} ON {alias}.entity_id = e.id"
-        f" WHERE {m(col='e.name')} AND e.status = 'active' AND {alias}.status = 'active'"
-        f" AND lower({alias}.name) NOT {_LIKE}{cap})"
-    )
-    return sql, [term, like, term, like, like]
+def _indexed(table: str, alias: str, term: str, like: str) -> Part:
+    """Rows of ``table`` whose search text holds the piece, through its bigram GIN index."""
+    return f"SELECT {alias}.id FROM {table} {alias} WHERE {NAME_MATCH.format(col=alias + '.search_text')}", [
+        term,
+        like,
+    ]
 
 
 def _public_row(row: tuple) -> PublicService:

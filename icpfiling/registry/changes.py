@@ -29,6 +29,7 @@ from icpfiling.registry.models import (
     RegistryChange,
     RegistryStatus,
 )
+from icpfiling.registry.search_text import search_text_refresh
 
 # The registry columns a change may write; everything else of a diff is history only.
 ENTITY_COLUMNS = {
@@ -138,6 +139,8 @@ def registry_entity_change(
         FiledEntity.objects.filter(pk=entity.pk).update(**with_blind_indexes(FiledEntity, columns))
         for k, v in columns.items():
             setattr(entity, k, v)
+        if "name" in columns:
+            search_text_refresh(entity_id=entity.pk)
     registry_history_record(
         entity=entity, kind=ChangeKind.CHANGE_ENTITY, who=who, before=before, after=after, at=at
     )
@@ -166,6 +169,8 @@ def registry_service_change(
         FiledWebsite.objects.filter(pk=service.pk).update(**columns)
         for k, v in columns.items():
             setattr(service, k, v)
+        if "name" in columns:
+            search_text_refresh(entity_id=service.entity_id)
     registry_history_record(
         entity=service.entity, service=service, kind=kind, who=who, before=before, after=after, at=at
     )
@@ -209,6 +214,7 @@ def registry_service_cancel(*, service: FiledWebsite, who: Who, at: datetime | N
     # Its domains are free again (R-C2); the rows stay as history.
     FiledWebsiteDomain.objects.filter(website=service, active=True).update(active=False)
     service.status = RegistryStatus.CANCELLED
+    search_text_refresh(entity_id=service.entity_id)  # gone from the public query at commit
     registry_history_record(
         entity=service.entity,
         service=service,
@@ -231,6 +237,7 @@ def registry_entity_cancel(*, entity: FiledEntity, who: Who, at: datetime | None
         registry_app_cancel(app=app, who=who, at=at)
     FiledEntity.objects.filter(pk=entity.pk).update(status=RegistryStatus.CANCELLED)
     entity.status = RegistryStatus.CANCELLED
+    search_text_refresh(entity_id=entity.pk)
     registry_history_record(
         entity=entity,
         kind=ChangeKind.CANCEL_ENTITY,
@@ -318,6 +325,7 @@ def registry_app_change(
     if "name" in after:
         FiledApp.objects.filter(pk=app.pk).update(name=after["name"])
         app.name = after["name"]
+        search_text_refresh(entity_id=app.entity_id)
     if packages is not None:
         FiledAppPackage.objects.filter(app=app, active=True).update(active=False)
         try:
@@ -352,6 +360,7 @@ def registry_app_cancel(
     FiledApp.objects.filter(pk=app.pk).update(status=RegistryStatus.CANCELLED)
     FiledAppPackage.objects.filter(app=app, active=True).update(active=False)
     app.status = RegistryStatus.CANCELLED
+    search_text_refresh(entity_id=app.entity_id)
     registry_history_record(
         entity=app.entity,
         app=app,

@@ -29,7 +29,9 @@ from icpfiling.registry.models import (
     FiledWebsite,
     FiledWebsiteDomain,
     Province,
+    RegistryStatus,
 )
+from icpfiling.registry.search_text import search_text_of
 from icpfiling.registry.selectors import domains_taken
 from icpfiling.tenancy.models import Provider
 
@@ -105,6 +107,11 @@ def registry_entity_file(
     )
 
 
+def _search_text(service_name: str, entity: FiledEntity) -> str:
+    """A new service's search text (R-Q1): searchable as soon as its approval commits."""
+    return search_text_of(service_name, entity.name) if entity.status == RegistryStatus.ACTIVE else ""
+
+
 class DomainTaken(ValueError):
     """A domain is already on an active filed website (R-C2: one website per active domain)."""
 
@@ -142,6 +149,7 @@ def registry_website_file(
         domain=main,
         name=name,
         filed_at=filed_at,
+        search_text=_search_text(name, entity),
     )
     FiledWebsiteDomain.objects.bulk_create([FiledWebsiteDomain(website=website, domain=d) for d in domains])
     AccessRecord.objects.create(website=website, provider=provider, since=filed_at)
@@ -201,6 +209,7 @@ def registry_app_file(
         mini_appid=mini_appid,
         provider=provider,
         filed_at=filed_at,
+        search_text=_search_text(name, entity),
     )
     FiledAppPackage.objects.bulk_create(
         [

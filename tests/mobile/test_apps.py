@@ -20,6 +20,7 @@ from filings.orders.services import order_create, order_entity_save, order_submi
 from filings.sms.services import sms_check_start, sms_code_enter
 from filings.workflow import order_transition
 from icpfiling.notifications.models import OutboxMessage
+from icpfiling.registry.changes import Who, registry_app_cancel
 from icpfiling.registry.models import FiledApp, FiledAppPackage
 from icpfiling.registry.services import registry_app_file
 from icpfiling.tenancy.context import tenant_scope
@@ -472,7 +473,7 @@ def test_r_ap4_public_query_finds_apps_by_name_and_number(alpha, beta):
     gone = registry_app_file(
         entity=entity, kind="mini_program", name="云起旧小程序", provider=alpha.provider, packages=[]
     )
-    FiledApp.objects.filter(pk=gone.pk).update(status="cancelled")
+    registry_app_cancel(app=gone, who=Who(reason="注销App"))
     for tenant in (alpha, beta):
         client = tenant.client()
         # when anyone searches by the app's name, its number, or the entity number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -16,6 +17,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from icpfiling.publicquery.parse import parse_query
+from icpfiling.registry.changes import (
+    Who,
+    registry_app_change,
+    registry_entity_cancel,
+    registry_entity_change,
+    registry_service_cancel,
+    registry_service_change,
+)
 from icpfiling.registry.models import CertificateType, EntityNature, FiledEntity, Province, RegistryStatus
 from icpfiling.registry.reference import reference_data_load
 from icpfiling.registry.services import (
@@ -253,7 +262,7 @@ def test_r_q1_freshness_after_approval_and_cancellation(registry, alpha):
     _, after = _json(client, "fresh-site.cn")
     assert after["count"] == 1
     # and once its entity is cancelled, neither it nor the entity is found
-    FiledEntity.objects.filter(pk=registry["hz"].pk).update(status=RegistryStatus.CANCELLED)
+    registry_entity_cancel(entity=registry["hz"], who=Who(reason="注销主体"))
     _, gone = _json(client, "fresh-site.cn")
     assert gone["count"] == 0
     assert client.get(f"/query/entity/{registry['hz'].entity_number}/").status_code == 404
@@ -359,7 +368,7 @@ def test_r_q1_both_name_plans_give_the_same_answer(registry, alpha, monkeypatch,
     }
     # and the second page after the newest holds the older one
     assert _answer(client, "云栖", after=registry["shop"].pk + 1)[2] == [f"{hz}-1"]
-    FiledEntity.objects.filter(pk=registry["hz"].pk).update(status=RegistryStatus.CANCELLED)
+    registry_entity_cancel(entity=registry["hz"], who=Who(reason="注销主体"))
     assert _answer(client, "云栖") == (0, False, [], [])
 
 
@@ -454,14 +463,14 @@ def test_r_q1_app_names_are_collected_through_their_bigram_index(registry, alpha
     )
     # when the piece is searched, the app is found
     assert _answer(alpha.client(), "打卡") == (0, False, [], [app.service_number])
-    # and the app-name condition of that statement is served by the GIN index of registry 0007
-    # (sequential scans priced out, as on a registry with millions of apps)
-    condition = selectors.NAME_MATCH.format(col="a.name")
+    # and the app's search-text condition of that statement is served by the GIN index of
+    # registry 0013 (sequential scans priced out, as on a registry with millions of apps)
+    condition = selectors.NAME_MATCH.format(col="a.search_text")
     with conn.cursor() as cur:
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute(f"EXPLAIN SELECT a.id FROM registry_filedapp a WHERE {condition}", ["打卡", "%打卡%"])  # noqa: S608 - the module constant
         plan = "\n".join(r[0] for r in cur.fetchall())
-    assert "Bitmap Index Scan on filed_app_name_bigrams" in plan, plan
+    assert "Bitmap Index Scan on filed_app_search_bigrams" in plan, plan
     assert "Seq Scan on registry_filedapp" not in plan
 
 
@@ -511,3 +520,93 @@ def test_r_q1_rate_limit_counts_the_client_behind_the_proxy(registry, alpha, set
     assert (
         client.get("/query/", {"q": "云栖"}, HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy).status_code == 200
     )
+
+
+def _names(client: Client, q: str) -> list[str]:
+    status, data = _json(client, q)
+    assert status == 200, data
+    return sorted(r["service_name"] for r in data["results"] + data["apps"])
+
+
+@pytest.mark.django_db
+def test_r_q1_renamed_entities_websites_and_apps_are_found_by_their_new_names_at_once(registry, alpha, beta):
+    # given the registry at two providers and an app of the first entity
+    app = registry_app_file(
+        entity=registry["hz"], kind="app", name="云栖记账", provider=alpha.provider, packages=[]
+    )
+    who = Who(provider_id=alpha.provider.pk, reason="变更")
+    client = beta.client()
+    assert _names(client, "云栖") == ["云栖例子网站", "云栖商城网站", "云栖记账"]
+    # when the entity, one website and the app are renamed by approved changes (R-C1, R-C2)
+    registry_entity_change(
+        entity=registry["hz"],
+        before={"entity_name": "杭州云栖科技有限公司"},
+        after={"entity_name": "杭州远山科技有限公司"},
+        who=who,
+    )
+    registry_service_change(
+        service=registry["shop"], before={"name": "云栖商城网站"}, after={"name": "远山商城"}, who=who
+    )
+    registry_app_change(app=app, before={"name": "云栖记账"}, after={"name": "远山记账"}, who=who)
+    # then the new names are found at once, from either provider's host, and the old ones only
+    # where a service still carries them in its own name
+    assert _names(client, "远山") == ["云栖例子网站", "远山商城", "远山记账"]
+    assert _names(alpha.client(), "远山") == ["云栖例子网站", "远山商城", "远山记账"]
+    assert _names(client, "云栖") == ["云栖例子网站"]
+    # and the other entity's website is untouched
+    assert _names(client, "摄影") == ["李四的摄影作品"]
+
+
+@pytest.mark.django_db
+def test_r_q1_a_cancelled_website_leaves_the_search_and_its_entitys_others_stay(registry, alpha):
+    # given two websites of one entity
+    client = alpha.client()
+    assert _names(client, "云栖") == ["云栖例子网站", "云栖商城网站"]
+    # when one is cancelled (R-C5)
+    registry_service_cancel(
+        service=registry["shop"], who=Who(provider_id=alpha.provider.pk, reason="注销网站")
+    )
+    # then only the other is found, by its name and by its entity's
+    assert _names(client, "云栖") == ["云栖例子网站"]
+    assert _names(client, "科技有限") == ["云栖例子网站"]
+
+
+@pytest.mark.django_db
+def test_r_q1_names_are_matched_as_the_box_normalises_them_full_width_and_case(registry, alpha, beta):
+    # given a website filed with full-width Latin letters and digits in its name
+    registry_website_file(
+        entity=registry["person"], domain="abc-shop.cn", name="ＡＢＣ１２３小店", provider=beta.provider
+    )
+    # when the public types them half-width, in either case
+    # then the website is found each way (NFKC and lower case, as the search box normalises)
+    for q in ("abc123", "ABC1", "ｂｃ１２"):
+        assert _names(alpha.client(), q) == ["ＡＢＣ１２３小店"], q
+
+
+@pytest.mark.django_db
+def test_r_q1_the_upgrade_fills_the_search_text_of_existing_active_services(registry, alpha):
+    # given services filed before the search column existed (empty), one of them cancelled
+    from django.apps import apps as django_apps
+
+    from icpfiling.registry.models import FiledApp, FiledWebsite
+
+    app = registry_app_file(
+        entity=registry["person"], kind="app", name="摄影App", provider=alpha.provider, packages=[]
+    )
+    registry_service_cancel(service=registry["shop"], who=Who(reason="注销网站"))
+    FiledWebsite.objects.update(search_text="")
+    FiledApp.objects.update(search_text="")
+    assert _names(alpha.client(), "云栖") == []
+    # when the migration's fill runs
+    migration = importlib.import_module("icpfiling.registry.migrations.0013_search_text")
+    migration.fill(django_apps, None)
+    # then every active service is searchable again with the text a new filing gets, the
+    # cancelled one is not
+    texts = dict(FiledWebsite.objects.values_list("website_number", "search_text"))
+    assert texts == {
+        registry["shop"].website_number: "",
+        f"{registry['hz'].entity_number}-2": "云栖例子网站\x1f杭州云栖科技有限公司",
+        f"{registry['person'].entity_number}-1": "李四的摄影作品\x1f李四",
+    }
+    assert FiledApp.objects.get(pk=app.pk).search_text == "摄影app\x1f李四"
+    assert _names(alpha.client(), "云栖") == ["云栖例子网站"]

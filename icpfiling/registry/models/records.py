@@ -147,6 +147,8 @@ class FiledWebsite(models.Model):
     name = models.CharField(max_length=100)
     status = models.CharField(max_length=10, choices=RegistryStatus.choices, default=RegistryStatus.ACTIVE)
     filed_at = models.DateTimeField()
+    # What the public query matches a name piece against (R-Q1): see icpfiling/registry/search_text.py.
+    search_text = models.TextField(default="", editable=False)
 
     class Meta:
         verbose_name = _("备案网站")
@@ -254,6 +256,7 @@ class FiledApp(models.Model):
     provider = models.ForeignKey("tenancy.Provider", on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=RegistryStatus.choices, default=RegistryStatus.ACTIVE)
     filed_at = models.DateTimeField()
+    search_text = models.TextField(default="", editable=False)  # as FiledWebsite.search_text
 
     class Meta:
         verbose_name = _("备案App")
