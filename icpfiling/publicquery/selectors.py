@@ -101,6 +101,7 @@ class _NameStats:
     shares: dict[str, dict[str, float]] = field(default_factory=dict)
     rows: float = 0.0
     app_rows: float = 0.0
+    top: dict[str, int] = field(default_factory=dict)  # the newest id of each table when read
 
 
 _stats = _NameStats()
@@ -118,6 +119,8 @@ _STATS_COLUMN = f"""
     (SELECT json_build_object(
         'rows', (SELECT reltuples FROM pg_class WHERE relname = 'registry_filedwebsite'),
         'app_rows', (SELECT reltuples FROM pg_class WHERE relname = 'registry_filedapp'),
+        'top', json_build_object('websites', (SELECT max(id) FROM registry_filedwebsite),
+                                 'apps', (SELECT max(id) FROM registry_filedapp)),
         'shares', (SELECT json_object_agg(
                               tablename,
                               json_build_array(most_common_elems::text::text[], most_common_elem_freqs))
@@ -137,6 +140,7 @@ def _stats_load(raw: str) -> None:
     }
     _stats.rows = max(float(data.get("rows") or 0.0), 0.0)
     _stats.app_rows = max(float(data.get("app_rows") or 0.0), 0.0)
+    _stats.top = {kind: int(top) for kind, top in (data.get("top") or {}).items() if top is not None}
     _stats.at = time.monotonic()
 
 
@@ -283,8 +287,48 @@ def _exact_parts(query: Query) -> tuple[Part, Part | None]:
     return (sites, site_params), (apps, [query.value])
 
 
+def _indexed(table: str, alias: str, term: str, like: str) -> Part:
+    """Rows of ``table`` whose search text holds the piece, through its bigram GIN index."""
+    return f"SELECT {alias}.id FROM {table} {alias} WHERE {NAME_MATCH.format(col=alias + '.search_text')}", [
+        term,
+        like,
+    ]
+
+
+# A walk examines the newest ids in a window expected to hold WALK_WINDOW times the rows the page
+# wants. Bounding it by id lets PostgreSQL walk the primary key there whatever it guesses for
+# LIKE '%…%' (its guess for a long piece is so low that, unbounded, it would read the whole table
+# and sort it); should the window hold too few matches after all (a piece rarer than its
+# bigrams), the same statement collects the rest below the window through the index.
+WALK_WINDOW = 3.0
+
+
+def _walk(table: str, alias: str, kind: str, term: str, like: str, wanted: int, after: int | None) -> Part:
+    """The newest ``wanted`` rows of ``table`` (below ``after``) whose search text holds the piece."""
+    a = alias
+    share = name_share(term, kind)
+    top = after if after is not None else _stats.top.get(kind)
+    below = f" AND {a}.id < %s" if after is not None else ""
+    bound = [after] if after is not None else []
+    if share <= 0 or top is None:  # nothing known to size a window: walk until the page is full
+        return f"SELECT {a}.id FROM {table} {a} WHERE {a}.search_text {_LIKE}{below}", [like, *bound]
+    floor = int(top - WALK_WINDOW * wanted / share)
+    match = NAME_MATCH.format(col=f"{a}.search_text")
+    sql = (
+        f"WITH walked AS MATERIALIZED (SELECT {a}.id FROM {table} {a} WHERE {a}.id >= %s{below}"
+        f" AND {a}.search_text {_LIKE} ORDER BY {a}.id DESC LIMIT {wanted})"
+        f" SELECT id FROM walked UNION ALL (SELECT {a}.id FROM {table} {a} WHERE {match} AND {a}.id < %s"
+        f" AND (SELECT count(*) FROM walked) < {wanted} ORDER BY {a}.id DESC LIMIT {wanted})"
+    )
+    return sql, [floor, *bound, like, term, like, floor]
+
+
 def _name_parts(
-    term: str, dense: bool, walk_count: bool = False, walk_apps: bool | None = None
+    term: str,
+    dense: bool,
+    walk_count: bool = False,
+    walk_apps: bool | None = None,
+    after: int | None = None,
 ) -> tuple[Part, Part, Part]:
     """(websites, apps, what to count) for a name piece: collected, or walked newest first.
 
@@ -299,20 +343,18 @@ def _name_parts(
     if connection.vendor != "postgresql":
         return walked_sites, walked_apps, walked_sites
     collected_sites = _indexed(_W, "w", term, like)
-    sites = walked_sites if dense else collected_sites
-    apps = walked_apps if (dense if walk_apps is None else walk_apps) else _indexed(_A, "a", term, like)
+    sites = _walk(_W, "w", "websites", term, like, PAGE_SIZE + 1, after) if dense else collected_sites
+    walks_apps = dense if walk_apps is None else walk_apps
+    apps = (
+        _walk(_A, "a", "apps", term, like, APP_PAGE_SIZE, None)
+        if walks_apps
+        else _indexed(_A, "a", term, like)
+    )
     # The capped count streams the index (stopping at the cap), or for the broadest pieces
-    # walks: a few thousand rows walked find COUNT_CAP matches sooner than the index lists all.
+    # scans the table in its stored order: a few thousand rows read find COUNT_CAP matches
+    # sooner than the index lists all of them.
     counted = walked_sites if dense and walk_count else collected_sites
     return sites, apps, counted
-
-
-def _indexed(table: str, alias: str, term: str, like: str) -> Part:
-    """Rows of ``table`` whose search text holds the piece, through its bigram GIN index."""
-    return f"SELECT {alias}.id FROM {table} {alias} WHERE {NAME_MATCH.format(col=alias + '.search_text')}", [
-        term,
-        like,
-    ]
 
 
 def _public_row(row: tuple) -> PublicService:
@@ -362,7 +404,7 @@ def public_search(*, query: Query, after: int | None = None) -> SearchPage:
     elif query.kind == "name":
         term = query.value
         dense = is_dense(term)
-        sites, apps, counted = _name_parts(term, dense, dense and count_walks(term), apps_walk(term))
+        sites, apps, counted = _name_parts(term, dense, dense and count_walks(term), apps_walk(term), after)
     else:
         return page
     page.cap = COUNT_CAP

@@ -342,11 +342,22 @@ def _answer(client: Client, q: str, **extra) -> tuple:
 
 @requires_postgres
 @pytest.mark.django_db
-@pytest.mark.parametrize(("dense", "walk_count"), [(False, False), (True, False), (True, True)])
-def test_r_q1_both_name_plans_give_the_same_answer(registry, alpha, monkeypatch, dense, walk_count):
-    # given the PostgreSQL plans for a name piece (collect through the bigram indexes, or walk
-    # newest first; the count streamed through the indexes or walked) and an app of the first entity
+@pytest.mark.parametrize(
+    ("dense", "walk_count", "window"),
+    [
+        (False, False, None),
+        (True, False, None),
+        (True, True, None),
+        (True, False, 3.0),  # the walk bounded to a window that holds the page
+        (True, True, 0.02),  # a window of one id: the rest is collected below it in the same statement
+    ],
+)
+def test_r_q1_both_name_plans_give_the_same_answer(registry, alpha, monkeypatch, dense, walk_count, window):
+    # given the PostgreSQL plans for a name piece (collect through the bigram index, or walk
+    # newest first, unbounded or in a window sized from the statistics; the count streamed through
+    # the index or walked) and an app of the first entity
     from icpfiling.publicquery import selectors
+    from icpfiling.registry.models import FiledApp, FiledWebsite
 
     monkeypatch.setattr(selectors, "is_dense", lambda term: dense)
     monkeypatch.setattr(selectors, "apps_walk", lambda term: dense)
@@ -354,6 +365,16 @@ def test_r_q1_both_name_plans_give_the_same_answer(registry, alpha, monkeypatch,
     app = registry_app_file(
         entity=registry["hz"], kind="app", name="云栖摄影App", provider=alpha.provider, packages=[]
     )
+    stats = selectors._NameStats(at=float("inf"))  # never stale: the page reads what is set here
+    if window is not None:
+        shares = dict.fromkeys(("云栖", "摄影", "有限", "%%", "栖商"), 0.5)
+        stats.shares = {"websites": shares, "apps": shares}
+        stats.top = {
+            "websites": FiledWebsite.objects.latest("pk").pk,
+            "apps": FiledApp.objects.latest("pk").pk,
+        }
+        monkeypatch.setattr(selectors, "WALK_WINDOW", window)
+    monkeypatch.setattr(selectors, "_stats", stats)
     client = alpha.client()
     # when the same pieces are searched
     answers = {q: _answer(client, q) for q in ("云栖", "摄影", "有限", "%%", "栖商")}
