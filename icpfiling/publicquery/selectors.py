@@ -25,6 +25,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from icpfiling.publicquery.parse import Query
+from icpfiling.registry import labels
 from icpfiling.registry.models import (
     AccessRecord,
     FiledApp,
@@ -187,22 +188,36 @@ APP_PAGE_SIZE = 20
 _W = "registry_filedwebsite"
 _E = "registry_filedentity"
 _A = "registry_filedapp"
-_ACTIVE_W = (
-    f"w.status = 'active' AND EXISTS (SELECT 1 FROM {_E} e WHERE e.id = w.entity_id AND e.status = 'active')"
-)
-_ACTIVE_A = (
-    f"a.status = 'active' AND EXISTS (SELECT 1 FROM {_E} e WHERE e.id = a.entity_id AND e.status = 'active')"
-)
+# A service is public while it and its entity are active, which is when its search text is not
+# empty (icpfiling/registry/search_text.py): a column of the row itself, no entity lookup. The
+# status stays in the condition: the unique index on active websites' domains is partial on it.
+_ACTIVE_W = "w.status = 'active' AND w.search_text <> ''"
+_ACTIVE_A = "a.status = 'active' AND a.search_text <> ''"
 _LIKE = "LIKE %s ESCAPE '\\'"
 # A service whose search text holds the piece, through the bigram GIN index of that column (two
 # parameters: the piece, then its LIKE pattern as the recheck). An inactive service's text is
 # empty, so no status check is needed. scripts/bench_public_query.py swaps in a pg_trgm
 # condition to compare the same statement both ways.
-NAME_MATCH = "icp_bigrams({col}) @> icp_bigrams(%s) AND {col} " + _LIKE
+NAME_MATCH = "icp_bigrams({col}) @> %s::text[] AND {col} " + _LIKE
+# How many of a piece's bigrams the index is asked for, rarest first (a bigram in most names, such
+# as 有限, costs a long posting list and removes few candidates; LIKE rechecks the rest anyway).
+PROBE_BIGRAMS = 2
+PROBE_MAX_SHARE = 0.005
+
+
+def probe_bigrams(term: str, kind: str = "websites") -> list[str]:
+    """The bigrams of ``term`` the index is probed with: the rarest, and the next if it is rare too."""
+    table = _stats.shares.get(kind) or {}
+    ranked = sorted({term[i : i + 2] for i in range(len(term) - 1)}, key=lambda b: (table.get(b, 0.0), b))
+    return ranked[:1] + [b for b in ranked[1:PROBE_BIGRAMS] if table.get(b, 0.0) < PROBE_MAX_SHARE]
+
 
 Part = tuple[str, list[object]]
 
 
+# The public columns of a page's rows: the page's ids joined to their rows and entities. The
+# nature and province are read as codes and named in Python (registry.labels, in the page's
+# language): two joins fewer to plan in every statement.
 def _website_rows(ids: Part) -> Part:
     if connection.vendor == "postgresql":
         providers = (
@@ -217,23 +232,17 @@ def _website_rows(ids: Part) -> Part:
             " WHERE a.website_id = w.id AND a.ended_at IS NULL ORDER BY a.since, a.id))"
         )
     sql = f"""
-        SELECT 1 AS part, w.id, e.entity_number, e.name, n.name, pv.name, w.website_number, w.name,
-               w.domain, w.filed_at, {providers}, 'website'
-          FROM {_W} w JOIN {_E} e ON e.id = w.entity_id
-          JOIN registry_entitynature n ON n.code = e.nature_id
-          JOIN registry_province pv ON pv.code = e.province_id
-         WHERE w.id IN (SELECT id FROM ({ids[0]}) page_ids)"""
+        SELECT 1 AS part, w.id, e.entity_number, e.name, e.nature_id, e.province_id, w.website_number,
+               w.name, w.domain, w.filed_at, {providers}, 'website'
+          FROM ({ids[0]}) page_ids JOIN {_W} w ON w.id = page_ids.id JOIN {_E} e ON e.id = w.entity_id"""
     return sql, [_SEP, *ids[1]]
 
 
 def _app_rows(ids: Part) -> Part:
     sql = f"""
-        SELECT 2, a.id, e.entity_number, e.name, n.name, pv.name, a.service_number, a.name,
+        SELECT 2, a.id, e.entity_number, e.name, e.nature_id, e.province_id, a.service_number, a.name,
                '', a.filed_at, (SELECT p.name FROM tenancy_provider p WHERE p.id = a.provider_id), a.kind
-          FROM {_A} a JOIN {_E} e ON e.id = a.entity_id
-          JOIN registry_entitynature n ON n.code = e.nature_id
-          JOIN registry_province pv ON pv.code = e.province_id
-         WHERE a.id IN (SELECT id FROM ({ids[0]}) app_ids)"""
+          FROM ({ids[0]}) app_ids JOIN {_A} a ON a.id = app_ids.id JOIN {_E} e ON e.id = a.entity_id"""
     return sql, list(ids[1])
 
 
@@ -289,18 +298,20 @@ def _exact_parts(query: Query) -> tuple[Part, Part | None]:
 
 def _indexed(table: str, alias: str, term: str, like: str) -> Part:
     """Rows of ``table`` whose search text holds the piece, through its bigram GIN index."""
-    return f"SELECT {alias}.id FROM {table} {alias} WHERE {NAME_MATCH.format(col=alias + '.search_text')}", [
-        term,
-        like,
-    ]
+    kind = "websites" if table == _W else "apps"
+    match = NAME_MATCH.format(col=alias + ".search_text")
+    return f"SELECT {alias}.id FROM {table} {alias} WHERE {match}", [probe_bigrams(term, kind), like]
 
 
 # A walk examines the newest ids in a window expected to hold WALK_WINDOW times the rows the page
 # wants. Bounding it by id lets PostgreSQL walk the primary key there whatever it guesses for
 # LIKE '%…%' (its guess for a long piece is so low that, unbounded, it would read the whole table
-# and sort it); should the window hold too few matches after all (a piece rarer than its
-# bigrams), the same statement collects the rest below the window through the index.
-WALK_WINDOW = 3.0
+# and sort it). A piece is often rarer than its rarest bigram (生物科技股 is rarer than 技股), so
+# should the window hold too few matches, the same statement walks a window WALK_WIDER times
+# larger below it, and only then collects the rest through the index; each step runs only when
+# the steps before it fell short.
+WALK_WINDOW = 4.0
+WALK_WIDER = 10.0
 
 
 def _walk(table: str, alias: str, kind: str, term: str, like: str, wanted: int, after: int | None) -> Part:
@@ -312,15 +323,20 @@ def _walk(table: str, alias: str, kind: str, term: str, like: str, wanted: int, 
     bound = [after] if after is not None else []
     if share <= 0 or top is None:  # nothing known to size a window: walk until the page is full
         return f"SELECT {a}.id FROM {table} {a} WHERE {a}.search_text {_LIKE}{below}", [like, *bound]
-    floor = int(top - WALK_WINDOW * wanted / share)
-    match = NAME_MATCH.format(col=f"{a}.search_text")
+    near = int(top - WALK_WINDOW * wanted / share)
+    far = int(top - WALK_WINDOW * WALK_WIDER * wanted / share)
+    short = f"(SELECT count(*) FROM near) + (SELECT count(*) FROM far) < {wanted}"
     sql = (
-        f"WITH walked AS MATERIALIZED (SELECT {a}.id FROM {table} {a} WHERE {a}.id >= %s{below}"
-        f" AND {a}.search_text {_LIKE} ORDER BY {a}.id DESC LIMIT {wanted})"
-        f" SELECT id FROM walked UNION ALL (SELECT {a}.id FROM {table} {a} WHERE {match} AND {a}.id < %s"
-        f" AND (SELECT count(*) FROM walked) < {wanted} ORDER BY {a}.id DESC LIMIT {wanted})"
+        f"WITH near AS MATERIALIZED (SELECT {a}.id FROM {table} {a} WHERE {a}.id >= %s{below}"
+        f" AND {a}.search_text {_LIKE} ORDER BY {a}.id DESC LIMIT {wanted}),"
+        f" far AS MATERIALIZED (SELECT {a}.id FROM {table} {a} WHERE {a}.id >= %s AND {a}.id < %s"
+        f" AND {a}.search_text {_LIKE} AND (SELECT count(*) FROM near) < {wanted}"
+        f" ORDER BY {a}.id DESC LIMIT {wanted})"
+        f" SELECT id FROM near UNION ALL SELECT id FROM far"
+        f" UNION ALL (SELECT {a}.id FROM {table} {a} WHERE {NAME_MATCH.format(col=f'{a}.search_text')}"
+        f" AND {a}.id < %s AND {short} ORDER BY {a}.id DESC LIMIT {wanted})"
     )
-    return sql, [floor, *bound, like, term, like, floor]
+    return sql, [near, *bound, like, far, near, like, probe_bigrams(term, kind), like, far]
 
 
 def _name_parts(
@@ -381,8 +397,8 @@ def _public_row(row: tuple) -> PublicService:
         kind=kind,
         entity_number=entity_number,
         entity_name=entity_name,
-        nature=nature,
-        province=province,
+        nature=str(labels.NATURE_NAMES.get(int(nature), nature)),
+        province=str(labels.PROVINCE_NAMES.get(province, province)),
         service_number=number,
         service_name=name,
         address=_display_domain(address) if address else "",
@@ -459,8 +475,8 @@ def _public(site: FiledWebsite) -> PublicService:
         kind="website",
         entity_number=entity.entity_number,
         entity_name=entity.name,
-        nature=entity.nature.name,
-        province=entity.province.name,
+        nature=str(entity.nature),
+        province=str(entity.province),
         service_number=site.website_number,
         service_name=site.name,
         address=_display_domain(site.domain),
@@ -492,8 +508,8 @@ def _public_app(app: FiledApp) -> PublicService:
         kind=app.kind,
         entity_number=entity.entity_number,
         entity_name=entity.name,
-        nature=entity.nature.name,
-        province=entity.province.name,
+        nature=str(entity.nature),
+        province=str(entity.province),
         service_number=app.service_number,
         service_name=app.name,
         address="",

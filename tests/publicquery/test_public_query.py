@@ -489,7 +489,7 @@ def test_r_q1_app_names_are_collected_through_their_bigram_index(registry, alpha
     condition = selectors.NAME_MATCH.format(col="a.search_text")
     with conn.cursor() as cur:
         cur.execute("SET LOCAL enable_seqscan = off")
-        cur.execute(f"EXPLAIN SELECT a.id FROM registry_filedapp a WHERE {condition}", ["打卡", "%打卡%"])  # noqa: S608 - the module constant
+        cur.execute(f"EXPLAIN SELECT a.id FROM registry_filedapp a WHERE {condition}", [["打卡"], "%打卡%"])  # noqa: S608 - the module constant
         plan = "\n".join(r[0] for r in cur.fetchall())
     assert "Bitmap Index Scan on filed_app_search_bigrams" in plan, plan
     assert "Seq Scan on registry_filedapp" not in plan
