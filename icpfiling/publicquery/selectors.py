@@ -3,9 +3,10 @@
 Every search is ONE statement: a keyset page of websites (newest filing first), on the first
 page the apps and mini-programs, and a count capped at ``COUNT_CAP`` (so a broad term costs
 about what a narrow one does). On PostgreSQL a name piece goes through the bigram GIN index
-of migration ``registry.0013`` (``icp_bigrams(search_text) @> icp_bigrams(term)``, then LIKE as
-the recheck) or walks the newest rows, as PostgreSQL's own statistics say is cheaper; on SQLite
-(the embedded run) the same LIKE walks the one column.
+of migration ``registry.0013`` (``icp_bigrams(search_text) @>`` the piece's rarest bigrams, then
+LIKE as the recheck) or walks the newest rows, as PostgreSQL's own statistics say is cheaper; on SQLite
+(the embedded run) a piece of three or more characters goes through the FTS5 trigram table of
+``registry.0014`` and a shorter one scans the one column with LIKE.
 """
 
 # The statements below are assembled from this module's constants only; every value that comes
@@ -296,6 +297,17 @@ def _exact_parts(query: Query) -> tuple[Part, Part | None]:
     return (sites, site_params), (apps, [query.value])
 
 
+# SQLite (the embedded run): pieces of three characters or more through the FTS5 trigram table
+# of migration registry.0014 (a quoted phrase: every character literal, ``"`` doubled); shorter
+# ones scan search_text, which trigrams cannot serve.
+SQLITE_TRIGRAM = 3
+
+
+def _sqlite_matched(table: str, term: str) -> Part:
+    fts = f"{table}_search"
+    return f"SELECT rowid AS id FROM {fts} WHERE {fts} MATCH %s", ['"' + term.replace('"', '""') + '"']
+
+
 def _indexed(table: str, alias: str, term: str, like: str) -> Part:
     """Rows of ``table`` whose search text holds the piece, through its bigram GIN index."""
     kind = "websites" if table == _W else "apps"
@@ -357,7 +369,10 @@ def _name_parts(
     walked_sites: Part = (f"SELECT w.id FROM {_W} w WHERE w.search_text {_LIKE}", [like])
     walked_apps: Part = (f"SELECT a.id FROM {_A} a WHERE a.search_text {_LIKE}", [like])
     if connection.vendor != "postgresql":
-        return walked_sites, walked_apps, walked_sites
+        if len(term) < SQLITE_TRIGRAM:
+            return walked_sites, walked_apps, walked_sites
+        found_sites, found_apps = _sqlite_matched(_W, term), _sqlite_matched(_A, term)
+        return found_sites, found_apps, found_sites
     collected_sites = _indexed(_W, "w", term, like)
     sites = _walk(_W, "w", "websites", term, like, PAGE_SIZE + 1, after) if dense else collected_sites
     walks_apps = dense if walk_apps is None else walk_apps

@@ -203,6 +203,57 @@ def test_r_q1_like_wildcards_are_literal(registry, alpha):
 
 
 @pytest.mark.django_db
+def test_r_q1_wildcards_and_quotes_are_literal_in_longer_pieces_too(registry, alpha, beta):
+    # given a website whose name holds the characters LIKE and FTS5 treat specially
+    registry_website_file(
+        entity=registry["person"], domain="odd-name.cn", name='百分%之_百"引号"店', provider=beta.provider
+    )
+    client = alpha.client()
+    # when pieces of three or more characters (the length the SQLite trigram index serves) are
+    # searched, with and without those characters
+    # then each matches exactly the names holding it literally
+    assert _names(client, "%之_") == ['百分%之_百"引号"店']
+    assert _names(client, '"引号"') == ['百分%之_百"引号"店']
+    assert _names(client, "之_百") == ['百分%之_百"引号"店']
+    for q in ("%之%", "分_之", '"云栖', "云栖%", "商城_"):
+        assert _names(client, q) == [], q
+    assert _names(client, "云栖商") == ["云栖商城网站"]
+
+
+@pytest.mark.django_db
+def test_r_q1_longer_pieces_use_this_databases_name_index(registry, alpha, monkeypatch):
+    # given the registry on this run's database (PostgreSQL or the embedded SQLite), and on
+    # PostgreSQL no statistics yet (so every piece is collected through the index)
+    from icpfiling.publicquery import selectors
+
+    monkeypatch.setattr(selectors, "_stats", selectors._NameStats(at=float("inf")))
+    client = alpha.client()
+    # when a piece of three characters and one of two are searched
+    with CaptureQueriesContext(connection) as three:
+        assert _names(client, "云栖商") == ["云栖商城网站"]
+    with CaptureQueriesContext(connection) as two:
+        assert _names(client, "摄影") == ["李四的摄影作品"]
+    # then the longer piece is looked up in the name index: the bigram GIN on PostgreSQL (0013),
+    # the FTS5 trigram table on SQLite (0014), whose triggers exist for both tables
+    [sql3], [sql2] = ([q["sql"] for q in c.captured_queries if "AS part" in q["sql"]] for c in (three, two))
+    if connection.vendor == "postgresql":
+        assert "icp_bigrams(w.search_text) @>" in sql3
+        assert "icp_bigrams(w.search_text) @>" in sql2
+        return
+    assert "registry_filedwebsite_search MATCH" in sql3
+    assert "registry_filedapp_search MATCH" in sql3
+    assert "MATCH" not in sql2  # trigrams cannot serve two characters: LIKE on search_text
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'registry_%_search_%'"
+        )
+        triggers = sorted(r[0] for r in cur.fetchall())
+    assert triggers == sorted(
+        f"registry_filed{t}_search_{op}" for t in ("app", "website") for op in ("delete", "insert", "update")
+    )
+
+
+@pytest.mark.django_db
 def test_r_q1_no_private_field_appears_in_any_response(registry, alpha):
     client = alpha.client()
     responses = [client.get("/query/", {"q": q}).content.decode() for q in ("李四", "lisi-blog.com", "云栖")]
@@ -631,3 +682,25 @@ def test_r_q1_the_upgrade_fills_the_search_text_of_existing_active_services(regi
     }
     assert FiledApp.objects.get(pk=app.pk).search_text == "摄影app\x1f李四"
     assert _names(alpha.client(), "云栖") == ["云栖例子网站"]
+
+
+@pytest.mark.django_db
+def test_r_q1_after_the_whole_demo_every_search_text_follows_its_rows():
+    # given the demo at both providers: filings approved by the authority, a cancelled
+    # (empty-shell) entity's websites, apps, changes and cancellations of its lifecycle
+    from icpfiling.demo.seed import demo_seed
+    from icpfiling.registry.models import FiledApp, FiledWebsite
+    from icpfiling.registry.search_text import search_text_of
+
+    demo_seed()
+    # when each service's text is compared with what its rows say now
+    rows = [
+        (s.search_text, s.name, s.status, s.entity.name, s.entity.status)
+        for model in (FiledWebsite, FiledApp)
+        for s in model.objects.select_related("entity")
+    ]
+    # then every active service (and only those) is searchable by its name and its entity's
+    assert {r[2] for r in rows} == {"active", "cancelled"}
+    for text, name, status, entity_name, entity_status in rows:
+        active = status == "active" and entity_status == "active"
+        assert text == (search_text_of(name, entity_name) if active else ""), (name, status, entity_status)
