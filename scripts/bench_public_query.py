@@ -187,7 +187,7 @@ def seed(websites: int) -> dict:
     chars = _sql_array(TRADE_CHARS)
     t0 = time.perf_counter()
     with connection.cursor() as cur:
-        cur.execute("DROP INDEX IF EXISTS filed_website_search_bigrams")
+        cur.execute("DROP INDEX IF EXISTS filed_website_search_keys")
         cur.execute("DROP INDEX IF EXISTS filed_app_search_bigrams")
         cur.execute("SELECT setseed(0.42)")
         cur.execute(
@@ -279,8 +279,8 @@ def seed(websites: int) -> dict:
         t1 = time.perf_counter()
         # The indexes of migration registry.0013, as it creates them.
         cur.execute(
-            "CREATE INDEX filed_website_search_bigrams ON registry_filedwebsite"
-            " USING gin (icp_bigrams(search_text))"
+            "CREATE INDEX filed_website_search_keys ON registry_filedwebsite"
+            " USING gin (icp_search_keys(search_text, id))"
         )
         cur.execute(
             "CREATE INDEX filed_app_search_bigrams ON registry_filedapp USING gin (icp_bigrams(search_text))"
@@ -292,7 +292,7 @@ def seed(websites: int) -> dict:
         cur.execute("VACUUM ANALYZE registry_filedapp")
         cur.execute("VACUUM ANALYZE registry_filedappdomain")
         cur.execute(
-            "SELECT pg_relation_size('filed_website_search_bigrams'),"
+            "SELECT pg_relation_size('filed_website_search_keys'),"
             " pg_relation_size('registry_filedentity'), pg_relation_size('registry_filedwebsite'),"
             " pg_relation_size('filed_app_search_bigrams'), pg_relation_size('registry_filedapp')"
         )
@@ -383,10 +383,10 @@ SWEEP_TERMS = (
 )
 
 
-def _dense(term: str) -> bool:
+def _collected(term: str) -> bool:
     from icpfiling.publicquery import selectors
 
-    return selectors.is_dense(term)
+    return selectors.page_plan(term) == "collect"
 
 
 SWEEP_MAX_ROWS = 200_000
@@ -403,11 +403,10 @@ def _timed(cur, sql: str, params: list, runs: int = 2) -> float:
 
 
 def plan_sweep(terms=SWEEP_TERMS) -> list[dict]:
-    """Both page plans and both count plans of each piece, timed in SQL (best of two).
+    """Every page plan and every count plan of each piece, timed in SQL (best of two).
 
-    From these the per-row costs of ``icpfiling.publicquery.selectors`` (WALK_ROW,
-    COLLECT_MATCH, INDEX_ENTRY) are read: ms per walked row, per collected match and per index
-    entry, each from the pieces where that plan does real work.
+    From these the relative costs of ``icpfiling.publicquery.selectors`` (WALK_ROW,
+    COLLECT_MATCH, INDEX_ENTRY, KEY_PROBE) are read: each plan where it does real work.
     """
     from django.db import connection
 
@@ -415,42 +414,36 @@ def plan_sweep(terms=SWEEP_TERMS) -> list[dict]:
 
     sel.public_search(query=sel.Query("name", "科技", "科技"))  # brings the statistics
     rows = []
+    plans = ("collect", "buckets", "walk")
     with connection.cursor() as cur:
         for term in terms:
             share = sel.name_share(term)
             estimated = share * sel._stats.rows
-            collect_sites, _apps, gin_count = sel._name_parts(term, dense=False)
-            walk_sites, _apps, walk_count = sel._name_parts(term, dense=True, walk_count=True)
-            page = [sel._page_of(p, None, sel.PAGE_SIZE) for p in (collect_sites, walk_sites)]
-            counts = [
-                (f"SELECT count(*) FROM ({c[0]} LIMIT {sel.COUNT_CAP + 1}) c", c[1])  # noqa: S608
-                for c in (gin_count, walk_count)
-            ]
-            # A plan that would read more than SWEEP_MAX_ROWS rows is not timed (shown as "-"):
-            # it is never chosen there, and at 4,000,000 websites it would take minutes.
-            matches = None
-            if estimated <= SWEEP_MAX_ROWS:
-                cur.execute(f"SELECT count(*) FROM ({collect_sites[0]}) m", collect_sites[1])  # noqa: S608
-                matches = cur.fetchone()[0]
-            walked = (sel.PAGE_SIZE + 1) / share if share else float("inf")
-            rows.append(
-                {
-                    "term": term,
-                    "share": share,
-                    "estimated": estimated,
-                    "matches": matches,
-                    "collect_ms": _timed(cur, *page[0]) if estimated <= SWEEP_MAX_ROWS else None,
-                    "walk_ms": _timed(cur, *page[1]) if walked <= SWEEP_MAX_ROWS else None,
-                    "count_index_ms": _timed(cur, *counts[0]),
-                    "count_walk_ms": (
-                        _timed(cur, *counts[1])
-                        if walked * sel.COUNT_CAP / sel.PAGE_SIZE <= SWEEP_MAX_ROWS
-                        else None
+            row = {"term": term, "share": share, "estimated": estimated, "page": {}, "count": {}}
+            costs = {"page": {}, "count": {}}
+            if share:
+                costs = {
+                    "page": sel._costs(share, sel.PAGE_SIZE + 1, sel._stats.rows, ordered=True, buckets=True),
+                    "count": sel._costs(
+                        share, sel.COUNT_CAP + 1, sel._stats.rows, ordered=False, buckets=True
                     ),
-                    "dense": sel.is_dense(term),
-                    "count_walks": sel.is_dense(term) and sel.count_walks(term),
                 }
-            )
+            for plan in plans:
+                sites, _apps, counted = sel._name_parts(term, plan, plan, "collect")
+                # A plan costed above SWEEP_MAX_ROWS walked rows is not timed (shown as "-"): it is
+                # never chosen there, and at 4,000,000 websites it would take minutes.
+                if share and costs["page"].get(plan, float("inf")) <= SWEEP_MAX_ROWS:
+                    row["page"][plan] = _timed(cur, *sel._page_of(sites, None, sel.PAGE_SIZE))
+                if share and costs["count"].get(plan, float("inf")) <= SWEEP_MAX_ROWS:
+                    sql = f"SELECT count(*) FROM ({counted[0]} LIMIT {sel.COUNT_CAP + 1}) c"  # noqa: S608
+                    row["count"][plan] = _timed(cur, sql, counted[1])
+            if not share:  # rarer than every listed bigram: only the collecting plans apply
+                sites, _apps, counted = sel._name_parts(term)
+                row["page"]["collect"] = _timed(cur, *sel._page_of(sites, None, sel.PAGE_SIZE))
+                sql = f"SELECT count(*) FROM ({counted[0]} LIMIT {sel.COUNT_CAP + 1}) c"  # noqa: S608
+                row["count"]["collect"] = _timed(cur, sql, counted[1])
+            row["chosen"] = (sel.page_plan(term), sel.count_plan(term))
+            rows.append(row)
     return rows
 
 
@@ -484,6 +477,8 @@ def trigram_comparison(terms: list[str]) -> list[tuple[str, bool, float, float]]
         built = time.perf_counter() - t
         print(f"pg_trgm indexes built in {built:.1f} s")
     bigram_match = sel.NAME_MATCH
+    # Both arms with the plans a pg_trgm index could also serve (no bucketed keys).
+    max_keys, sel.MAX_BUCKET_KEYS = sel.MAX_BUCKET_KEYS, 0
     for term in terms:
         query = sel.Query("name", term, term)
         times = {}
@@ -497,7 +492,8 @@ def trigram_comparison(terms: list[str]) -> list[tuple[str, bool, float, float]]
                 best = min(best, (time.perf_counter() - t) * 1000)
             times[label] = best
         sel.NAME_MATCH = bigram_match
-        rows.append((term, sel.is_dense(term), times["bigram"], times["trgm"]))
+        rows.append((term, not _collected(term), times["bigram"], times["trgm"]))
+    sel.MAX_BUCKET_KEYS = max_keys
     with connection.cursor() as cur:
         # A kept database (--keep) is measured again later (--reuse): the page's plans must not
         # find these indexes there.
@@ -511,7 +507,7 @@ def _sizes() -> tuple:
 
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT pg_relation_size('filed_website_search_bigrams'),"
+            "SELECT pg_relation_size('filed_website_search_keys'),"
             " pg_relation_size('registry_filedentity'), pg_relation_size('registry_filedwebsite'),"
             " pg_relation_size('filed_app_search_bigrams'), pg_relation_size('registry_filedapp'),"
             " (SELECT count(*) FROM registry_filedentity), (SELECT count(*) FROM registry_filedapp)"
@@ -552,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
         load_measured = os.getloadavg()
         results = measure(samples(args.samples))
         sweep = plan_sweep()
-        rare = [t for t in samples(40)["name"] if len(t) == 2 and not _dense(t)][:6]
+        rare = [t for t in samples(40)["name"] if len(t) == 2 and _collected(t)][:6]
         trgm = trigram_comparison([*rare, "杭州", "有限", "科技", "信息技术"]) if not args.no_trgm else []
     finally:
         if not args.keep:
@@ -591,19 +587,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nqueries per page: {sorted(query_counts)} ({'constant' if constant else 'NOT constant'})")
     print("\nplan sweep (SQL only, best of 2 runs, ms): share = estimated share of names (statistics)")
     print(
-        f"{'term':<8}{'share %':>8}{'estimated':>10}{'matches':>9}{'collect':>9}{'walk':>9}{'count idx':>10}"
-        f"{'count walk':>11}  chosen (page/count)"
+        f"{'term':<8}{'share %':>8}{'estimated':>10}{'collect':>9}{'buckets':>9}{'walk':>8}"
+        f"{'count idx':>10}{'count bkt':>10}{'count walk':>11}  chosen (page/count)"
     )
 
     def cell(value, width):
         return f"{'-':>{width}}" if value is None else f"{value:>{width}.2f}"
 
     for r in sweep:
+        page, count = r["page"], r["count"]
         print(
-            f"{r['term']:<8}{r['share'] * 100:>8.2f}{r['estimated']:>10.0f}{r['matches'] or '-':>9}"
-            f"{cell(r['collect_ms'], 9)}{cell(r['walk_ms'], 9)}{cell(r['count_index_ms'], 10)}"
-            f"{cell(r['count_walk_ms'], 11)}  "
-            f"{'walk' if r['dense'] else 'collect'}/{'walk' if r['count_walks'] else 'index'}"
+            f"{r['term']:<8}{r['share'] * 100:>8.2f}{r['estimated']:>10.0f}"
+            f"{cell(page.get('collect'), 9)}{cell(page.get('buckets'), 9)}{cell(page.get('walk'), 8)}"
+            f"{cell(count.get('collect'), 10)}{cell(count.get('buckets'), 10)}{cell(count.get('walk'), 11)}"
+            f"  {r['chosen'][0]}/{r['chosen'][1]}"
         )
     if args.no_trgm:
         print("\npg_trgm comparison skipped (--no-trgm): its goal is not judged in this run")

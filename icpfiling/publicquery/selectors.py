@@ -79,20 +79,26 @@ def escape_like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-# Which plan a name piece takes is a cost comparison on PostgreSQL's statistics (``name_share``):
-# walking the newest websites examines about wanted / share rows; collecting through the bigram
-# index fetches about share × rows matches (then sorts them); counting through the index first
-# decodes share × rows index entries. The per-row costs below are relative (one walked row = 1),
-# read from the plan sweep of scripts/bench_public_query.py (both plans of each kind timed for
-# pieces of every share) over the one search column (registry.0013): a walked row costs about
-# 0.2 µs (one LIKE on a short column, in primary-key order), a collected match about 2 µs (a
-# heap fetch out of order), an index entry about 0.05 µs.
+# Which plan a name piece takes is a cost comparison on PostgreSQL's statistics (``name_share``),
+# in units of one row walked down the primary key (WALK_ROW); the per-row costs are read from the
+# plan sweep of scripts/bench_public_query.py, which times every plan for pieces of every share:
+# - walk: the newest rows tested one by one in a window sized to hold WALK_WINDOW times the rows
+#   wanted (cheap for a piece in many names: 有限, 科技);
+# - buckets: the matches among the newest ids through the index's bucketed keys (registry 0013:
+#   each bigram is also indexed with its row's id bucket of 2**BUCKET_BITS ids), fetched and
+#   sorted (a piece in a few names in a thousand: newest first without touching the older ones);
+# - collect: every match through the index, fetched and sorted (rare pieces).
+# The capped count has the same three, stopping at COUNT_CAP + 1 matches.
 WALK_ROW = 1.0
-COLLECT_MATCH = 10.0
-INDEX_ENTRY = 0.25
+COLLECT_MATCH = 8.0  # fetching a match out of order and sorting it
+INDEX_ENTRY = 0.5  # one entry of a posting list into the bitmap
+KEY_PROBE = 40.0  # one more key looked up in the index
 STATS_TTL_SECONDS = 600
+BUCKET_BITS = 14
+BUCKET = 1 << BUCKET_BITS
+MAX_BUCKET_KEYS = 48
 _SEP = "\x1f"  # between provider names in one column (no name holds a control character)
-_INDEXES = {"websites": "filed_website_search_bigrams", "apps": "filed_app_search_bigrams"}
+_INDEXES = {"websites": "filed_website_search_keys", "apps": "filed_app_search_bigrams"}
 
 
 @dataclass
@@ -155,28 +161,47 @@ def name_share(term: str, kind: str = "websites") -> float:
     return min(table.get(b, 0.0) for b in bigrams)
 
 
-def _walks(share: float, wanted: int, rows: float, per_match: float) -> bool:
-    return share > 0 and wanted / share * WALK_ROW < share * rows * per_match
+def _costs(share: float, wanted: int, rows: float, *, ordered: bool, buckets: bool) -> dict[str, float]:
+    """The estimated cost of each plan for ``wanted`` matches (``ordered``: the newest ones)."""
+    matches = share * rows
+    window = (WALK_WINDOW if ordered else 1.0) * wanted / share  # rows a walk reads
+    costs = {
+        "collect": matches * INDEX_ENTRY + min(matches, wanted if not ordered else matches) * COLLECT_MATCH
+    }
+    costs["walk"] = window * WALK_ROW
+    if buckets and rows > BUCKET:
+        covered = max(float(BUCKET), min(rows, (WALK_WINDOW if ordered else COUNT_WINDOW) * wanted / share))
+        keys = covered / BUCKET
+        if keys <= MAX_BUCKET_KEYS:
+            costs["buckets"] = share * covered * (INDEX_ENTRY + COLLECT_MATCH) + keys * KEY_PROBE
+    return costs
 
 
-def is_dense(term: str) -> bool:
-    """Whether the page walks the newest websites rather than collecting every match.
+def _plan(share: float, wanted: int, rows: float, *, ordered: bool = True, buckets: bool = True) -> str:
+    if share <= 0:  # rarer than every bigram PostgreSQL lists (or nothing known yet)
+        return "collect"
+    costs = _costs(share, wanted, rows, ordered=ordered, buckets=buckets)
+    return min(costs, key=lambda plan: costs[plan])
+
+
+def page_plan(term: str) -> str:
+    """How the page of websites is found: "walk", "buckets" or "collect" (see above).
 
     Decided on the cached statistics only (never a statement of its own); before the first
     statement of a process has brought them, every piece is collected (right, if slower for the
-    few broadest terms).
+    broadest pieces).
     """
-    return _walks(name_share(term), PAGE_SIZE + 1, _stats.rows, COLLECT_MATCH)
+    return _plan(name_share(term), PAGE_SIZE + 1, _stats.rows)
 
 
-def apps_walk(term: str) -> bool:
-    """The same choice for the first page's apps, over the (far fewer) apps."""
-    return _walks(name_share(term, "apps"), APP_PAGE_SIZE, _stats.app_rows, COLLECT_MATCH)
+def apps_plan(term: str) -> str:
+    """The same for the first page's apps (their index has no buckets: far fewer rows)."""
+    return _plan(name_share(term, "apps"), APP_PAGE_SIZE, _stats.app_rows, buckets=False)
 
 
-def count_walks(term: str) -> bool:
-    """Whether the capped count walks too (the broadest pieces) rather than streaming the index."""
-    return _walks(name_share(term), COUNT_CAP + 1, _stats.rows, INDEX_ENTRY)
+def count_plan(term: str) -> str:
+    """How the capped count finds COUNT_CAP + 1 matches (any, not the newest)."""
+    return _plan(name_share(term), COUNT_CAP + 1, _stats.rows, ordered=False)
 
 
 # --- the one statement of a page ------------------------------------------------------------
@@ -199,7 +224,11 @@ _LIKE = "LIKE %s ESCAPE '\\'"
 # parameters: the piece, then its LIKE pattern as the recheck). An inactive service's text is
 # empty, so no status check is needed. scripts/bench_public_query.py swaps in a pg_trgm
 # condition to compare the same statement both ways.
-NAME_MATCH = "icp_bigrams({col}) @> %s::text[] AND {col} " + _LIKE
+NAME_MATCH = "{keys} @> %s::text[] AND {col} " + _LIKE
+# The same through the bucketed keys of the newest ids (websites only): any of the given keys.
+BUCKET_MATCH = "{keys} && %s::text[] AND {col} " + _LIKE
+# The indexed expression of each table (registry 0013): websites' keys carry their id bucket.
+_KEYS = {_W: "icp_search_keys(w.search_text, w.id)", _A: "icp_bigrams(a.search_text)"}
 # How many of a piece's bigrams the index is asked for, rarest first (a bigram in most names, such
 # as 有限, costs a long posting list and removes few candidates; LIKE rechecks the rest anyway).
 PROBE_BIGRAMS = 2
@@ -308,11 +337,18 @@ def _sqlite_matched(table: str, term: str) -> Part:
     return f"SELECT rowid AS id FROM {fts} WHERE {fts} MATCH %s", ['"' + term.replace('"', '""') + '"']
 
 
+def _match(template: str, table: str) -> str:
+    alias = "w" if table == _W else "a"
+    return template.format(keys=_KEYS[table], col=f"{alias}.search_text")
+
+
 def _indexed(table: str, alias: str, term: str, like: str) -> Part:
     """Rows of ``table`` whose search text holds the piece, through its bigram GIN index."""
     kind = "websites" if table == _W else "apps"
-    match = NAME_MATCH.format(col=alias + ".search_text")
-    return f"SELECT {alias}.id FROM {table} {alias} WHERE {match}", [probe_bigrams(term, kind), like]
+    return f"SELECT {alias}.id FROM {table} {alias} WHERE {_match(NAME_MATCH, table)}", [
+        probe_bigrams(term, kind),
+        like,
+    ]
 
 
 # A walk examines the newest ids in a window expected to hold WALK_WINDOW times the rows the page
@@ -321,9 +357,14 @@ def _indexed(table: str, alias: str, term: str, like: str) -> Part:
 # and sort it). A piece is often rarer than its rarest bigram (生物科技股 is rarer than 技股), so
 # should the window hold too few matches, the same statement walks a window WALK_WIDER times
 # larger below it, and only then collects the rest through the index; each step runs only when
-# the steps before it fell short.
+# the steps before it fell short. The bucketed plan reads its window through the index instead,
+# and the count's window is COUNT_WINDOW times the matches it needs.
 WALK_WINDOW = 4.0
 WALK_WIDER = 10.0
+COUNT_WINDOW = 1.5
+# Filings approved since the cached statistics were read have ids above the cached newest one:
+# the bucketed window reaches this many buckets beyond it (each bucket holds 16,384 filings).
+BUCKETS_AHEAD = 2
 
 
 def _walk(table: str, alias: str, kind: str, term: str, like: str, wanted: int, after: int | None) -> Part:
@@ -345,25 +386,63 @@ def _walk(table: str, alias: str, kind: str, term: str, like: str, wanted: int, 
         f" AND {a}.search_text {_LIKE} AND (SELECT count(*) FROM near) < {wanted}"
         f" ORDER BY {a}.id DESC LIMIT {wanted})"
         f" SELECT id FROM near UNION ALL SELECT id FROM far"
-        f" UNION ALL (SELECT {a}.id FROM {table} {a} WHERE {NAME_MATCH.format(col=f'{a}.search_text')}"
+        f" UNION ALL (SELECT {a}.id FROM {table} {a} WHERE {_match(NAME_MATCH, table)}"
         f" AND {a}.id < %s AND {short} ORDER BY {a}.id DESC LIMIT {wanted})"
     )
     return sql, [near, *bound, like, far, near, like, probe_bigrams(term, kind), like, far]
 
 
+def _bucket_window(term: str, wanted: int, window: float, after: int | None) -> tuple[list[str], int]:
+    """The bucketed keys of the piece's rarest bigram over the newest ``window`` ids (below
+    ``after``), and the first id below them."""
+    top = after - 1 if after is not None else _stats.top.get("websites", 0) + BUCKETS_AHEAD * BUCKET
+    share = name_share(term)
+    first = max(0, int(top - window * wanted / share)) >> BUCKET_BITS
+    last = max(top, 0) >> BUCKET_BITS
+    probe = probe_bigrams(term)[0]
+    return [f"{probe}#{k}" for k in range(last, first - 1, -1)], first << BUCKET_BITS
+
+
+def _bucketed_page(term: str, like: str, wanted: int, after: int | None) -> Part:
+    """The newest ``wanted`` websites holding the piece, through the bucketed keys of the newest
+    ids; should those buckets hold too few, the rest are collected below them, in the same
+    statement (that step runs only then)."""
+    keys, floor = _bucket_window(term, wanted, WALK_WINDOW, after)
+    below = " AND w.id < %s" if after is not None else ""
+    bound = [after] if after is not None else []
+    sql = (
+        f"WITH near AS MATERIALIZED (SELECT w.id FROM {_W} w WHERE {_match(BUCKET_MATCH, _W)}{below}"
+        f" ORDER BY w.id DESC LIMIT {wanted})"
+        f" SELECT id FROM near UNION ALL (SELECT w.id FROM {_W} w WHERE {_match(NAME_MATCH, _W)}"
+        f" AND w.id < %s AND (SELECT count(*) FROM near) < {wanted} ORDER BY w.id DESC LIMIT {wanted})"
+    )
+    return sql, [keys, like, *bound, probe_bigrams(term), like, floor]
+
+
+def _bucketed_count(term: str, like: str) -> Part:
+    """Matches for the capped count: those in the newest buckets first, then (only if the count's
+    LIMIT is not reached yet) those below them."""
+    keys, floor = _bucket_window(term, COUNT_CAP + 1, COUNT_WINDOW, None)
+    sql = (
+        f"(SELECT w.id FROM {_W} w WHERE {_match(BUCKET_MATCH, _W)})"
+        f" UNION ALL (SELECT w.id FROM {_W} w WHERE {_match(NAME_MATCH, _W)} AND w.id < %s)"
+    )
+    return sql, [keys, like, probe_bigrams(term), like, floor]
+
+
 def _name_parts(
     term: str,
-    dense: bool,
-    walk_count: bool = False,
-    walk_apps: bool | None = None,
+    plan: str = "collect",
+    count: str = "collect",
+    apps: str = "collect",
     after: int | None = None,
 ) -> tuple[Part, Part, Part]:
-    """(websites, apps, what to count) for a name piece: collected, or walked newest first.
+    """(websites, apps, what to count) for a name piece, by the plans of ``page_plan``,
+    ``count_plan`` and ``apps_plan`` ("walk", "buckets" or "collect").
 
-    Both read the one search column (``search_text``, empty unless the service and its entity
-    are active): collected through its bigram index, the matches sorted newest first; walked,
-    the newest rows tested one by one down the primary key until the page is full, which is
-    cheaper when the piece is in many names. On SQLite (the embedded run) both are the walk.
+    Every plan reads the one search column (``search_text``, empty unless the service and its
+    entity are active). On SQLite (the embedded run) a piece of 3+ characters is looked up in the
+    FTS5 trigram table and a shorter one scans the column.
     """
     like = escape_like(term)
     walked_sites: Part = (f"SELECT w.id FROM {_W} w WHERE w.search_text {_LIKE}", [like])
@@ -373,19 +452,24 @@ def _name_parts(
             return walked_sites, walked_apps, walked_sites
         found_sites, found_apps = _sqlite_matched(_W, term), _sqlite_matched(_A, term)
         return found_sites, found_apps, found_sites
-    collected_sites = _indexed(_W, "w", term, like)
-    sites = _walk(_W, "w", "websites", term, like, PAGE_SIZE + 1, after) if dense else collected_sites
-    walks_apps = dense if walk_apps is None else walk_apps
-    apps = (
+    if name_share(term) <= 0:  # the bucketed window is sized from the piece's share
+        plan, count = ("collect" if p == "buckets" else p for p in (plan, count))
+    sites = {
+        "walk": lambda: _walk(_W, "w", "websites", term, like, PAGE_SIZE + 1, after),
+        "buckets": lambda: _bucketed_page(term, like, PAGE_SIZE + 1, after),
+    }.get(plan, lambda: _indexed(_W, "w", term, like))()
+    found_apps = (
         _walk(_A, "a", "apps", term, like, APP_PAGE_SIZE, None)
-        if walks_apps
+        if apps == "walk"
         else _indexed(_A, "a", term, like)
     )
-    # The capped count streams the index (stopping at the cap), or for the broadest pieces
-    # scans the table in its stored order: a few thousand rows read find COUNT_CAP matches
-    # sooner than the index lists all of them.
-    counted = walked_sites if dense and walk_count else collected_sites
-    return sites, apps, counted
+    # The capped count: any COUNT_CAP + 1 matches. The broadest pieces scan the table in its
+    # stored order (a few thousand rows hold them); the others go through the index.
+    counted = {
+        "walk": lambda: walked_sites,
+        "buckets": lambda: _bucketed_count(term, like),
+    }.get(count, lambda: _indexed(_W, "w", term, like))()
+    return sites, found_apps, counted
 
 
 def _public_row(row: tuple) -> PublicService:
@@ -425,8 +509,8 @@ def _public_row(row: tuple) -> PublicService:
 def public_search(*, query: Query, after: int | None = None) -> SearchPage:
     """One page of matches (newest first) after the keyset ``after``, its apps and the capped count.
 
-    One statement whatever was typed (see above); on PostgreSQL a name piece is collected through
-    the bigram indexes or walked newest first by ``is_dense``.
+    One statement whatever was typed (see above); on PostgreSQL a name piece takes the plans of
+    ``page_plan``, ``count_plan`` and ``apps_plan``.
     """
     page = SearchPage(query=query)
     if query.kind in ("domain", "service_number", "entity_number"):
@@ -434,8 +518,7 @@ def public_search(*, query: Query, after: int | None = None) -> SearchPage:
         counted = sites
     elif query.kind == "name":
         term = query.value
-        dense = is_dense(term)
-        sites, apps, counted = _name_parts(term, dense, dense and count_walks(term), apps_walk(term), after)
+        sites, apps, counted = _name_parts(term, page_plan(term), count_plan(term), apps_plan(term), after)
     else:
         return page
     page.cap = COUNT_CAP

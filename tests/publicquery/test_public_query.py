@@ -237,8 +237,8 @@ def test_r_q1_longer_pieces_use_this_databases_name_index(registry, alpha, monke
     # the FTS5 trigram table on SQLite (0014), whose triggers exist for both tables
     [sql3], [sql2] = ([q["sql"] for q in c.captured_queries if "AS part" in q["sql"]] for c in (three, two))
     if connection.vendor == "postgresql":
-        assert "icp_bigrams(w.search_text) @>" in sql3
-        assert "icp_bigrams(w.search_text) @>" in sql2
+        assert "icp_search_keys(w.search_text, w.id) @>" in sql3
+        assert "icp_search_keys(w.search_text, w.id) @>" in sql2
         return
     assert "registry_filedwebsite_search MATCH" in sql3
     assert "registry_filedapp_search MATCH" in sql3
@@ -394,25 +394,26 @@ def _answer(client: Client, q: str, **extra) -> tuple:
 @requires_postgres
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("dense", "walk_count", "window"),
+    ("plan", "count", "window"),
     [
-        (False, False, None),
-        (True, False, None),
-        (True, True, None),
-        (True, False, 3.0),  # the walk bounded to a window that holds the page
-        (True, True, 0.02),  # a window of one id: the rest is collected below it in the same statement
+        ("collect", "collect", None),
+        ("walk", "collect", None),  # nothing known: the walk goes down until the page is full
+        ("walk", "walk", None),
+        ("walk", "collect", 3.0),  # the walk bounded to a window that holds the page
+        ("walk", "walk", 0.02),  # a window of one id: the rest is collected below it in the same statement
+        ("buckets", "buckets", 3.0),  # the newest ids' bucketed keys
     ],
 )
-def test_r_q1_both_name_plans_give_the_same_answer(registry, alpha, monkeypatch, dense, walk_count, window):
-    # given the PostgreSQL plans for a name piece (collect through the bigram index, or walk
-    # newest first, unbounded or in a window sized from the statistics; the count streamed through
-    # the index or walked) and an app of the first entity
+def test_r_q1_both_name_plans_give_the_same_answer(registry, alpha, monkeypatch, plan, count, window):
+    # given the PostgreSQL plans for a name piece (collect through the bigram index, walk newest
+    # first, unbounded or in a window sized from the statistics, or read the newest buckets; the
+    # count likewise) and an app of the first entity
     from icpfiling.publicquery import selectors
     from icpfiling.registry.models import FiledApp, FiledWebsite
 
-    monkeypatch.setattr(selectors, "is_dense", lambda term: dense)
-    monkeypatch.setattr(selectors, "apps_walk", lambda term: dense)
-    monkeypatch.setattr(selectors, "count_walks", lambda term: walk_count)
+    monkeypatch.setattr(selectors, "page_plan", lambda term: plan)
+    monkeypatch.setattr(selectors, "apps_plan", lambda term: "walk" if plan == "walk" else "collect")
+    monkeypatch.setattr(selectors, "count_plan", lambda term: count)
     app = registry_app_file(
         entity=registry["hz"], kind="app", name="云栖摄影App", provider=alpha.provider, packages=[]
     )
@@ -507,13 +508,16 @@ def test_r_q1_every_search_is_one_statement_on_both_postgres_plans(registry, alp
 
     client = alpha.client()
     client.get("/query/", {"q": "云栖"})
-    for dense, walk_count in ((False, False), (True, False), (True, True)):
-        monkeypatch.setattr(selectors, "is_dense", lambda term, d=dense: d)
-        monkeypatch.setattr(selectors, "apps_walk", lambda term, d=dense: d)
-        monkeypatch.setattr(selectors, "count_walks", lambda term, w=walk_count: w)
+    stats = selectors._NameStats(at=float("inf"), shares={"websites": {"有限": 0.5}, "apps": {"有限": 0.5}})
+    stats.top = {"websites": registry["shop"].pk + 5, "apps": 1}
+    monkeypatch.setattr(selectors, "_stats", stats)
+    for plan in ("collect", "buckets", "walk"):
+        monkeypatch.setattr(selectors, "page_plan", lambda term, p=plan: p)
+        monkeypatch.setattr(selectors, "apps_plan", lambda term, p=plan: "walk" if p == "walk" else "collect")
+        monkeypatch.setattr(selectors, "count_plan", lambda term, p=plan: p)
         with CaptureQueriesContext(conn) as ctx:
             client.get("/query/", {"q": "有限"})
-        assert len(ctx.captured_queries) == 1, (dense, walk_count)
+        assert len(ctx.captured_queries) == 1, plan
 
 
 @requires_postgres
@@ -524,8 +528,8 @@ def test_r_q1_app_names_are_collected_through_their_bigram_index(registry, alpha
 
     from icpfiling.publicquery import selectors
 
-    monkeypatch.setattr(selectors, "is_dense", lambda term: False)
-    monkeypatch.setattr(selectors, "apps_walk", lambda term: False)
+    monkeypatch.setattr(selectors, "page_plan", lambda term: "collect")
+    monkeypatch.setattr(selectors, "apps_plan", lambda term: "collect")
     app = registry_app_file(
         entity=registry["person"],
         kind="mini_program",
@@ -537,7 +541,7 @@ def test_r_q1_app_names_are_collected_through_their_bigram_index(registry, alpha
     assert _answer(alpha.client(), "打卡") == (0, False, [], [app.service_number])
     # and the app's search-text condition of that statement is served by the GIN index of
     # registry 0013 (sequential scans priced out, as on a registry with millions of apps)
-    condition = selectors.NAME_MATCH.format(col="a.search_text")
+    condition = selectors.NAME_MATCH.format(keys="icp_bigrams(a.search_text)", col="a.search_text")
     with conn.cursor() as cur:
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute(f"EXPLAIN SELECT a.id FROM registry_filedapp a WHERE {condition}", [["打卡"], "%打卡%"])  # noqa: S608 - the module constant
@@ -704,3 +708,43 @@ def test_r_q1_after_the_whole_demo_every_search_text_follows_its_rows():
     for text, name, status, entity_name, entity_status in rows:
         active = status == "active" and entity_status == "active"
         assert text == (search_text_of(name, entity_name) if active else ""), (name, status, entity_status)
+
+
+@requires_postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("window", [3.0, 4000.0])
+def test_r_q1_the_bucketed_plan_reads_the_newest_buckets_then_collects_the_rest(
+    registry, alpha, beta, monkeypatch, window
+):
+    # given two websites holding 云栖 and two newer ones two buckets (2 × 16,384 ids) later, and
+    # statistics saying 云栖 is in half of all names
+    from django.db import connection as conn
+
+    from icpfiling.publicquery import selectors
+
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT setval('registry_filedwebsite_id_seq', (SELECT max(id) FROM registry_filedwebsite) + %s)",
+            [2 * selectors.BUCKET],
+        )
+    newer = [
+        registry_website_file(
+            entity=registry["hz"], domain=f"yq-new{n}.cn", name=f"云栖新站{n}", provider=beta.provider
+        )
+        for n in (1, 2)
+    ]
+    stats = selectors._NameStats(at=float("inf"), shares={"websites": {"云栖": 0.5}, "apps": {}})
+    stats.top = {"websites": newer[-1].pk, "apps": 0}
+    monkeypatch.setattr(selectors, "_stats", stats)
+    monkeypatch.setattr(selectors, "page_plan", lambda term: "buckets")
+    monkeypatch.setattr(selectors, "count_plan", lambda term: "buckets")
+    # when the window is the newest bucket only (the older matches are then collected below it in
+    # the same statement) or reaches back over every bucket
+    monkeypatch.setattr(selectors, "WALK_WINDOW", window)
+    monkeypatch.setattr(selectors, "COUNT_WINDOW", window)
+    hz = registry["hz"].entity_number
+    answer = _answer(alpha.client(), "云栖")
+    # then all four are found, newest first, and counted once each
+    assert answer == (4, False, [f"{hz}-4", f"{hz}-3", f"{hz}-2", f"{hz}-1"], [])
+    # and the page after the newest starts at the next one
+    assert _answer(alpha.client(), "云栖", after=newer[-1].pk)[2] == [f"{hz}-3", f"{hz}-2", f"{hz}-1"]
