@@ -36,7 +36,9 @@ from icpfiling.registry.models import (
 )
 
 PAGE_SIZE = 20
-COUNT_CAP = 1000
+# Counts stop here ("200+"): ten pages of results, past which the page asks for a more specific
+# piece. Every match counted is a row fetched, so the cap bounds a broad piece's cost.
+COUNT_CAP = 200
 
 
 @dataclass(frozen=True)
@@ -395,10 +397,10 @@ def _walk(table: str, alias: str, kind: str, term: str, like: str, wanted: int, 
 def _bucket_window(term: str, wanted: int, window: float, after: int | None) -> tuple[list[str], int]:
     """The bucketed keys of the piece's rarest bigram over the newest ``window`` ids (below
     ``after``), and the first id below them."""
-    top = after - 1 if after is not None else _stats.top.get("websites", 0) + BUCKETS_AHEAD * BUCKET
+    top = after - 1 if after is not None else _stats.top.get("websites", 0)
     share = name_share(term)
     first = max(0, int(top - window * wanted / share)) >> BUCKET_BITS
-    last = max(top, 0) >> BUCKET_BITS
+    last = (max(top, 0) >> BUCKET_BITS) + (BUCKETS_AHEAD if after is None else 0)
     probe = probe_bigrams(term)[0]
     return [f"{probe}#{k}" for k in range(last, first - 1, -1)], first << BUCKET_BITS
 
@@ -420,14 +422,20 @@ def _bucketed_page(term: str, like: str, wanted: int, after: int | None) -> Part
 
 
 def _bucketed_count(term: str, like: str) -> Part:
-    """Matches for the capped count: those in the newest buckets first, then (only if the count's
-    LIMIT is not reached yet) those below them."""
-    keys, floor = _bucket_window(term, COUNT_CAP + 1, COUNT_WINDOW, None)
+    """Matches for the capped count: those in the newest buckets first, then in buckets WALK_WIDER
+    times further back, then below them; each step runs only while the count's LIMIT is not
+    reached (PostgreSQL's Append reads its branches in order and stops with the LIMIT)."""
+    near, _ = _bucket_window(term, COUNT_CAP + 1, COUNT_WINDOW, None)
+    wider, floor = _bucket_window(term, COUNT_CAP + 1, COUNT_WINDOW * WALK_WIDER, None)
+    far = [k for k in wider if k not in set(near)][:MAX_BUCKET_KEYS]
+    if far:
+        floor = int(far[-1].rsplit("#", 1)[1]) << BUCKET_BITS
     sql = (
         f"(SELECT w.id FROM {_W} w WHERE {_match(BUCKET_MATCH, _W)})"
+        f" UNION ALL (SELECT w.id FROM {_W} w WHERE {_match(BUCKET_MATCH, _W)})"
         f" UNION ALL (SELECT w.id FROM {_W} w WHERE {_match(NAME_MATCH, _W)} AND w.id < %s)"
     )
-    return sql, [keys, like, probe_bigrams(term), like, floor]
+    return sql, [near, like, far, like, probe_bigrams(term), like, floor]
 
 
 def _name_parts(
@@ -560,6 +568,8 @@ def _base() -> QuerySet[FiledWebsite]:
 
 
 def _display_domain(domain: str) -> str:
+    if "xn--" not in domain.lower():  # nothing to decode (most domains): skip idna's checks
+        return domain
     try:
         return idna.decode(domain)
     except (idna.IDNAError, UnicodeError):

@@ -748,3 +748,16 @@ def test_r_q1_the_bucketed_plan_reads_the_newest_buckets_then_collects_the_rest(
     assert answer == (4, False, [f"{hz}-4", f"{hz}-3", f"{hz}-2", f"{hz}-1"], [])
     # and the page after the newest starts at the next one
     assert _answer(alpha.client(), "云栖", after=newer[-1].pk)[2] == [f"{hz}-3", f"{hz}-2", f"{hz}-1"]
+
+
+def test_r_q1_result_links_are_the_urls_reverse_gives():
+    # given the entity-page URL built once per page for its rows
+    from django.urls import reverse
+
+    from icpfiling.publicquery.views import entity_url_maker
+
+    url_of = entity_url_maker()
+    # when numbers of every province prefix and odd characters are linked
+    # then each link is exactly what reverse() gives
+    for number in ("浙ICP备2026000001号", "京ICP证030173号", "蜀ICP备2026000002号", "a b%c?#&=+'", "0"):
+        assert url_of(number) == reverse("query:entity", args=[number]), number
