@@ -163,11 +163,13 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="test_icpfiling")
-    # No JIT: a page's statements run in milliseconds, and PostgreSQL compiles (about 100 ms
-    # here) whenever a plan's estimate passes jit_above_cost, as the public query's statement
-    # does through fallback branches that almost never run.
+    # No JIT and no parallel workers: a page's statements run in milliseconds, and PostgreSQL
+    # compiles (about 100 ms here) whenever a plan's estimate passes jit_above_cost, as the
+    # public query's statement does through fallback branches that almost never run; starting
+    # parallel workers costs a request several milliseconds, on cores the web workers already use.
     _options = _db.setdefault("OPTIONS", {})
-    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+    _extra = "-c jit=off -c max_parallel_workers_per_gather=0"
+    _options["options"] = f"{_options.get('options', '')} {_extra}".strip()
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the embedded worker read while the other writes;
     # IMMEDIATE transactions make writers queue instead of failing with "locked".

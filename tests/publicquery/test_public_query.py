@@ -761,3 +761,16 @@ def test_r_q1_result_links_are_the_urls_reverse_gives():
     # then each link is exactly what reverse() gives
     for number in ("浙ICP备2026000001号", "京ICP证030173号", "蜀ICP备2026000002号", "a b%c?#&=+'", "0"):
         assert url_of(number) == reverse("query:entity", args=[number]), number
+
+
+@requires_postgres
+@pytest.mark.django_db
+def test_r_q1_the_portals_postgres_sessions_run_without_jit_or_parallel_workers():
+    # given the portal's database connection (settings.DATABASES)
+    # when its session settings are read
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')")
+        settings_now = cur.fetchone()
+    # then a page's statement is never compiled nor handed to parallel workers (each cost a search
+    # more than the search itself: about 100 ms of JIT, several ms to start workers)
+    assert settings_now == ("off", "0")
