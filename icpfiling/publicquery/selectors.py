@@ -166,11 +166,11 @@ def name_share(term: str, kind: str = "websites") -> float:
 def _costs(share: float, wanted: int, rows: float, *, ordered: bool, buckets: bool) -> dict[str, float]:
     """The estimated cost of each plan for ``wanted`` matches (``ordered``: the newest ones)."""
     matches = share * rows
-    window = (WALK_WINDOW if ordered else 1.0) * wanted / share  # rows a walk reads
-    costs = {
-        "collect": matches * INDEX_ENTRY + min(matches, wanted if not ordered else matches) * COLLECT_MATCH
-    }
-    costs["walk"] = window * WALK_ROW
+    # The newest matches need every match fetched and sorted; any ``wanted`` stop at that many.
+    fetched = matches if ordered else min(matches, wanted)
+    costs = {"collect": matches * INDEX_ENTRY + fetched * COLLECT_MATCH}
+    # A walk reads a window of rows sized from the share (an unordered count stops at ``wanted``).
+    costs["walk"] = (WALK_WINDOW if ordered else 1.0) * wanted / share * WALK_ROW
     if buckets and rows > BUCKET:
         covered = max(float(BUCKET), min(rows, (WALK_WINDOW if ordered else COUNT_WINDOW) * wanted / share))
         keys = covered / BUCKET
