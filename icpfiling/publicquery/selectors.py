@@ -154,9 +154,13 @@ def _stats_load(raw: str) -> None:
     _stats.at = time.monotonic()
 
 
+def _bigrams(term: str) -> set[str]:
+    return {term[i : i + 2] for i in range(len(term) - 1)}
+
+
 def name_share(term: str, kind: str = "websites") -> float:
     """The estimated share of ``kind``'s search texts holding ``term``: its rarest bigram's share."""
-    bigrams = {term[i : i + 2] for i in range(len(term) - 1)}
+    bigrams = _bigrams(term)
     table = _stats.shares.get(kind)
     if not bigrams or not table:
         return 0.0
@@ -231,6 +235,9 @@ NAME_MATCH = "{keys} @> %s::text[] AND {col} " + _LIKE
 BUCKET_MATCH = "{keys} && %s::text[] AND {col} " + _LIKE
 # The indexed expression of each table (registry 0013): websites' keys carry their id bucket.
 _KEYS = {_W: "icp_search_keys(w.search_text, w.id)", _A: "icp_bigrams(a.search_text)"}
+# Each table's alias in the statements and its entry in the cached statistics.
+_ALIAS = {_W: "w", _A: "a"}
+_KIND = {_W: "websites", _A: "apps"}
 # How many of a piece's bigrams the index is asked for, rarest first (a bigram in most names, such
 # as 有限, costs a long posting list and removes few candidates; LIKE rechecks the rest anyway).
 PROBE_BIGRAMS = 2
@@ -240,7 +247,7 @@ PROBE_MAX_SHARE = 0.005
 def probe_bigrams(term: str, kind: str = "websites") -> list[str]:
     """The bigrams of ``term`` the index is probed with: the rarest, and the next if it is rare too."""
     table = _stats.shares.get(kind) or {}
-    ranked = sorted({term[i : i + 2] for i in range(len(term) - 1)}, key=lambda b: (table.get(b, 0.0), b))
+    ranked = sorted(_bigrams(term), key=lambda b: (table.get(b, 0.0), b))
     return ranked[:1] + [b for b in ranked[1:PROBE_BIGRAMS] if table.get(b, 0.0) < PROBE_MAX_SHARE]
 
 
@@ -340,15 +347,14 @@ def _sqlite_matched(table: str, term: str) -> Part:
 
 
 def _match(template: str, table: str) -> str:
-    alias = "w" if table == _W else "a"
-    return template.format(keys=_KEYS[table], col=f"{alias}.search_text")
+    return template.format(keys=_KEYS[table], col=f"{_ALIAS[table]}.search_text")
 
 
-def _indexed(table: str, alias: str, term: str, like: str) -> Part:
+def _indexed(table: str, term: str, like: str) -> Part:
     """Rows of ``table`` whose search text holds the piece, through its bigram GIN index."""
-    kind = "websites" if table == _W else "apps"
-    return f"SELECT {alias}.id FROM {table} {alias} WHERE {_match(NAME_MATCH, table)}", [
-        probe_bigrams(term, kind),
+    a = _ALIAS[table]
+    return f"SELECT {a}.id FROM {table} {a} WHERE {_match(NAME_MATCH, table)}", [
+        probe_bigrams(term, _KIND[table]),
         like,
     ]
 
@@ -369,9 +375,9 @@ COUNT_WINDOW = 1.5
 BUCKETS_AHEAD = 2
 
 
-def _walk(table: str, alias: str, kind: str, term: str, like: str, wanted: int, after: int | None) -> Part:
+def _walk(table: str, term: str, like: str, wanted: int, after: int | None) -> Part:
     """The newest ``wanted`` rows of ``table`` (below ``after``) whose search text holds the piece."""
-    a = alias
+    a, kind = _ALIAS[table], _KIND[table]
     share = name_share(term, kind)
     top = after if after is not None else _stats.top.get(kind)
     below = f" AND {a}.id < %s" if after is not None else ""
@@ -463,20 +469,16 @@ def _name_parts(
     if name_share(term) <= 0:  # the bucketed window is sized from the piece's share
         plan, count = ("collect" if p == "buckets" else p for p in (plan, count))
     sites = {
-        "walk": lambda: _walk(_W, "w", "websites", term, like, PAGE_SIZE + 1, after),
+        "walk": lambda: _walk(_W, term, like, PAGE_SIZE + 1, after),
         "buckets": lambda: _bucketed_page(term, like, PAGE_SIZE + 1, after),
-    }.get(plan, lambda: _indexed(_W, "w", term, like))()
-    found_apps = (
-        _walk(_A, "a", "apps", term, like, APP_PAGE_SIZE, None)
-        if apps == "walk"
-        else _indexed(_A, "a", term, like)
-    )
+    }.get(plan, lambda: _indexed(_W, term, like))()
+    found_apps = _walk(_A, term, like, APP_PAGE_SIZE, None) if apps == "walk" else _indexed(_A, term, like)
     # The capped count: any COUNT_CAP + 1 matches. The broadest pieces scan the table in its
     # stored order (a few thousand rows hold them); the others go through the index.
     counted = {
         "walk": lambda: walked_sites,
         "buckets": lambda: _bucketed_count(term, like),
-    }.get(count, lambda: _indexed(_W, "w", term, like))()
+    }.get(count, lambda: _indexed(_W, term, like))()
     return sites, found_apps, counted
 
 

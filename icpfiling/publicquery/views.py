@@ -111,11 +111,10 @@ def _rows_html(template: str, rows: Iterable[tuple]) -> SafeString:
     return mark_safe("\n".join(template.format(*(_cell(v) for v in row)) for row in rows))  # noqa: S308
 
 
-def _result_rows(page: SearchPage) -> SafeString:
+def _result_rows(page: SearchPage, labels: list[SafeString], entity_url: Callable[[str], str]) -> SafeString:
     term = page.query.value if page.query.kind == "name" else ""
-    entity_url = entity_url_maker()
     separator = list_join(("", ""))  # "、" / ", ", looked up once
-    entity, nature, number, name, domain, date, providers = _escaped(result_labels())
+    entity, nature, number, name, domain, date, providers = labels
     return _rows_html(
         _RESULT_ROW,
         (
@@ -141,10 +140,9 @@ def _result_rows(page: SearchPage) -> SafeString:
     )
 
 
-def _app_rows(page: SearchPage) -> SafeString:
+def _app_rows(page: SearchPage, labels: list[SafeString], entity_url: Callable[[str], str]) -> SafeString:
     """R-AP4: apps and mini-programs found by name, number or domain, on the first page."""
-    entity_url = entity_url_maker()
-    entity, number, name, date = _escaped(app_labels())
+    entity, number, name, date = labels
     return _rows_html(
         _APP_ROW,
         (
@@ -166,13 +164,16 @@ def _app_rows(page: SearchPage) -> SafeString:
 
 def search(request: HttpRequest) -> HttpResponse:
     form, page, hint, retry_after = _run(request)
+    labels, app_column_labels = _escaped(result_labels()), _escaped(app_labels())
+    entity_url = entity_url_maker()
     context = {
         "form": form,
         "page": page,
-        "rows": _result_rows(page) if page is not None else "",
-        "apps": _app_rows(page) if page is not None else "",
-        "result_labels": result_labels(),
-        "app_labels": app_labels(),
+        "rows": _result_rows(page, labels, entity_url) if page is not None else "",
+        "apps": _app_rows(page, app_column_labels, entity_url) if page is not None else "",
+        # Escaped once, for the header and every row's data-label alike.
+        "result_labels": labels,
+        "app_labels": app_column_labels,
         "hint": hint,
         "retry_after": retry_after,
     }

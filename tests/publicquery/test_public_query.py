@@ -774,3 +774,22 @@ def test_r_q1_the_portals_postgres_sessions_run_without_jit_or_parallel_workers(
     # then a page's statement is never compiled nor handed to parallel workers (each cost a search
     # more than the search itself: about 100 ms of JIT, several ms to start workers)
     assert settings_now == ("off", "0")
+
+
+@requires_postgres
+@pytest.mark.django_db
+def test_r_q1_the_index_function_buckets_ids_as_the_selector_names_the_buckets():
+    # given the bucket size the selector names its keys by (BUCKET_BITS) and the SQL function of
+    # registry 0013 that writes the keys (which keeps its own copy of the size)
+    from icpfiling.publicquery import selectors
+
+    # when the function keys a text at the first id of the third bucket and the last of the second
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT icp_search_keys('杭州', %s), icp_search_keys('杭州', %s)",
+            [3 * selectors.BUCKET, 3 * selectors.BUCKET - 1],
+        )
+        third, second = cur.fetchone()
+    # then they are the keys the selector asks for in those buckets
+    assert sorted(third) == ["杭州", "杭州#3"]
+    assert sorted(second) == ["杭州", "杭州#2"]
