@@ -195,6 +195,13 @@ if REDIS_URL:
     # Rate limits (public query) count in Redis so that every web worker shares them; no tenant
     # prefix: an address is limited across hosts.
     CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    # Generation counters of the web processes' reference caches (icpfiling/core/refcache.py):
+    # shared by every worker, one key whatever tenant the request is for.
+    CACHES["reference"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "refcache",
+    }
     # Sessions are read on every request: from Redis first, the database row kept as the record
     # (a flushed Redis costs a re-read, not a logout). Their own alias: a session is read before
     # the tenant is known, so its key must not carry a tenant.
@@ -221,6 +228,10 @@ else:
     CACHES["ratelimit"] = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "ratelimit",
+    }
+    CACHES["reference"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "reference",
     }
     # Embedded mode: a real Celery worker and beat, with the broker kept in files
     # under var/ so that no Redis is needed (kombu's filesystem transport).
@@ -392,6 +403,9 @@ if PRODUCTION:
             # no name is ever reused, so the existence check (one more round trip to the bucket
             # per upload, 13 % of an upload's time under the load test) has nothing to find.
             "file_overwrite": True,
+            # Identity images are at most 5 MB, below boto3's multipart threshold (8 MB): one PUT.
+            # Without this, every upload starts and joins a thread pool around that one PUT.
+            "use_threads": False,
         },
     }
     _static_backend = "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -16,6 +16,7 @@ from django.test import Client, TestCase
 from django.utils import timezone
 
 from icpfiling.accounts.models import Membership, PlatformRole, Role, User
+from icpfiling.core.refcache import clear_all_local
 from icpfiling.tenancy.context import tenant_scope
 from icpfiling.tenancy.models import Provider, ProviderHostname
 from tests.services import chromium_path
@@ -37,12 +38,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _clear_cache():
     # The default cache and the rate limiters' own (Redis when REDIS_URL is set): no test sees
     # another's counters.
+    # The web processes' reference caches too: a test's rolled-back rows must not outlive it.
     names = list(settings.CACHES)  # default, ratelimit, and sessions where they are cached
     for name in names:
         caches[name].clear()
+    clear_all_local()
     yield
     for name in names:
         caches[name].clear()
+    clear_all_local()
 
 
 class CommittingClient(Client):

@@ -18,11 +18,14 @@ from django.utils.translation import gettext_lazy as _
 from filings.models import FilingOrder, MaterialFile, MaterialKind, OrderType, OrderWebsite, ProviderDocument
 from filings.ordertypes import spec_for
 from icpfiling.core.pre_approvals import pre_approvals_in_force
+from icpfiling.core.refcache import ReferenceCache
 from icpfiling.core.validators import SERVICE_CONTENT_CHOICES, clean_resident_id
 from icpfiling.registry.province_rules import EffectiveProvinceRules, province_rules_for
 
 CURTAIN_MIN_SIZE = (800, 600)  # R-D3: curtain photos at least 800×600
 _OPS = {">": operator.gt, ">=": operator.ge}
+# Each provider's active extra materials, by tenant id; every write forgets them (filings.apps).
+PROVIDER_DOCUMENTS_CACHE = ReferenceCache("provider_documents")
 
 
 # The province rules' seed file notes conditions and some document names in English
@@ -359,7 +362,7 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
             )
         )
     # The provider's own extra materials (seed 001: 信息安全协议, two copies), as its admin keeps them.
-    for doc in ProviderDocument.objects.filter(tenant_id=order.tenant_id, active=True):
+    for doc in provider_documents_active(tenant_id=order.tenant_id):
         if doc.applies_to not in ("all", scope):
             continue
         reqs.append(
@@ -394,6 +397,13 @@ def requirements_for(order: FilingOrder, *, rules: EffectiveProvinceRules | None
         )
     )
     return _with_files(order, reqs)
+
+
+def provider_documents_active(*, tenant_id: int) -> tuple[ProviderDocument, ...]:
+    """The provider's own materials it asks for now (shared, read-only rows; no query once built)."""
+    return PROVIDER_DOCUMENTS_CACHE.get(
+        tenant_id, lambda: tuple(ProviderDocument.objects.filter(tenant_id=tenant_id, active=True))
+    )
 
 
 def _with_files(order: FilingOrder, reqs: list[Requirement]) -> list[Requirement]:

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from filings.materials.requirements import PROVIDER_DOCUMENTS_CACHE
 from filings.models import ProviderDocument
 from icpfiling.accounts.models import Membership, Role
 from icpfiling.tenancy.models import Provider
@@ -80,6 +81,7 @@ def provider_document_set_active(*, actor, document: ProviderDocument, active: b
     """Stop (or resume) asking for a material; orders already holding files keep them."""
     _require_admin(actor, document.tenant)
     ProviderDocument.objects.filter(pk=document.pk, tenant_id=document.tenant_id).update(active=active)
+    PROVIDER_DOCUMENTS_CACHE.invalidate()  # an UPDATE sends no signal
     document.active = active
     return document
 

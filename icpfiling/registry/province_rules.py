@@ -70,6 +70,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from icpfiling.core.refcache import ReferenceCache
 from icpfiling.registry.models import Province
 from icpfiling.registry.models.rules import ProvinceRule, RuleKey, RuleScope, rule_value_errors
 from icpfiling.registry.seed_files import province_rules_data
@@ -110,6 +111,8 @@ _PERSONAL_NONLOCAL = {
     "residence_proof_required": "residence_proof",
 }
 CONSTRUCTION_PLAN_DOCUMENT = "网站建设方案书"
+# Built answers by (province, scope, date); every ProvinceRule write forgets them (registry.apps).
+RULES_CACHE = ReferenceCache("province_rules")
 
 
 class FALLBACK:
@@ -182,6 +185,12 @@ def province_rules_for(*, province_code: str, scope: str, on: date) -> Effective
         raise ValueError(f"scope must be 'unit' or 'personal', not {scope!r}")
     if isinstance(on, datetime) or not isinstance(on, date):
         raise TypeError(f"on must be a date, not {type(on).__name__}")
+    # Most order pages ask for the same few answers several times per request; the answer is
+    # shared by every caller in the process, read-only (icpfiling/core/refcache.py).
+    return RULES_CACHE.get((province_code, scope, on), lambda: _build(province_code, scope, on))
+
+
+def _build(province_code: str, scope: str, on: date) -> EffectiveProvinceRules:
     rows = list(
         ProvinceRule.objects.filter(
             Q(province_id=province_code) | Q(province__isnull=True),
@@ -624,4 +633,5 @@ def province_rules_load() -> int:
     ProvinceRule.objects.bulk_update(to_update, fields)
     stale = [r.pk for r in existing.values() if r.seed_value is not None and not r.operator_edited]
     ProvinceRule.objects.filter(pk__in=stale).delete()
+    RULES_CACHE.invalidate()  # bulk writes send no signals
     return len(rows)

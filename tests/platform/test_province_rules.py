@@ -19,6 +19,7 @@ from icpfiling.registry.models import Province
 from icpfiling.registry.models.rules import ProvinceRule, RuleKey
 from icpfiling.registry.province_rules import (
     FALLBACK,
+    RULES_CACHE,
     UNDATED_EFFECTIVE_FROM,
     province_rules_for,
     province_rules_load,
@@ -94,6 +95,7 @@ def test_r_v4_website_letter_falls_back_to_the_national_default(rules):
     ProvinceRule.objects.filter(province__isnull=True, key=RuleKey.WEBSITE_PRINCIPAL_LETTER).update(
         value={"value": False}
     )
+    RULES_CACHE.invalidate()  # an UPDATE sends no signal: who writes so must say so
     assert rules_for("ZJ", "unit").website_principal_letter_required is False
     assert rules_for("SH", "unit").website_principal_letter_required is True
 
@@ -248,6 +250,7 @@ def test_an_effective_to_in_the_past_stops_a_row(rules, today):
     ProvinceRule.objects.filter(province_id="ZJ", key=RuleKey.AUTHORITY_REVIEW_WORKING_DAYS).update(
         effective_to=today
     )
+    RULES_CACHE.invalidate()
     assert rules_for("ZJ", "unit", today).authority_review_working_days == 20  # national again
     assert rules_for("ZJ", "unit", today - timedelta(days=1)).authority_review_working_days == 30
 
@@ -355,9 +358,12 @@ def test_every_province_gets_an_answer(rules, scope):
         assert all(d["name"] and scope in d["scope"] for d in r.extra_documents)
 
 
-def test_one_query_per_answer(rules, django_assert_max_num_queries):
+def test_one_query_per_answer(rules, django_assert_max_num_queries, django_assert_num_queries):
     with django_assert_max_num_queries(1):
         rules_for("GD", "personal")
+    # asked again (most order pages ask several times): the process's copy, no query
+    with django_assert_num_queries(0):
+        assert rules_for("GD", "personal") is rules_for("GD", "personal")
     # a province with no rows at all is checked to exist: two queries
     ProvinceRule.objects.filter(province_id="ZJ").delete()
     with django_assert_max_num_queries(2):
