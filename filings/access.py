@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
-from filings.models import FilingOrder, OrderEvent, OrderWebsite
+from filings.models import FilingOrder, OrderApp, OrderEvent, OrderWebsite
 from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
 from icpfiling.tenancy.access import get_or_404
 from icpfiling.tenancy.models import Provider
 
 applicant_required = provider_role_required(Role.APPLICANT)
+
+
+def apps_prefetch() -> Prefetch:
+    """An order's apps as every page shows them (the apps card, the material list): one query
+    with their platforms, where the card, the requirements and the facts each asked again."""
+    return Prefetch(
+        "apps",
+        queryset=OrderApp.objects.select_related("registry_app")
+        .prefetch_related("platforms")
+        .order_by("position"),
+    )
 
 
 def access_order_by_id(*, actor, tenant: Provider, order_id: int, with_history: bool = False) -> FilingOrder:
@@ -26,7 +37,8 @@ def access_order_by_id(*, actor, tenant: Provider, order_id: int, with_history: 
     of events over its rounds).
     """
     prefetch = [
-        Prefetch("websites", queryset=OrderWebsite.objects.select_related("server").order_by("position"))
+        Prefetch("websites", queryset=OrderWebsite.objects.select_related("server").order_by("position")),
+        apps_prefetch(),
     ]
     if with_history:
         prefetch.append(

@@ -41,7 +41,7 @@ from icpfiling.accounts.models import PlatformRole
 from icpfiling.core.masking import mask_id_number, mask_mobile
 from icpfiling.core.text import clause_join, labelled, list_join
 from icpfiling.core.workdays import add_working_days_at, working_days_between
-from icpfiling.registry.models import PersonalIdType
+from icpfiling.registry.reference import personal_id_type_names
 from icpfiling.registry.seed_files import province_rules_data
 from icpfiling.tenancy.access import get_or_404
 from icpfiling.tenancy.context import tenant_scope, tenant_scopes_disabled
@@ -372,7 +372,7 @@ _WEBSITE_WITHOUT_PERSON = tuple(f for f in _WEBSITE_SHOWN if f not in PERSON_FIE
 def authority_order_view(*, order: FilingOrder) -> AuthorityOrderView:
     """Everything the authority's order page shows, masked (ID numbers, mobiles). Needs the order's scope."""
     now = timezone.now()
-    id_types = {t.code: str(t) for t in PersonalIdType.objects.all()}  # in the interface language
+    id_types = personal_id_type_names()  # in the interface language
     entity = [
         Fact(key="order", label=_("备案类型"), value=order.get_order_type_display()),
         Fact(

@@ -19,6 +19,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
+from filings.access import apps_prefetch
 from filings.models import (
     FieldReturn,
     FilingOrder,
@@ -339,6 +340,7 @@ def access_order_for_review(*, actor, tenant: Provider, order_id: int) -> Filing
             Prefetch("materials", queryset=MaterialFile.objects.order_by("kind", "created_at", "pk")),
             Prefetch("phone_checks", queryset=PhoneCheck.objects.select_related("reviewer")),
             Prefetch("field_returns", queryset=FieldReturn.objects.select_related("created_by")),
+            apps_prefetch(),
         )
     )
     return get_or_404(qs, actor=actor, pk=order_id)

@@ -43,7 +43,7 @@ from icpfiling.accounts.decorators import provider_role_required
 from icpfiling.accounts.models import Role
 from icpfiling.core.links import id_url_template
 from icpfiling.core.text import clause_join, colon, labelled, list_join
-from icpfiling.registry.models import PersonalIdType
+from icpfiling.registry.reference import personal_id_type_names
 from icpfiling.tenancy.access import get_or_404
 
 S = OrderStatus
@@ -214,7 +214,7 @@ def _value(obj, name: str, id_types: dict):
 
 def _facts(order, sites) -> tuple[list[dict], list[dict]]:
     """(entity facts, [{site, facts}]) with keys, labels and whether the value is masked."""
-    id_types = {t.code: str(t) for t in PersonalIdType.objects.all()}  # in the interface language
+    id_types = personal_id_type_names()  # in the interface language
     entity = [
         {
             "key": "entity.certificate_number",

@@ -72,7 +72,12 @@ def order_apps(context, order: FilingOrder, masked: bool = True) -> dict:
 
     The reveal button of a masked value needs the page's reveal state, so it is passed on.
     """
-    apps = list(order.apps.select_related("registry_app").prefetch_related("platforms").order_by("position"))
+    if "apps" in getattr(order, "_prefetched_objects_cache", {}):
+        apps = list(order.apps.all())  # filings.access.apps_prefetch: the same rows, already read
+    else:
+        apps = list(
+            order.apps.select_related("registry_app").prefetch_related("platforms").order_by("position")
+        )
     return {
         "apps": [{"app": a, "facts": _facts(order, a, i, masked=masked)} for i, a in enumerate(apps)],
         "order": order,

@@ -44,6 +44,16 @@ class TenantEmailBackend(ModelBackend):
             return user
         return None
 
+    def get_user(self, user_id: Any) -> User | None:
+        # Every signed-in request loads its user here; the role check that follows on every
+        # request (accounts.middleware.user_role) reads the joined membership instead of
+        # asking the database a second time.
+        try:
+            user = User._default_manager.select_related("membership").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any]) -> str:
     """Lockouts count per account *on this host*: alpha's lockout never blocks beta's user."""

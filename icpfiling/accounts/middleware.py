@@ -24,8 +24,11 @@ def user_role(request) -> str:
         return ""
     if request.tenant is None:
         return user.platform_role or (PlatformRole.OPERATOR if user.is_superuser else "")
-    m = Membership.objects.filter(user=user, tenant=request.tenant).only("role").first()
-    return m.role if m else ""
+    try:
+        m = user.membership  # joined when the session's user was loaded (TenantEmailBackend)
+    except Membership.DoesNotExist:
+        return ""
+    return m.role if m.tenant_id == request.tenant.pk else ""
 
 
 class AccountGuardMiddleware:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from icpfiling.core.refcache import ReferenceCache
 from icpfiling.registry.models import CertificateType, EntityNature, PersonalIdType, Province
 from icpfiling.registry.province_rules import province_rules_load
 from icpfiling.registry.seed_files import province_rules_data, reference_data
+
+# The ID types (a fixed list of a dozen rows) that order pages name; every write forgets them.
+ID_TYPES_CACHE = ReferenceCache("personal_id_types")
+
+
+def personal_id_type_names() -> dict[str, str]:
+    """Code -> the type's name in the active language (shared rows, named per request)."""
+    types = ID_TYPES_CACHE.get("all", lambda: tuple(PersonalIdType.objects.all()))
+    return {t.code: str(t) for t in types}
 
 
 @transaction.atomic
