@@ -37,8 +37,7 @@ def access_order_by_id(*, actor, tenant: Provider, order_id: int, with_history: 
     of events over its rounds).
     """
     prefetch = [
-        Prefetch("websites", queryset=OrderWebsite.objects.select_related("server").order_by("position")),
-        apps_prefetch(),
+        Prefetch("websites", queryset=OrderWebsite.objects.select_related("server").order_by("position"))
     ]
     if with_history:
         prefetch.append(

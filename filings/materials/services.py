@@ -49,7 +49,7 @@ def material_upload(
     # upload of a provider and deadlocking two of them (issue 17's load test).
     order = (
         FilingOrder.objects.select_for_update(of=("self",))
-        .select_related("tenant", "province")
+        .select_related("tenant", "province", "certificate_type")  # the licence item names its type
         .get(pk=order.pk)
     )
     if order.status not in EDITABLE_STATUSES:

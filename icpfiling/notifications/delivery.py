@@ -12,10 +12,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from icpfiling.notifications.models import Channel, InboxMessage, OutboxMessage, OutboxStatus
+from icpfiling.notifications.selectors import inbox_unread_forget
 from icpfiling.notifications.sms import get_sms_backend
 
 log = logging.getLogger("icpfiling.outbox")
@@ -42,7 +44,7 @@ def _send(msg: OutboxMessage) -> None:
         EmailMessage(subject=msg.subject, body=msg.body, to=[msg.recipient]).send()
     elif msg.channel == Channel.INBOX:
         # get_or_create on the one-to-one source: a re-delivery never shows twice.
-        InboxMessage.objects.get_or_create(
+        _message, created = InboxMessage.objects.get_or_create(
             source=msg,
             defaults={
                 "tenant_id": msg.tenant_id,
@@ -52,6 +54,9 @@ def _send(msg: OutboxMessage) -> None:
                 "url": msg.url,
             },
         )
+        if created:
+            user_id, tenant_id = int(msg.recipient), msg.tenant_id
+            transaction.on_commit(lambda: inbox_unread_forget(user_id=user_id, tenant_id=tenant_id))
     else:
         # The outbox row id is stable across retries: a gateway that honours the
         # key drops a re-delivery after a lost answer.

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from icpfiling.core.bulk import insert_rows
 from icpfiling.notifications.models import Channel, InboxMessage, OutboxMessage, OutboxStatus
+from icpfiling.notifications.selectors import inbox_unread_forget
 from icpfiling.notifications.tasks import outbox_deliver, outbox_sweep
 from icpfiling.tenancy.context import current_tenant_id
 
@@ -119,4 +120,8 @@ def inbox_mark_read(*, user_id: int, message_ids: list[int] | None = None) -> in
     qs = InboxMessage.objects.filter(user_id=user_id, read_at__isnull=True)
     if message_ids is not None:
         qs = qs.filter(pk__in=message_ids)
-    return qs.update(read_at=timezone.now())
+    tenant_ids = set(qs.values_list("tenant_id", flat=True).distinct())
+    marked = qs.update(read_at=timezone.now())
+    for tenant_id in tenant_ids:
+        transaction.on_commit(lambda t=tenant_id: inbox_unread_forget(user_id=user_id, tenant_id=t))
+    return marked

@@ -325,6 +325,32 @@ def test_r_b2_inbox_badge_counts_unread_messages_up_to_99_plus(alpha, beta):
     assert InboxMessage.objects.filter(user=beta.users["applicant"], read_at__isnull=True).count() == 1
 
 
+def test_r_b2_the_badge_follows_delivery_and_reading_without_counting_on_every_page(
+    alpha, beta, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from icpfiling.notifications.models import InboxMessage
+    from icpfiling.notifications.selectors import inbox_unread_count
+    from icpfiling.notifications.services import outbox_enqueue
+
+    badge = '<span class="badge" aria-label="未读">{}</span>'
+    user, client = alpha.users["applicant"], alpha.client("applicant")
+    # Given a page without unread messages: the count is kept between pages
+    assert 'class="badge" aria-label="未读"' not in client.get("/").content.decode()
+    with tenant_scope(alpha.provider), django_assert_num_queries(0):
+        assert inbox_unread_count(user_id=user.pk, tenant=alpha.provider) == 0
+    # When a message is enqueued and committed, and the worker delivers it (eager here: at commit)
+    with django_capture_on_commit_callbacks(execute=True), tenant_scope(alpha.provider):
+        outbox_enqueue(channel="inbox", recipient=str(user.pk), body="正文", subject="订单已通过",
+                       tenant_id=alpha.provider.pk)  # fmt: skip
+    assert InboxMessage.objects.filter(user=user, read_at__isnull=True).count() == 1
+    # Then the next page counts it; beta's user of the same id space sees nothing of it
+    assert badge.format(1) in client.get("/").content.decode()
+    assert 'class="badge" aria-label="未读"' not in beta.client("applicant").get("/").content.decode()
+    # When it is read, the next page says so at once
+    client.post("/inbox/read/")
+    assert 'class="badge" aria-label="未读"' not in client.get("/").content.decode()
+
+
 def test_r_b2_a_sweeps_messages_read_exactly_as_a_single_transitions_would(alpha, beta):
     from filings.notifications import _messages
 
