@@ -253,7 +253,10 @@ def order_website_delete(request: HttpRequest, order_id: int, website_id: int) -
 @applicant_required
 def order_preview(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _order(request, order_id)
-    errors = services.order_submission_errors(order) if order.is_editable else {}
+    errors: dict[str, list[str]] = {}
+    if request.method != "POST" and order.is_editable:
+        # A submission validates the whole order itself (services.order_submit): once is enough.
+        errors = services.order_submission_errors(order)
     if request.method == "POST":
         try:
             errors = services.order_submit(order=order, actor=request.user)

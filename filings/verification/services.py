@@ -127,7 +127,8 @@ def _check_fields(
 ) -> tuple[list[str], str, dict[str, list[str]]]:
     """Normalised (originals, reason) and the field errors of a check record."""
     errors: dict[str, list[str]] = {}
-    known = [o.code for o in originals_for(order)]
+    originals = originals_for(order)  # once: each call reads the order's items and files
+    known = [o.code for o in originals]
     seen = [c for c in known if c in set(originals_seen)]  # checklist order, no duplicates
     unknown = sorted(set(originals_seen) - set(known))
     if unknown:
@@ -144,7 +145,7 @@ def _check_fields(
             _("原因最多 %(n)d 个字，当前 %(m)d 个字。") % {"n": REASON_MAX, "m": len(reason)}
         )
     if result == CheckResult.PASSED and not unknown:
-        missing = [o.label for o in originals_for(order) if o.code not in seen]
+        missing = [o.label for o in originals if o.code not in seen]
         if missing:
             errors.setdefault("originals_seen", []).append(
                 _("核验通过前必须核对全部原件，尚未勾选：%(m)s。") % {"m": list_join(missing)}
