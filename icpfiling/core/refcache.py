@@ -85,3 +85,10 @@ def clear_all_local() -> None:
     """Forget every cache's copies in this process (tests roll the database back under them)."""
     for cache in _ALL:
         cache.clear_local()
+
+
+def forget_everywhere() -> list[str]:
+    """Bump every cache's shared generation now (``manage.py reference_cache_forget``)."""
+    for cache in _ALL:
+        cache._bump()
+    return sorted(cache.name for cache in _ALL)

@@ -162,3 +162,25 @@ def test_a_rolled_back_edit_announces_nothing(alpha, django_capture_on_commit_ca
         _write_then_fail(alpha.provider)
     assert callbacks == []
     assert generation(PROVIDER_DOCUMENTS_CACHE) == before
+
+
+def test_the_command_makes_every_process_read_again_after_an_edit_by_sql(rules):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    # given: a process holds the answer, and the row is changed behind the portal's back
+    assert zj_days() == 30
+    ProvinceRule.objects.filter(province_id="ZJ", key=RuleKey.AUTHORITY_REVIEW_WORKING_DAYS).update(
+        value={"value": 26}
+    )
+    before = generation(RULES_CACHE)
+    # when: the operator runs the command
+    out = StringIO()
+    call_command("reference_cache_forget", stdout=out)
+    # then: every cache's shared generation moved, and the next answer is the database's
+    assert generation(RULES_CACHE) == before + 1
+    assert out.getvalue() == (
+        "forgotten in every process: personal_id_types, province_rules, provider_documents\n"
+    )
+    assert zj_days() == 26
