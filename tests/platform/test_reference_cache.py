@@ -181,6 +181,6 @@ def test_the_command_makes_every_process_read_again_after_an_edit_by_sql(rules):
     # then: every cache's shared generation moved, and the next answer is the database's
     assert generation(RULES_CACHE) == before + 1
     assert out.getvalue() == (
-        "forgotten in every process: personal_id_types, province_rules, provider_documents\n"
+        "forgotten in every process: personal_id_types, provider_documents, province_rules\n"
     )
     assert zj_days() == 26
