@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
+from filings.access import apps_prefetch
 from filings.appchecks import MINI_PLATFORM_CHOICES
 from filings.models import AppKind, FilingOrder, OrderApp
 from filings.orders.forms import LANGUAGE_CHOICES
@@ -75,9 +76,7 @@ def order_apps(context, order: FilingOrder, masked: bool = True) -> dict:
     if "apps" in getattr(order, "_prefetched_objects_cache", {}):
         apps = list(order.apps.all())  # filings.access.apps_prefetch: the same rows, already read
     else:
-        apps = list(
-            order.apps.select_related("registry_app").prefetch_related("platforms").order_by("position")
-        )
+        apps = list(apps_prefetch().queryset.filter(order=order))
     return {
         "apps": [{"app": a, "facts": _facts(order, a, i, masked=masked)} for i, a in enumerate(apps)],
         "order": order,

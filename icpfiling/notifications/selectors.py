@@ -24,7 +24,7 @@ UNREAD_CAP = 99
 
 
 # The badge's count is kept in the cache between changes (a delivered message or "mark read"
-# forgets it, services.inbox_unread_forget); the expiry bounds how long a count read while a
+# forgets it: inbox_unread_forget below); the expiry bounds how long a count read while a
 # message was being delivered can lag behind it.
 UNREAD_CACHE_SECONDS = 60
 
