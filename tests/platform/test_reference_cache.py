@@ -37,7 +37,7 @@ def generation(cache: ReferenceCache) -> int:
     return caches["reference"].get(cache._generation_key, 0)
 
 
-def test_an_edit_through_the_model_is_the_next_answer_in_this_process(rules, django_assert_num_queries):
+def test_r_s6_an_edit_through_the_model_is_the_next_answer_in_this_process(rules, django_assert_num_queries):
     # given: the answer is held by this process
     assert zj_days() == 30
     with django_assert_num_queries(0):
@@ -50,13 +50,13 @@ def test_an_edit_through_the_model_is_the_next_answer_in_this_process(rules, dja
     assert zj_days() == 25
 
 
-def test_a_deleted_row_is_gone_from_the_next_answer(rules):
+def test_r_s6_a_deleted_row_is_gone_from_the_next_answer(rules):
     assert zj_days() == 30
     ProvinceRule.objects.filter(province_id="ZJ", key=RuleKey.AUTHORITY_REVIEW_WORKING_DAYS).delete()
     assert zj_days() == 20  # the national default answers again
 
 
-def test_other_processes_follow_the_shared_generation_only_after_commit(
+def test_r_s6_other_processes_follow_the_shared_generation_only_after_commit(
     rules, django_capture_on_commit_callbacks
 ):
     before = generation(RULES_CACHE)
@@ -74,7 +74,7 @@ def test_other_processes_follow_the_shared_generation_only_after_commit(
     assert generation(RULES_CACHE) == before + 1
 
 
-def test_a_process_drops_its_copy_when_another_process_bumps_the_generation(rules):
+def test_r_s6_a_process_drops_its_copy_when_another_process_bumps_the_generation(rules):
     # given: this process holds the answer
     assert zj_days() == 30
     # when: another process changes the row and commits (here: an UPDATE, which this process's
@@ -88,7 +88,7 @@ def test_a_process_drops_its_copy_when_another_process_bumps_the_generation(rule
     assert zj_days() == 27
 
 
-def test_a_flushed_shared_cache_starts_a_new_generation(rules):
+def test_r_s6_a_flushed_shared_cache_starts_a_new_generation(rules):
     RULES_CACHE._bump()
     assert zj_days() == 30
     ProvinceRule.objects.filter(province_id="ZJ", key=RuleKey.AUTHORITY_REVIEW_WORKING_DAYS).update(
@@ -101,7 +101,7 @@ def test_a_flushed_shared_cache_starts_a_new_generation(rules):
     assert generation(RULES_CACHE) == 1
 
 
-def test_entries_expire_where_the_shared_cache_is_not_shared(rules, monkeypatch):
+def test_r_s6_entries_expire_where_the_shared_cache_is_not_shared(rules, monkeypatch):
     assert zj_days() == 30
     ProvinceRule.objects.filter(province_id="ZJ", key=RuleKey.AUTHORITY_REVIEW_WORKING_DAYS).update(
         value={"value": 23}
@@ -110,7 +110,7 @@ def test_entries_expire_where_the_shared_cache_is_not_shared(rules, monkeypatch)
     assert zj_days() == 23
 
 
-def test_the_loader_invalidates_after_its_bulk_writes(rules, django_capture_on_commit_callbacks):
+def test_r_s6_the_loader_invalidates_after_its_bulk_writes(rules, django_capture_on_commit_callbacks):
     ProvinceRule.objects.filter(province_id="ZJ", key=RuleKey.AUTHORITY_REVIEW_WORKING_DAYS).update(
         value={"value": 19}, seed_value={"value": 19}
     )
@@ -123,7 +123,9 @@ def test_the_loader_invalidates_after_its_bulk_writes(rules, django_capture_on_c
     assert generation(RULES_CACHE) == before + 1
 
 
-def test_provider_documents_are_per_tenant_and_follow_every_write(alpha, beta, django_assert_num_queries):
+def test_r_d1_provider_documents_are_per_tenant_and_follow_every_write(
+    alpha, beta, django_assert_num_queries
+):
     admin = alpha.users["provider_admin"]
     alpha, beta = alpha.provider, beta.provider
     with tenant_scope(alpha):
@@ -156,7 +158,7 @@ def _write_then_fail(tenant) -> None:
         raise RuntimeError("the request failed after the write")
 
 
-def test_a_rolled_back_edit_announces_nothing(alpha, django_capture_on_commit_callbacks):
+def test_r_d1_a_rolled_back_edit_announces_nothing(alpha, django_capture_on_commit_callbacks):
     before = generation(PROVIDER_DOCUMENTS_CACHE)
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
         _write_then_fail(alpha.provider)
@@ -164,7 +166,7 @@ def test_a_rolled_back_edit_announces_nothing(alpha, django_capture_on_commit_ca
     assert generation(PROVIDER_DOCUMENTS_CACHE) == before
 
 
-def test_the_command_makes_every_process_read_again_after_an_edit_by_sql(rules):
+def test_r_s6_the_command_makes_every_process_read_again_after_an_edit_by_sql(rules):
     from io import StringIO
 
     from django.core.management import call_command
