@@ -80,6 +80,14 @@ class ReferenceCache:
         """A ``post_save``/``post_delete`` receiver for the models the cached values come from."""
         self.invalidate()
 
+    def follow(self, model: type) -> None:
+        """Invalidate on every save or delete of ``model`` (call from ``AppConfig.ready``)."""
+        from django.db.models.signals import post_delete, post_save
+
+        label = model._meta.label_lower
+        post_save.connect(self.receiver, sender=model, dispatch_uid=f"refcache:{self.name}:{label}:save")
+        post_delete.connect(self.receiver, sender=model, dispatch_uid=f"refcache:{self.name}:{label}:delete")
+
 
 def clear_all_local() -> None:
     """Forget every cache's copies in this process (tests roll the database back under them)."""
