@@ -30,6 +30,12 @@ type the SMS codes the console SMS gateway wrote (the demo's "phone"); reviewers
 the authority; point staff record the on-site check with a curtain photo; the authorities
 approve. Each request is named by its page kind.
 
+Pacing (``--pace``): by default each user spends 1-3 s reading a page or filling a form before
+each click or submit (a browser following a redirect makes no pause), which is still several
+times faster than people fill an entity form. ``--pace task`` pauses only between steps and runs
+each step's pages back to back (a whole filing, about 15 requests, in about a second): 50 such
+users ask for about as much as 150 paced ones, and that shape is kept for comparison.
+
 Two passes in one run: a light pass (one user per kind, its p50 per page kind is the baseline
 on this machine now), then the load pass (``--users`` for ``--minutes``). Afterwards, in SQL:
 every bench order's event log is a valid path through ``filings.states.TRANSITIONS`` ending in
@@ -98,6 +104,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=5.0, help="length of the load pass")
     parser.add_argument("--spawn-rate", type=float, default=5.0, help="users started per second")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers (compose: 5)")
+    parser.add_argument(
+        "--pace",
+        choices=("page", "task"),
+        default="page",
+        help="page: 1-3 s of reading or filling before each click or submit (default); "
+        "task: 1-3 s only between steps, a step's pages back to back (a harsher, unhuman shape)",
+    )
     parser.add_argument(
         "--baseline-seconds", type=float, default=None, help="length of the light pass (default: scaled)"
     )
@@ -551,6 +564,7 @@ def run_locust(
     seconds: float,
     spawn_rate: float,
     port: int,
+    pace: str,
 ) -> tuple[dict, dict]:
     """One headless locust pass; returns (stats per page kind, the users' counters)."""
     counters = var / f"{name}-counters.json"
@@ -563,6 +577,7 @@ def run_locust(
         "BENCH_COUNTERS": str(counters),
         "BENCH_RUN": f"{name}{secrets.token_hex(2)}",
         "BENCH_PORT": str(port),
+        "BENCH_PACE": pace,
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     cmd = [
@@ -675,7 +690,7 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
     print()
     print(
         f"Load pass: {figures['users']} users ({figures['mix']}) for {figures['minutes']:g} min, "
-        f"gunicorn {figures['workers']} workers; load average before/after: "
+        f"paced by {figures['pace']}, gunicorn {figures['workers']} workers; load average before/after: "
         f"{figures['load_before']} / {figures['load_after']} ({os.cpu_count()} CPUs)"
     )
     head = (
@@ -855,7 +870,7 @@ def main(argv: list[str] | None = None) -> int:
             {"Host": f"localhost:{args.port}", "X-Forwarded-Proto": "https"},
             stack,
         )
-        common = {"env": env, "var": var, "spawn_rate": args.spawn_rate, "port": args.port}
+        common = {"env": env, "var": var, "spawn_rate": args.spawn_rate, "port": args.port, "pace": args.pace}
         print(f"Light pass: one user per kind for {baseline_seconds:.0f} s ...", flush=True)
         base_stats, base_client = run_locust(
             name="baseline", mix=light, offsets=dict.fromkeys(KINDS, 0), seconds=baseline_seconds, **common
@@ -895,6 +910,7 @@ def main(argv: list[str] | None = None) -> int:
             "mix": mix,
             "minutes": args.minutes,
             "workers": args.workers,
+            "pace": args.pace,
             "load": stats,
             "baseline": base_stats,
             "baseline_errors": sum(s["errors"] for s in base_stats.values()),

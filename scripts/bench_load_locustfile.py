@@ -23,8 +23,9 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+import gevent
 from django_otp.oath import TOTP
-from locust import HttpUser, between, events, task
+from locust import HttpUser, between, constant, events, task
 from PIL import Image, ImageDraw
 from stdnum.cn import ric, uscc
 
@@ -41,6 +42,11 @@ COUNTS: collections.Counter = collections.Counter()
 BASE = random.randrange(10**6, 9 * 10**6)  # noqa: S311
 MAX_OPEN_ORDERS = 2  # an applicant files another order while at most this many are in progress
 RETURN_SHARE = 0.3  # share of first reviews that are returned once
+# How long a user reads or fills a page before the next click or submit (seconds). "page": before
+# every request the user makes (a browser following a redirect makes no pause); "task": only
+# between steps, so a whole filing (about 15 requests) runs back to back, as earlier runs did.
+THINK = (1.0, 3.0)
+PACE = os.environ.get("BENCH_PACE", "page")
 
 STATUS = {
     "未提交": "draft",
@@ -143,7 +149,8 @@ def _write_counters(environment, **kwargs):
 
 class BenchUser(HttpUser):
     abstract = True
-    wait_time = between(1, 3)
+    # Paced by page: the pauses are think()'s, before each request; by task: between steps only.
+    wait_time = constant(0) if PACE == "page" else between(*THINK)
     kind = ""
 
     def on_start(self) -> None:
@@ -159,6 +166,11 @@ class BenchUser(HttpUser):
         return data[self.kind][n // 2], data["host"]
 
     # --- requests -------------------------------------------------------------------------
+
+    def think(self) -> None:
+        """The user reads the page or fills the form before the next click or submit."""
+        if PACE == "page":
+            gevent.sleep(random.uniform(*THINK))  # noqa: S311
 
     def headers(self, post: bool = False) -> dict[str, str]:
         h = {
@@ -178,7 +190,10 @@ class BenchUser(HttpUser):
             h["Origin"] = f"https://{self.host_name}:{PORT}"
         return h
 
-    def get(self, path: str, name: str, ok=(200,)) -> str:
+    def get(self, path: str, name: str, ok=(200,), follow: bool = False) -> str:
+        """GET a page; ``follow``: the browser following a redirect, so the user makes no pause."""
+        if not follow:
+            self.think()
         with self.client.get(
             path, headers=self.headers(), name=name, allow_redirects=False, catch_response=True
         ) as r:
@@ -196,6 +211,7 @@ class BenchUser(HttpUser):
         self, path: str, data: dict, name: str, *, files=None, ok=(302,), accept: str = ""
     ) -> tuple[int, str, str]:
         """POST without following; returns (status, Location, body)."""
+        self.think()
         headers = self.headers(post=True)
         if accept:
             headers["Accept"] = accept
@@ -226,8 +242,8 @@ class BenchUser(HttpUser):
             raise RuntimeError(f"login failed for {self.account['email']}")
         if "totp_key" in self.account:
             # The middleware sends staff from any page to the code page until the code is entered.
-            self.get("/", "login: redirect to second factor", ok=(302,))
-            page = self.get("/accounts/2fa/verify/?next=/", "login: second factor page")
+            self.get("/", "login: redirect to second factor", ok=(302,), follow=True)
+            page = self.get("/accounts/2fa/verify/?next=/", "login: second factor page", follow=True)
             if 'name="token"' not in page:
                 raise RuntimeError(f"no second-factor step for {self.account['email']}")
             code = TOTP(bytes.fromhex(self.account["totp_key"])).token()
@@ -252,7 +268,6 @@ PLACES = {"ZJ": ("330106", "杭州市", "西湖区"), "GD": ("440106", "广州�
 
 class ApplicantUser(BenchUser):
     kind = "applicant"
-    wait_time = between(1, 3)
     fixed_count = MIX.get("applicant", 0)
 
     def on_start(self) -> None:
@@ -347,13 +362,13 @@ class ApplicantUser(BenchUser):
         pk = int(match.group(1))
         self.orders[pk] = n
         COUNTS["created"] += 1
-        self.get(location, "applicant: entity step")
+        self.get(location, "applicant: entity step", follow=True)
         status, location, _ = self.post(
             location, {**self._entity_form(n), "next": "1"}, "applicant: save entity step"
         )
         if status != 302:
             return
-        page = self.get(f"/orders/{pk}/websites/", "applicant: websites step")
+        page = self.get(f"/orders/{pk}/websites/", "applicant: websites step", follow=True)
         site = re.search(rf"/orders/{pk}/websites/(\d+)/", page)
         if not site:
             return
@@ -363,7 +378,7 @@ class ApplicantUser(BenchUser):
             r'<option value="(\d+)"', page.split('name="server"', 1)[-1].split("</select>", 1)[0]
         )
         today = date.today()  # noqa: DTZ011 - a form value, days apart from any time zone edge
-        status, _location, _ = self.post(
+        status, location, _ = self.post(
             edit,
             {
                 "name": n["name"].replace("有限公司", "官网"),
@@ -383,6 +398,7 @@ class ApplicantUser(BenchUser):
         )
         if status != 302:
             return
+        self.get(location, "applicant: websites step", follow=True)  # the list, this site now complete
         page = self.get(f"/orders/{pk}/materials/", "applicant: materials page")
         for i, slot in enumerate(dict.fromkeys(re.findall(r'name="slot" value="([^"]+)"', page))):
             self.post(
@@ -399,7 +415,7 @@ class ApplicantUser(BenchUser):
         self.get(f"/orders/{pk}/preview/", "applicant: preview")
         status, location, _body = self.post(f"/orders/{pk}/preview/", {}, "applicant: submit", ok=(302, 200))
         if status == 302 and location == f"/orders/{pk}/":
-            page = self.get(location, "applicant: order detail")
+            page = self.get(location, "applicant: order detail", follow=True)
             if has_message(page, "已提交"):
                 COUNTS[action] += 1
                 return
@@ -428,7 +444,9 @@ class ApplicantUser(BenchUser):
         status, location, _ = self.post(
             f"/orders/{pk}/verification/book/", {"slot": free[0]}, "applicant: book a slot"
         )
-        page = self.get(location, "applicant: verification booking page") if status == 302 else ""
+        page = ""
+        if status == 302:
+            page = self.get(location, "applicant: verification booking page", follow=True)
         if has_message(page, "已预约"):
             self.booked.add(pk)
 
@@ -447,7 +465,7 @@ class ApplicantUser(BenchUser):
             ok=(302, 200),
         )
         if status == 302 and location == f"/orders/{pk}/":
-            page = self.get(location, "applicant: order detail")
+            page = self.get(location, "applicant: order detail", follow=True)
             if has_message(page, "短信核验已全部完成"):
                 COUNTS["sms_passed"] += 1
         return True
@@ -523,7 +541,7 @@ class ReviewerUser(BenchUser):
         status, location, _ = self.post(f"/review/{pk}/{path}/", data, name)
         if status != 302:
             return False
-        page = self.get(location, "reviewer: order page")
+        page = self.get(location, "reviewer: order page", follow=True)
         if has_message(page, success):
             if counted:
                 COUNTS[counted] += 1
@@ -596,7 +614,7 @@ class AuthorityUser(BenchUser):
         if status != 302:
             return
         # After a lost race the order is someone else's decision and this page is a 404 (R-T3).
-        page = self.get(location, "authority: order page", ok=(200, 404))
+        page = self.get(location, "authority: order page", ok=(200, 404), follow=True)
         if has_message(page, "已审核通过"):
             COUNTS["authority_approve"] += 1
         else:
