@@ -726,6 +726,17 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
                 for g, v in sorted(cpu.items(), key=lambda kv: -kv[1])
             )
         )
+    # Requests of 400 ms or more by half minute of the load pass: a burst points at a stall
+    # (a sweep, a checkpoint), a spread at queueing for the cores.
+    tail = figures.get("slow") or []
+    if tail:
+        windows: dict[int, int] = {}
+        for started, _name, _ms in tail:
+            windows[int(started // 30)] = windows.get(int(started // 30), 0) + 1
+        print(
+            f"Requests >= 400 ms by the half minute they started in ({len(tail)}): "
+            + ", ".join(f"{w * 30}-{w * 30 + 30} s: {n}" for w, n in sorted(windows.items()))
+        )
     slow = [n for n, s in stats.items() if s["p99"] > GOAL_P99_MS]
     goals.append(
         (
@@ -920,6 +931,7 @@ def main(argv: list[str] | None = None) -> int:
             "client": totals,
             "client_other": {"baseline": base_client.get("counts", {}), "load": client.get("counts", {})},
             "failures": base_client["failures"] + client["failures"],
+            "slow": client.get("slow", []),
             "cpu": cpu,
         }
         goals = report(figures)
