@@ -23,6 +23,8 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from icpfiling.core.mailers import mailer_from_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
@@ -435,20 +437,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ICP备案平台 <nor
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 if PRODUCTION:
     _mail = env.email_url("EMAIL_URL", default="smtp://localhost:25")
-    MAILERS = {
-        "default": {
-            "BACKEND": _mail["EMAIL_BACKEND"],
-            "OPTIONS": {
-                "host": _mail.get("EMAIL_HOST"),
-                "port": _mail.get("EMAIL_PORT"),
-                "username": _mail.get("EMAIL_HOST_USER") or None,
-                "password": _mail.get("EMAIL_HOST_PASSWORD") or None,
-                "use_tls": bool(_mail.get("EMAIL_USE_TLS")),
-                "use_ssl": bool(_mail.get("EMAIL_USE_SSL")),
-                "timeout": 10,
-            },
-        }
-    }
+    MAILERS = {"default": mailer_from_url(_mail)}
 else:
     # Readable in the terminal: headers plus the decoded text (Django's prints base64).
     MAILERS = {"default": {"BACKEND": "icpfiling.notifications.console.EmailBackend"}}

@@ -6,10 +6,15 @@ import base64
 from io import StringIO
 from pathlib import Path
 
+import environ
+import pytest
+from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.test import override_settings
 from django.utils.module_loading import import_string
 
 from icpfiling import settings as portal_settings
+from icpfiling.core.mailers import SMTP, mailer_from_url
 
 LINK = "http://alpha.localhost:8101/accounts/confirm/MTIz-abc123/"
 BODY = f"您好，张三：\n\n请点击以下链接确认您的邮箱地址：\n{LINK}\n\n此链接 3 天内有效。"
@@ -62,9 +67,49 @@ def test_r_b3_console_email_prints_every_text_part_and_names_attachments():
 
 
 def test_r_b3_production_keeps_the_smtp_backend():
-    # Given the settings source: production reads EMAIL_URL into an SMTP mailer
+    # Given the settings source: production reads EMAIL_URL into a mailer
     source = Path(portal_settings.__file__).read_text(encoding="utf-8")
     production_branch = source.split("if PRODUCTION:\n    _mail = ", 1)[1].split("else:", 1)[0]
     # Then the readable console backend appears only outside that branch
     assert 'env.email_url("EMAIL_URL", default="smtp://localhost:25")' in production_branch
     assert "console" not in production_branch
+    # And the default URL gives Django's SMTP backend
+    assert mailer_from_url(environ.Env.email_url_config("smtp://localhost:25"))["BACKEND"] == SMTP
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "options"),
+    [
+        (
+            "smtp+tls://noreply:secret@smtp.example.com:587",
+            SMTP,
+            {
+                "host": "smtp.example.com",
+                "port": 587,
+                "username": "noreply",
+                "password": "secret",
+                "use_tls": True,
+                "use_ssl": False,
+                "timeout": 10,
+            },
+        ),
+        ("consolemail://", "django.core.mail.backends.console.EmailBackend", {}),
+        ("dummymail://", "django.core.mail.backends.dummy.EmailBackend", {}),
+        (
+            "filemail:///var/mail/portal",
+            "django.core.mail.backends.filebased.EmailBackend",
+            {"file_path": "/var/mail/portal"},
+        ),
+    ],
+)
+def test_r_b3_each_email_url_gives_its_backend_only_the_options_it_takes(url, backend, options, tmp_path):
+    # Given an EMAIL_URL as production reads it
+    mailer = mailer_from_url(environ.Env.email_url_config(url))
+    # Then the mailer names the backend with exactly its own options
+    assert mailer == {"BACKEND": backend, "OPTIONS": options}
+    # And Django builds it (it refuses options a backend does not take: "Unknown options")
+    if backend.endswith("filebased.EmailBackend"):
+        mailer["OPTIONS"]["file_path"] = str(tmp_path)
+    with override_settings(MAILERS={"default": mailer}):
+        connection = mail.mailers["default"]
+        assert f"{type(connection).__module__}.{type(connection).__name__}" == backend
