@@ -187,20 +187,22 @@ SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 # --- Cache, Celery ---------------------------------------------------------
 REDIS_URL = _required("REDIS_URL") if PRODUCTION else env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Django's Redis backend, building its client once per pool (icpfiling/core/redis_cache.py).
+    _REDIS_CACHE = "icpfiling.core.redis_cache.SharedClientRedisCache"
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": _REDIS_CACHE,
             "LOCATION": REDIS_URL,
             "KEY_FUNCTION": "icpfiling.tenancy.cache.make_tenant_key",
         }
     }
     # Rate limits (public query) count in Redis so that every web worker shares them; no tenant
     # prefix: an address is limited across hosts.
-    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    CACHES["ratelimit"] = {"BACKEND": _REDIS_CACHE, "LOCATION": REDIS_URL}
     # Generation counters of the web processes' reference caches (icpfiling/core/refcache.py):
     # shared by every worker, one key whatever tenant the request is for.
     CACHES["reference"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": _REDIS_CACHE,
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "refcache",
     }
@@ -208,7 +210,7 @@ if REDIS_URL:
     # (a flushed Redis costs a re-read, not a logout). Their own alias: a session is read before
     # the tenant is known, so its key must not carry a tenant.
     CACHES["sessions"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": _REDIS_CACHE,
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "session",
     }
