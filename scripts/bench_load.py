@@ -62,6 +62,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from datetime import datetime, timedelta
@@ -706,6 +707,78 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+class DiskProbe:
+    """Times an fdatasync of 512 bytes every 0.1 s in ``folder`` while the load pass runs.
+
+    Every commit waits for PostgreSQL's WAL to reach the disk. On this kind of virtual disk
+    that wait sometimes takes most of a second, and then every request that commits in that
+    moment takes that long whatever the portal does. The probe shows when the disk stalled, so
+    that slow requests can be told apart: the disk's, or the portal's.
+    """
+
+    STALL_MS = 200.0
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "fsync-probe"
+        self.samples: list[tuple[float, float]] = []  # (epoch at the end, ms)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="disk-probe", daemon=True)
+
+    def _run(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while not self._stop.wait(0.1):
+                os.pwrite(fd, secrets.token_bytes(512), 0)
+                started = time.perf_counter()
+                os.fdatasync(fd)
+                self.samples.append((time.time(), (time.perf_counter() - started) * 1000))
+        finally:
+            os.close(fd)
+
+    def __enter__(self) -> DiskProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def figures(self) -> dict:
+        ms = sorted(m for _t, m in self.samples)
+        stalls = [(round(t - m / 1000, 2), round(m)) for t, m in self.samples if m >= self.STALL_MS]
+        return {
+            "folder": str(self.path.parent),
+            "samples": len(ms),
+            "p50_ms": round(ms[len(ms) // 2], 1) if ms else None,
+            "p99_ms": round(ms[int(len(ms) * 0.99)], 1) if ms else None,
+            "stalls": stalls,  # (epoch it started, ms), each at least STALL_MS
+        }
+
+
+def same_disk_as_database(server_url: str, folder: Path) -> bool | None:
+    """Whether ``folder`` is on the filesystem of PostgreSQL's data (None: not known here)."""
+    host = server_params(server_url).get("host") or "localhost"
+    if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("/"):
+        return None
+    try:
+        conn = _connect(server_url, "postgres")
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SHOW data_directory")
+                data = cur.fetchone()[0]
+        finally:
+            conn.close()
+        return os.stat(data).st_dev == os.stat(folder).st_dev
+    except Exception:  # no privilege, or no access to the folder: say "not known"
+        return None
+
+
+def overlaps_stall(started: float, ms: float, stalls: list[tuple[float, float]]) -> bool:
+    """Whether a request running from ``started`` for ``ms`` overlapped one of the disk's stalls."""
+    end = started + ms / 1000
+    return any(s < end and started < s + d / 1000 for s, d in stalls)
+
+
 def report(figures: dict) -> list[tuple[str, str, str, bool]]:
     """Prints the table; returns the goals as (what, measured, goal, met)."""
     stats, base = figures["load"], figures["baseline"]
@@ -751,15 +824,38 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
         )
     # Requests of 400 ms or more by half minute of the load pass: a burst points at a stall
     # (a sweep, a checkpoint), a spread at queueing for the cores.
-    tail = figures.get("slow") or []
+    tail, origin = figures.get("slow") or [], figures.get("started") or 0.0
     if tail:
         windows: dict[int, int] = {}
         for started, _name, _ms in tail:
-            windows[int(started // 30)] = windows.get(int(started // 30), 0) + 1
+            w = int((started - origin) // 30)
+            windows[w] = windows.get(w, 0) + 1
         print(
             f"Requests >= 400 ms by the half minute they started in ({len(tail)}): "
             + ", ".join(f"{w * 30}-{w * 30 + 30} s: {n}" for w, n in sorted(windows.items()))
         )
+    disk = figures.get("disk")
+    if disk and disk["samples"]:
+        where = {
+            True: "PostgreSQL's data is on it",
+            False: "PostgreSQL's data is elsewhere",
+            None: "not known",
+        }
+        stalls = disk["stalls"]
+        print(
+            f"Disk: fdatasync of 512 bytes every 0.1 s in {disk['folder']} "
+            f"({where[disk['same_as_database']]}): "
+            f"{disk['samples']} samples, p50 {disk['p50_ms']} ms, p99 {disk['p99_ms']} ms, "
+            f"{len(stalls)} of {DiskProbe.STALL_MS:.0f} ms or more"
+            + (
+                " (" + ", ".join(f"{started - origin:.0f} s: {ms} ms" for started, ms in stalls[:12]) + ")"
+                if stalls
+                else ""
+            )
+        )
+        if tail:
+            during = sum(overlaps_stall(started, ms, stalls) for started, _n, ms in tail)
+            print(f"Requests >= 400 ms that overlapped one of those disk stalls: {during} of {len(tail)}")
     slow = [n for n, s in stats.items() if s["p99"] > GOAL_P99_MS]
     goals.append(
         (
@@ -922,13 +1018,15 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         cpu_before, children_before = cpu_snapshot(), os.times()
-        stats, client = run_locust(
-            name="load",
-            mix=mix,
-            offsets={k: light[k] // 2 for k in KINDS},
-            seconds=args.minutes * 60,
-            **common,
-        )
+        with DiskProbe(var) as probe:
+            stats, client = run_locust(
+                name="load",
+                mix=mix,
+                offsets={k: light[k] // 2 for k in KINDS},
+                seconds=args.minutes * 60,
+                **common,
+            )
+        disk = {**probe.figures(), "same_as_database": same_disk_as_database(args.server, var)}
         load_after = load_average()
         children_after = os.times()
         cpu = cpu_used(
@@ -961,6 +1059,8 @@ def main(argv: list[str] | None = None) -> int:
             "client_other": {"baseline": base_client.get("counts", {}), "load": client.get("counts", {})},
             "failures": base_client["failures"] + client["failures"],
             "slow": client.get("slow", []),
+            "started": client.get("started"),
+            "disk": disk,
             "cpu": cpu,
         }
         goals = report(figures)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,39 @@ def test_r_s1_short_mode_parses_and_the_mix_covers_every_kind_on_both_sides():
     assert _bench().user_mix(50) == {"applicant": 30, "reviewer": 8, "verifier": 6, "authority": 6}
     assert _bench().user_mix(8) == {"applicant": 2, "reviewer": 2, "verifier": 2, "authority": 2}
     assert sum(_bench().user_mix(37).values()) == 37
+    # and users pause before each page unless asked to pace by step
+    assert args.pace == "page"
+    assert _bench().parse_args(["--pace", "task"]).pace == "task"
+
+
+def test_r_s1_a_slow_request_overlapping_a_disk_stall_is_told_apart():
+    # Given one disk stall of 700 ms starting at t=100.0
+    stalls = [(100.0, 700)]
+    overlaps = _bench().overlaps_stall
+    # Then requests running across it overlap it, and requests wholly before or after do not
+    assert overlaps(99.8, 450, stalls) is True  # starts before, ends inside
+    assert overlaps(100.3, 500, stalls) is True  # starts inside
+    assert overlaps(99.0, 900, stalls) is False  # ends at 99.9
+    assert overlaps(100.7, 600, stalls) is False  # starts as the stall ends
+    assert overlaps(100.3, 500, []) is False
+
+
+def test_r_s1_the_disk_probe_times_syncs_while_it_runs(tmp_path):
+    # Given the probe on a folder, when it runs for about half a second
+    probe = _bench().DiskProbe(tmp_path)
+    with probe:
+        time.sleep(0.55)
+    figures = probe.figures()
+    # Then it took a sample every 0.1 s, each a positive time, and wrote only its own file
+    assert 3 <= figures["samples"] <= 6
+    assert figures["folder"] == str(tmp_path)
+    assert all(ms > 0 for _t, ms in probe.samples)
+    assert figures["p50_ms"] <= figures["p99_ms"]
+    assert [p.name for p in tmp_path.iterdir()] == ["fsync-probe"]
+    # And it stopped: no sample after it left the block
+    count = len(probe.samples)
+    time.sleep(0.25)
+    assert len(probe.samples) == count
 
 
 @pytest.mark.parametrize(
@@ -66,6 +100,7 @@ def test_r_s1_short_mode_parses_and_the_mix_covers_every_kind_on_both_sides():
         ["--workers", "0"],
         ["--db", "icp; DROP"],
         ["--db", "A"],
+        ["--pace", "none"],
     ],
 )
 def test_r_s1_refuses_bad_options(argv):
