@@ -106,6 +106,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--spawn-rate", type=float, default=5.0, help="users started per second")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers (compose: 5)")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker; more than 1 runs gthread workers instead of sync (compose: 1)",
+    )
+    parser.add_argument(
         "--pace",
         choices=("page", "task"),
         default="page",
@@ -128,8 +134,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.users < len(KINDS) * 2:
         parser.error(f"--users must be at least {len(KINDS) * 2} (one of each kind per tenant)")
-    if args.minutes <= 0 or args.spawn_rate <= 0 or args.workers < 1:
-        parser.error("--minutes and --spawn-rate must be positive, --workers at least 1")
+    if args.minutes <= 0 or args.spawn_rate <= 0 or args.workers < 1 or args.threads < 1:
+        parser.error("--minutes and --spawn-rate must be positive, --workers and --threads at least 1")
     if not DB_NAME.match(args.db):
         parser.error(f"--db must match {DB_NAME.pattern}")
     return args
@@ -786,7 +792,8 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
     print()
     print(
         f"Load pass: {figures['users']} users ({figures['mix']}) for {figures['minutes']:g} min, "
-        f"paced by {figures['pace']}, gunicorn {figures['workers']} workers; load average before/after: "
+        f"paced by {figures['pace']}, gunicorn {figures['workers']} workers "
+        f"× {figures.get('threads', 1)} threads; load average before/after: "
         f"{figures['load_before']} / {figures['load_after']} ({os.cpu_count()} CPUs)"
     )
     head = (
@@ -980,7 +987,11 @@ def main(argv: list[str] | None = None) -> int:
                 "icpfiling.wsgi",
                 f"--bind=127.0.0.1:{args.port}",
                 f"--workers={args.workers}",
-                "--worker-class=sync",
+                *(
+                    ["--worker-class=sync"]
+                    if args.threads == 1
+                    else ["--worker-class=gthread", f"--threads={args.threads}"]
+                ),
                 "--timeout=30",
                 "--graceful-timeout=10",
             ],
@@ -1048,6 +1059,7 @@ def main(argv: list[str] | None = None) -> int:
             "mix": mix,
             "minutes": args.minutes,
             "workers": args.workers,
+            "threads": args.threads,
             "pace": args.pace,
             "load": stats,
             "baseline": base_stats,
