@@ -72,6 +72,12 @@ def test_r_s1_a_slow_request_overlapping_a_disk_stall_is_told_apart():
     assert overlaps(99.0, 900, stalls) is False  # ends at 99.9
     assert overlaps(100.7, 600, stalls) is False  # starts as the stall ends
     assert overlaps(100.3, 500, []) is False
+    # And a request starting within 2 s after the stall ended is counted as the queue it left
+    soon = _bench().soon_after_stall
+    assert soon(101.5, stalls) is True
+    assert soon(102.7, stalls) is True
+    assert soon(102.8, stalls) is False
+    assert soon(100.2, stalls) is False  # inside the stall: counted as overlapping instead
 
 
 def test_r_s1_the_disk_probe_times_syncs_while_it_runs(tmp_path):
