@@ -3,7 +3,8 @@
 Configured from the environment the script sets: ``BENCH_ACCOUNTS`` (the seeded accounts and
 TOTP keys), ``BENCH_MIX`` and ``BENCH_OFFSETS`` (users and first account per kind),
 ``BENCH_COUNTERS`` (where the users' own counts of each transition are written at the end),
-``BENCH_RUN`` (keeps generated domains and numbers unique) and ``BENCH_PORT``.
+``BENCH_RUN`` (keeps generated domains and numbers unique), ``BENCH_PORT`` and ``BENCH_PACE``
+(``page``: a pause before each click or submit; ``task``: between steps only).
 
 Every request carries the Host of its tenant and the headers of the TLS proxy in front of
 production, and is named by its page kind. Each task is one step of a journey, so a user that
