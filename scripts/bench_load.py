@@ -65,6 +65,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -838,10 +839,7 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
     # (a sweep, a checkpoint), a spread at queueing for the cores.
     tail, origin = figures.get("slow") or [], figures.get("started") or 0.0
     if tail:
-        windows: dict[int, int] = {}
-        for started, _name, _ms in tail:
-            w = int((started - origin) // 30)
-            windows[w] = windows.get(w, 0) + 1
+        windows = Counter(int((started - origin) // 30) for started, _name, _ms in tail)
         print(
             f"Requests >= 400 ms by the half minute they started in ({len(tail)}): "
             + ", ".join(f"{w * 30}-{w * 30 + 30} s: {n}" for w, n in sorted(windows.items()))
