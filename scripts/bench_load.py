@@ -53,6 +53,7 @@ import base64
 import contextlib
 import csv
 import importlib.util
+import itertools
 import json
 import os
 import re
@@ -676,27 +677,52 @@ def walk_in_slot_starts(now: datetime) -> list[datetime]:
 
 
 CPU_GROUPS = ("gunicorn", "celery", "postgres", "redis-server", "moto")
+# The timeline (CpuProbe) also tells PostgreSQL's background work apart from its backends, and
+# sees locust, whose CPU the totals take from the waited child's times instead.
+TIMELINE_GROUPS = (*CPU_GROUPS, "pg autovacuum", "pg checkpointer", "locust")
 
 
-def cpu_snapshot() -> dict[int, tuple[str, float]]:
-    """CPU seconds used so far by every process of the stack, by pid: (group, seconds)."""
+def process_group(cmd: str, detail: bool = False) -> str | None:
+    """The group a command line belongs to (None: not the stack's)."""
+    if cmd.startswith("postgres") or "/postgresql/" in cmd:
+        # The server's processes, not a command line that mentions it.
+        if detail and "autovacuum" in cmd:
+            return "pg autovacuum"
+        if detail and ("checkpointer" in cmd or "walwriter" in cmd or "background writer" in cmd):
+            return "pg checkpointer"
+        return "postgres"
+    if detail and "locust" in cmd:
+        return "locust"
+    return next((g for g in CPU_GROUPS if g != "postgres" and g in cmd), None)
+
+
+def cpu_snapshot(
+    groups_of: dict[int, str | None] | None = None, detail: bool = False
+) -> dict[int, tuple[str, float]]:
+    """CPU seconds used so far by every process of the stack, by pid: (group, seconds).
+
+    ``groups_of`` keeps each pid's group between calls, so that a sampler reads one file per
+    process instead of two.
+    """
     tick = os.sysconf("SC_CLK_TCK")
+    known = {} if groups_of is None else groups_of
     snap = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
+        pid = int(entry.name)
         try:
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if pid not in known:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                known[pid] = process_group(cmd, detail)
+            group = known[pid]
+            if group is None:
+                continue
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # the process ended meanwhile
-        if cmd.startswith("postgres") or "/postgresql/" in cmd:
-            group = "postgres"  # the server's backends, not a command line that mentions it
-        else:
-            group = next((g for g in CPU_GROUPS if g != "postgres" and g in cmd), None)
-        if group:
-            # utime and stime are fields 14 and 15 of stat; the split starts at field 3
-            snap[int(entry.name)] = (group, (int(fields[11]) + int(fields[12])) / tick)
+        # utime and stime are fields 14 and 15 of stat; the split starts at field 3
+        snap[pid] = (group, (int(fields[11]) + int(fields[12])) / tick)
     return snap
 
 
@@ -760,6 +786,127 @@ class DiskProbe:
             "p99_ms": round(ms[int(len(ms) * 0.99)], 1) if ms else None,
             "stalls": stalls,  # (epoch it started, ms), each at least STALL_MS
         }
+
+
+class CpuProbe:
+    """Samples every 0.5 s where the cores went while the load pass runs.
+
+    For each group of the stack: CPU seconds used; for the host: time stolen by the hypervisor,
+    I/O wait and idle (from /proc/stat). A burst of slow requests with no disk stall beside it
+    can then be put down to a sweep of the worker, PostgreSQL's background work, the benchmark
+    itself, or the host taking the CPU away.
+    """
+
+    EVERY = 0.5
+
+    def __init__(self) -> None:
+        # (epoch, the host's cumulative seconds, each process's (group, cumulative seconds))
+        self.samples: list[tuple[float, dict[str, float], dict[int, tuple[str, float]]]] = []
+        self._groups: dict[int, str | None] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-probe", daemon=True)
+
+    @staticmethod
+    def host_seconds() -> dict[str, float]:
+        """Cumulative seconds of all CPUs: busy, idle, iowait, steal (the first line of /proc/stat)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        user, nice, system, idle, iowait, irq, softirq, steal = (values + [0] * 8)[:8]
+        return {
+            "busy": (user + nice + system + irq + softirq) / tick,
+            "idle": idle / tick,
+            "iowait": iowait / tick,
+            "steal": steal / tick,
+        }
+
+    def sample(self) -> None:
+        self.samples.append((time.time(), self.host_seconds(), cpu_snapshot(self._groups, detail=True)))
+
+    def _run(self) -> None:
+        self.sample()
+        while not self._stop.wait(self.EVERY):
+            self.sample()
+
+    def __enter__(self) -> CpuProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def timeline(self) -> list[tuple[float, float, dict[str, float]]]:
+        """(start, end, cores used per group and host state) for each interval between samples.
+
+        Counted per process, so that one ending or starting within an interval (PostgreSQL's
+        backends, autovacuum workers) moves its group's figure by what it used, not by its total.
+        """
+        out = []
+        for (t0, host0, procs0), (t1, host1, procs1) in itertools.pairwise(self.samples):
+            span = t1 - t0
+            if span <= 0:
+                continue
+            used = {k: host1[k] - host0[k] for k in host1}
+            for pid, (group, seconds) in procs1.items():
+                before = procs0.get(pid)
+                used[group] = used.get(group, 0.0) + seconds - (before[1] if before else 0.0)
+            out.append(
+                (round(t0, 2), round(t1, 2), {k: round(max(0.0, v) / span, 2) for k, v in used.items()})
+            )
+        return out
+
+
+def bursts(
+    slow: list[tuple[float, str, float]], gap: float = 1.0, least: int = 5
+) -> list[tuple[float, float, int]]:
+    """Runs of slow requests whose starts lie within ``gap`` s of each other: (first, last, count)."""
+    out: list[tuple[float, float, int]] = []
+    for started in sorted(s for s, _n, _ms in slow):
+        if out and started - out[-1][1] <= gap:
+            first, _last, n = out[-1]
+            out[-1] = (first, started, n + 1)
+        else:
+            out.append((started, started, 1))
+    return [b for b in out if b[2] >= least]
+
+
+def cores_between(
+    timeline: list[tuple[float, float, dict[str, float]]], start: float, end: float
+) -> dict[str, float]:
+    """Mean cores per group (and host state) over the intervals that overlap [start, end]."""
+    hit = [v for t0, t1, v in timeline if t0 < end and start < t1]
+    if not hit:
+        return {}
+    keys = {k for v in hit for k in v}
+    return {k: round(sum(v.get(k, 0.0) for v in hit) / len(hit), 2) for k in keys}
+
+
+TASK_LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ .*?celery\.app\.trace: "
+    r"Task ([\w.]+)\[[^\]]*\] (?:succeeded in ([\d.]+)s|(raised|retry))"
+)
+
+
+def task_runs(
+    log: str, since: float, until: float, zone: str = "Asia/Shanghai"
+) -> list[tuple[float, float, str, str]]:
+    """The worker's tasks that started between two epochs: (start, seconds, task, outcome).
+
+    Read from celery's trace lines. The worker logs in the portal's TIME_ZONE (Django sets TZ
+    from it); a task's start is its end minus the time it says it took. A failed or retried
+    task's line gives no time, so it counts as starting when it ended.
+    """
+    tz = ZoneInfo(zone)
+    runs = []
+    for line in log.splitlines():
+        m = TASK_LINE.match(line)
+        if not m:
+            continue
+        end = datetime.strptime(m[1], "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=tz).timestamp()
+        took = float(m[3] or 0.0)
+        if since <= end - took <= until:
+            runs.append((round(end - took, 3), took, m[2].rsplit(".", 1)[-1], m[4] or "succeeded"))
+    return runs
 
 
 def same_disk_as_database(server_url: str, folder: Path) -> bool | None:
@@ -873,6 +1020,53 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
                 f"Requests >= 400 ms: {sum(during)} of {len(tail)} overlapped one of those disk stalls, "
                 f"{after} more started within 2 s after one ended (the queue it left behind)"
             )
+    tasks = figures.get("tasks") or []
+    if tasks:
+        by_task: dict[str, list[float]] = {}
+        for _start, took, task, _outcome in tasks:
+            by_task.setdefault(task, []).append(took)
+        failed = Counter(task for *_r, task, outcome in tasks if outcome != "succeeded")
+        print(
+            "Worker tasks during the load pass (runs, seconds in all, longest): "
+            + "; ".join(
+                f"{task} {len(t)}, {sum(t):.1f} s, {max(t):.2f} s"
+                + (f" ({failed[task]} failed or retried)" if failed[task] else "")
+                for task, t in sorted(by_task.items(), key=lambda kv: -sum(kv[1]))
+            )
+        )
+    timeline = figures.get("timeline") or []
+    if tail and timeline:
+        # Where the cores went while each burst of slow requests started, against the run's
+        # median interval: a sweep shows as celery, a vacuum or checkpoint as pg, the host as steal.
+        groups = sorted({k for _a, _b, v in timeline for k in v})
+        median = {k: sorted(v.get(k, 0.0) for _a, _b, v in timeline)[len(timeline) // 2] for k in groups}
+        stalls = (disk or {}).get("stalls") or []
+        found = bursts(tail)
+        print(
+            f"Bursts of 5 or more requests >= 400 ms starting within 1 s of each other: {len(found)}; "
+            "cores used in the second before and during each (run median in brackets):"
+        )
+        for first, last, n in found[:12]:
+            used = cores_between(timeline, first - 1.0, last + 0.5)
+            stalled = overlaps_stall(first - 1.0, (last - first + 1.5) * 1000, stalls)
+            print(
+                f"  {first - origin:.1f}-{last - origin:.1f} s, {n} requests"
+                f"{', disk stall' if stalled else ''}: "
+                + ", ".join(
+                    f"{k} {used.get(k, 0.0):.2f} ({median[k]:.2f})"
+                    for k in groups
+                    if used.get(k, 0.0) >= 0.05 or median[k] >= 0.05
+                )
+            )
+            running = sorted(
+                {
+                    f"{task} ({took:.2f} s)"
+                    for start, took, task, _o in tasks
+                    if start < last + 0.5 and first - 1.0 < start + took
+                }
+            )
+            if running:
+                print(f"    worker tasks running then: {', '.join(running)}")
     slow = [n for n, s in stats.items() if s["p99"] > GOAL_P99_MS]
     goals.append(
         (
@@ -1039,7 +1233,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         cpu_before, children_before = cpu_snapshot(), os.times()
-        with DiskProbe(var) as probe:
+        with DiskProbe(var) as probe, CpuProbe() as cpu_probe:
             stats, client = run_locust(
                 name="load",
                 mix=mix,
@@ -1084,6 +1278,12 @@ def main(argv: list[str] | None = None) -> int:
             "started": client.get("started"),
             "disk": disk,
             "cpu": cpu,
+            "timeline": cpu_probe.timeline(),
+            "tasks": task_runs(
+                (var / "worker.log").read_text(errors="replace"),
+                since=client.get("started") or 0.0,
+                until=time.time(),
+            ),
         }
         goals = report(figures)
         figures["goals"] = [{"what": w, "measured": m, "goal": g, "met": ok} for w, m, g, ok in goals]

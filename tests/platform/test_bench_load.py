@@ -9,6 +9,7 @@ order's event log (a valid path through the transition table, nothing doubled, n
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 import time
@@ -96,6 +97,103 @@ def test_r_s1_the_disk_probe_times_syncs_while_it_runs(tmp_path):
     count = len(probe.samples)
     time.sleep(0.25)
     assert len(probe.samples) == count
+
+
+def test_r_s1_bursts_group_slow_requests_that_start_close_together():
+    # Given slow requests: six within a second of each other, then two alone, then five spaced 0.9 s
+    slow = [(t, "page", 450.0) for t in (10.0, 10.2, 10.4, 10.5, 10.9, 11.3, 20.0, 40.0)]
+    slow += [(t, "page", 600.0) for t in (50.0, 50.9, 51.8, 52.7, 53.6)]
+    # When they are grouped
+    found = _bench().bursts(slow)
+    # Then the two runs of five or more are bursts, with their first and last start, and the lone ones are not
+    assert found == [(10.0, 11.3, 6), (50.0, 53.6, 5)]
+    assert _bench().bursts(slow, least=7) == []
+
+
+def test_r_s1_cpu_timeline_counts_each_process_by_what_it_used(monkeypatch):
+    # Given three samples: a PostgreSQL backend that ends after the second, and an autovacuum
+    # worker that starts before the third
+    bench = _bench()
+    probe = bench.CpuProbe()
+    host = [
+        {"busy": 10.0, "idle": 100.0, "iowait": 1.0, "steal": 0.0},
+        {"busy": 10.8, "idle": 100.2, "iowait": 1.0, "steal": 0.1},
+        {"busy": 11.6, "idle": 100.4, "iowait": 1.2, "steal": 0.1},
+    ]
+    procs = [
+        {1: ("gunicorn", 5.0), 2: ("postgres", 30.0)},
+        {1: ("gunicorn", 5.4), 2: ("postgres", 30.2)},
+        {1: ("gunicorn", 5.6), 3: ("pg autovacuum", 0.3)},
+    ]
+    probe.samples = [(100.0 + i * 0.5, host[i], procs[i]) for i in range(3)]
+    # When the timeline is read
+    timeline = probe.timeline()
+    # Then each interval gives cores used per group: the ended backend counts 0, not -60 cores,
+    # and the new worker counts what it used
+    assert [(a, b) for a, b, _v in timeline] == [(100.0, 100.5), (100.5, 101.0)]
+    assert timeline[0][2] == {
+        "busy": 1.6,
+        "idle": 0.4,
+        "iowait": 0.0,
+        "steal": 0.2,
+        "gunicorn": 0.8,
+        "postgres": 0.4,
+    }
+    assert timeline[1][2] == {
+        "busy": 1.6,
+        "idle": 0.4,
+        "iowait": 0.4,
+        "steal": 0.0,
+        "gunicorn": 0.4,
+        "pg autovacuum": 0.6,
+    }
+    # And a window's mean covers the intervals it overlaps
+    assert bench.cores_between(timeline, 100.6, 100.9)["gunicorn"] == 0.4
+    assert bench.cores_between(timeline, 100.2, 100.9)["gunicorn"] == 0.6
+    assert bench.cores_between(timeline, 200.0, 201.0) == {}
+
+
+def test_r_s1_the_cpu_probe_samples_this_machine_and_stops():
+    # Given the probe, when it runs for about a second
+    probe = _bench().CpuProbe()
+    with probe:
+        time.sleep(1.1)
+    # Then it sampled every half second, and the host's shares of the interval add up to the CPUs
+    assert 2 <= len(probe.samples) <= 4
+    for _a, _b, used in probe.timeline():
+        assert (
+            0.5 <= used["busy"] + used["idle"] + used["iowait"] + used["steal"] <= (os.cpu_count() or 1) * 1.3
+        )
+    count = len(probe.samples)
+    time.sleep(0.6)
+    assert len(probe.samples) == count
+
+
+def test_r_s1_worker_tasks_are_read_from_celerys_trace_lines():
+    # Given a worker log in Shanghai time: two sweeps that succeeded, one task that failed, other lines
+    log = "\n".join(
+        [
+            "2026-12-03 13:00:00,000 INFO [tenant=-] celery.app.trace: "
+            "Task filings.tasks.order_deadlines_sweep[ab-1] succeeded in 0.25s: 3",
+            "2026-12-03 13:00:05,500 INFO [tenant=-] celery.app.trace: "
+            "Task icpfiling.notifications.tasks.outbox_sweep[ab-2] succeeded in 1.5s: None",
+            "2026-12-03 13:00:06,000 ERROR [tenant=-] celery.app.trace: "
+            "Task icpfiling.notifications.tasks.deliver[ab-3] raised unexpected: OperationalError()",
+            "2026-12-03 13:00:07,000 WARNING [tenant=-] celery.worker: something else",
+            "2026-12-03 12:59:00,000 INFO [tenant=-] celery.app.trace: "
+            "Task filings.tasks.order_deadlines_sweep[ab-0] succeeded in 0.1s: 0",
+        ]
+    )
+    start = 1796274000.0  # 2026-12-03 05:00:00 UTC = 13:00 in Shanghai
+    # When the runs since 12:59:30 are read
+    runs = _bench().task_runs(log, since=start - 30, until=start + 60)
+    # Then each gives its start (end minus time taken), time, short name and outcome;
+    # the one before 12:59:30 is left out
+    assert runs == [
+        (start - 0.25, 0.25, "order_deadlines_sweep", "succeeded"),
+        (start + 4.0, 1.5, "outbox_sweep", "succeeded"),
+        (start + 6.0, 0.0, "deliver", "raised"),
+    ]
 
 
 @pytest.mark.parametrize(
