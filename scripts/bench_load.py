@@ -856,6 +856,55 @@ class CpuProbe:
         return out
 
 
+class WaitProbe:
+    """Counts, every 0.25 s, what the run database's active backends are waiting on.
+
+    From ``pg_stat_activity``: ``IO:WALSync`` is a commit waiting for the disk, ``Lock:…`` a row or
+    tuple lock held by another transaction (a hot counter row), ``LWLock:…`` the server's own
+    latches, and ``cpu`` a backend working with nothing to wait for. A burst of slow requests can
+    then be told apart: the disk, lock queues, or the cores.
+    """
+
+    EVERY = 0.25
+    QUERY = (
+        "SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu'), count(*) FROM pg_stat_activity "
+        "WHERE datname = %s AND state = 'active' AND pid <> pg_backend_pid() GROUP BY 1"
+    )
+
+    def __init__(self, server_url: str, db: str) -> None:
+        self.server_url, self.db = server_url, db
+        self.samples: list[tuple[float, dict[str, int]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wait-probe", daemon=True)
+
+    def _run(self) -> None:
+        conn = _connect(self.server_url, self.db)
+        try:
+            with conn.cursor() as cur:
+                while not self._stop.wait(self.EVERY):
+                    cur.execute(self.QUERY, [self.db])
+                    self.samples.append((time.time(), dict(cur.fetchall())))
+        finally:
+            conn.close()
+
+    def __enter__(self) -> WaitProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def waits_between(samples: list[tuple[float, dict[str, int]]], start: float, end: float) -> dict[str, float]:
+    """Mean backends in each wait over the samples taken in [start, end]."""
+    hit = [w for t, w in samples if start <= t <= end]
+    if not hit:
+        return {}
+    keys = {k for w in hit for k in w}
+    return {k: round(sum(w.get(k, 0) for w in hit) / len(hit), 2) for k in keys}
+
+
 def bursts(
     slow: list[tuple[float, str, float]], gap: float = 1.0, least: int = 5
 ) -> list[tuple[float, float, int]]:
@@ -1034,6 +1083,17 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
                 for task, t in sorted(by_task.items(), key=lambda kv: -sum(kv[1]))
             )
         )
+    wait_samples = figures.get("waits") or []
+    if wait_samples:
+        whole = waits_between(wait_samples, 0.0, float("inf"))
+        print(
+            f"PostgreSQL backends of the run, mean over {len(wait_samples)} samples every "
+            f"{WaitProbe.EVERY} s: "
+            + (
+                ", ".join(f"{k} {v:.2f}" for k, v in sorted(whole.items(), key=lambda kv: -kv[1]))
+                or "none active"
+            )
+        )
     timeline = figures.get("timeline") or []
     if tail and timeline:
         # Where the cores went while each burst of slow requests started, against the run's
@@ -1058,6 +1118,12 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
                     if used.get(k, 0.0) >= 0.05 or median[k] >= 0.05
                 )
             )
+            waiting = waits_between(figures.get("waits") or [], first - 1.0, last + 0.5)
+            if waiting:
+                print(
+                    "    PostgreSQL backends (mean over the window): "
+                    + ", ".join(f"{k} {v:.1f}" for k, v in sorted(waiting.items(), key=lambda kv: -kv[1]))
+                )
             running = sorted(
                 {
                     f"{task} ({took:.2f} s)"
@@ -1233,7 +1299,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         cpu_before, children_before = cpu_snapshot(), os.times()
-        with DiskProbe(var) as probe, CpuProbe() as cpu_probe:
+        with DiskProbe(var) as probe, CpuProbe() as cpu_probe, WaitProbe(args.server, args.db) as waits:
             stats, client = run_locust(
                 name="load",
                 mix=mix,
@@ -1279,6 +1345,7 @@ def main(argv: list[str] | None = None) -> int:
             "disk": disk,
             "cpu": cpu,
             "timeline": cpu_probe.timeline(),
+            "waits": waits.samples,
             "tasks": task_runs(
                 (var / "worker.log").read_text(errors="replace"),
                 since=client.get("started") or 0.0,

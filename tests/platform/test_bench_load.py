@@ -12,12 +12,14 @@ import importlib.util
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from filings.states import TRANSITIONS
+from tests.services import requires_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "bench_load.py"
@@ -167,6 +169,36 @@ def test_r_s1_the_cpu_probe_samples_this_machine_and_stops():
     count = len(probe.samples)
     time.sleep(0.6)
     assert len(probe.samples) == count
+
+
+@requires_postgres
+@pytest.mark.django_db
+def test_r_s1_the_wait_probe_sees_a_backend_queued_on_a_lock():
+    # Given the test database, where one session holds an advisory lock and a second waits for it
+    from django.db import connection
+
+    bench = _bench()
+    conf = connection.settings_dict
+    server = f"postgres://{conf['USER'] or 'postgres'}@{conf['HOST'] or '127.0.0.1'}:{conf['PORT'] or 5432}"
+    holder, waiter = bench._connect(server, conf["NAME"]), bench._connect(server, conf["NAME"])
+    try:
+        holder.cursor().execute("SELECT pg_advisory_lock(171717)")
+        queued = threading.Thread(target=lambda: waiter.cursor().execute("SELECT pg_advisory_lock(171717)"))
+        queued.start()
+        # When the probe samples for a second
+        probe = bench.WaitProbe(server, conf["NAME"])
+        with probe:
+            time.sleep(1.0)
+        holder.cursor().execute("SELECT pg_advisory_unlock(171717)")
+        queued.join(timeout=10)
+    finally:
+        holder.close()
+        waiter.close()
+    # Then every sample saw the waiting backend as a lock wait, and the mean over the window says so
+    assert 3 <= len(probe.samples) <= 5
+    assert all(w.get("Lock:advisory") == 1 for _t, w in probe.samples)
+    assert bench.waits_between(probe.samples, 0, float("inf"))["Lock:advisory"] == 1.0
+    assert bench.waits_between(probe.samples, 0, 1) == {}
 
 
 def test_r_s1_worker_tasks_are_read_from_celerys_trace_lines():
