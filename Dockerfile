@@ -46,4 +46,7 @@ RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /app a
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "icpfiling.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The same server as docker-compose.yml's web service (which says why 5 sync workers), so that an
+# image run on its own behaves as the measured stack does.
+CMD ["gunicorn", "icpfiling.wsgi", "--bind=0.0.0.0:8000", "--workers=5", "--worker-class=sync", \
+     "--worker-tmp-dir=/dev/shm", "--timeout=30", "--graceful-timeout=20", "--access-logfile=-"]

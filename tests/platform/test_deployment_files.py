@@ -8,6 +8,7 @@ a database; the deploy check runs in a subprocess with a production environment.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -141,6 +142,15 @@ def test_compose_web_runs_gunicorn_with_sync_workers():
     assert any(t in {"icpfiling.wsgi", "icpfiling.wsgi:application"} for t in tokens[1:])
     worker_classes = option_values(tokens, "-k", "--worker-class")
     assert all(value == "sync" for value in worker_classes), worker_classes
+
+
+def test_dockerfile_default_command_is_composes_web_command():
+    # Given the image's CMD (a JSON array, maybe continued over lines) and compose's web command
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    cmd = re.search(r"^CMD\s+(\[.*?\])\s*$", dockerfile.replace("\\\n", " "), re.MULTILINE | re.DOTALL)
+    assert cmd, "the image has no CMD in JSON form"
+    # Then an image run on its own starts gunicorn exactly as the measured stack does
+    assert json.loads(cmd.group(1)) == command_tokens(services()["web"])
 
 
 def test_compose_worker_and_beat_run_celery():
