@@ -121,6 +121,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "task: 1-3 s only between steps, a step's pages back to back (a harsher, unhuman shape)",
     )
     parser.add_argument(
+        "--busy-cores",
+        type=int,
+        default=0,
+        help="processes that spin on a core through both passes: the goal on a machine with fewer or "
+        "slower cores, or a noisy neighbour (default 0)",
+    )
+    parser.add_argument(
         "--baseline-seconds", type=float, default=None, help="length of the light pass (default: scaled)"
     )
     parser.add_argument("--port", type=int, default=8300, help="gunicorn's port; moto S3 uses port + 1")
@@ -138,6 +145,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--users must be at least {len(KINDS) * 2} (one of each kind per tenant)")
     if args.minutes <= 0 or args.spawn_rate <= 0 or args.workers < 1 or args.threads < 1:
         parser.error("--minutes and --spawn-rate must be positive, --workers and --threads at least 1")
+    if not 0 <= args.busy_cores < (os.cpu_count() or 1):
+        parser.error(
+            f"--busy-cores must be from 0 to {(os.cpu_count() or 1) - 1} (one core left for the stack)"
+        )
     if not DB_NAME.match(args.db):
         parser.error(f"--db must match {DB_NAME.pattern}")
     return args
@@ -995,7 +1006,13 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
     print(
         f"Load pass: {figures['users']} users ({figures['mix']}) for {figures['minutes']:g} min, "
         f"paced by {figures['pace']}, gunicorn {figures['workers']} workers "
-        f"× {figures.get('threads', 1)} threads; load average before/after: "
+        f"× {figures.get('threads', 1)} threads"
+        + (
+            f", {figures['busy_cores']} core(s) kept busy by spinning processes"
+            if figures.get("busy_cores")
+            else ""
+        )
+        + "; load average before/after: "
         f"{figures['load_before']} / {figures['load_after']} ({os.cpu_count()} CPUs)"
     )
     head = (
@@ -1287,6 +1304,8 @@ def main(argv: list[str] | None = None) -> int:
             {"Host": f"localhost:{args.port}", "X-Forwarded-Proto": "https"},
             stack,
         )
+        for n in range(args.busy_cores):
+            stack.start(f"busy-{n}", [PY, "-c", "while True: pass"])
         common = {"env": env, "var": var, "spawn_rate": args.spawn_rate, "port": args.port, "pace": args.pace}
         print(f"Light pass: one user per kind for {baseline_seconds:.0f} s ...", flush=True)
         base_stats, base_client = run_locust(
@@ -1331,6 +1350,7 @@ def main(argv: list[str] | None = None) -> int:
             "workers": args.workers,
             "threads": args.threads,
             "pace": args.pace,
+            "busy_cores": args.busy_cores,
             "load": stats,
             "baseline": base_stats,
             "baseline_errors": sum(s["errors"] for s in base_stats.values()),

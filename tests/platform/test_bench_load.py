@@ -63,6 +63,10 @@ def test_r_s1_short_mode_parses_and_the_mix_covers_every_kind_on_both_sides():
     # and users pause before each page unless asked to pace by step
     assert args.pace == "page"
     assert _bench().parse_args(["--pace", "task"]).pace == "task"
+    # and no core is kept busy unless asked
+    assert args.busy_cores == 0
+    top = (os.cpu_count() or 1) - 1  # one core is always left for the stack
+    assert _bench().parse_args(["--busy-cores", str(top)]).busy_cores == top
 
 
 def test_r_s1_a_slow_request_overlapping_a_disk_stall_is_told_apart():
@@ -237,6 +241,8 @@ def test_r_s1_worker_tasks_are_read_from_celerys_trace_lines():
         ["--db", "icp; DROP"],
         ["--db", "A"],
         ["--pace", "none"],
+        ["--busy-cores", "-1"],
+        ["--busy-cores", str(os.cpu_count() or 1)],  # no core left for the stack
     ],
 )
 def test_r_s1_refuses_bad_options(argv):
