@@ -688,13 +688,14 @@ def walk_in_slot_starts(now: datetime) -> list[datetime]:
 
 
 CPU_GROUPS = ("gunicorn", "celery", "postgres", "redis-server", "moto")
-# The timeline (CpuProbe) also tells PostgreSQL's background work apart from its backends, and
-# sees locust, whose CPU the totals take from the waited child's times instead.
-TIMELINE_GROUPS = (*CPU_GROUPS, "pg autovacuum", "pg checkpointer", "locust")
 
 
 def process_group(cmd: str, detail: bool = False) -> str | None:
-    """The group a command line belongs to (None: not the stack's)."""
+    """The group a command line belongs to (None: not the stack's).
+
+    ``detail`` (the CpuProbe's timeline) also tells PostgreSQL's background work apart from its
+    backends, and sees locust, whose CPU the totals take from the waited child's times instead.
+    """
     if cmd.startswith("postgres") or "/postgresql/" in cmd:
         # The server's processes, not a command line that mentions it.
         if detail and "autovacuum" in cmd:
@@ -885,16 +886,25 @@ class WaitProbe:
     def __init__(self, server_url: str, db: str) -> None:
         self.server_url, self.db = server_url, db
         self.samples: list[tuple[float, dict[str, int]]] = []
+        self.error = ""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wait-probe", daemon=True)
 
     def _run(self) -> None:
-        conn = _connect(self.server_url, self.db)
+        import psycopg2
+
+        try:
+            conn = _connect(self.server_url, self.db)
+        except psycopg2.Error as exc:
+            self.error = str(exc).strip()
+            return
         try:
             with conn.cursor() as cur:
                 while not self._stop.wait(self.EVERY):
                     cur.execute(self.QUERY, [self.db])
                     self.samples.append((time.time(), dict(cur.fetchall())))
+        except psycopg2.Error as exc:  # the figures so far still count; the report says it stopped
+            self.error = str(exc).strip()
         finally:
             conn.close()
 
@@ -1111,6 +1121,8 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
                 or "none active"
             )
         )
+    if figures.get("waits_error"):
+        print(f"The wait probe stopped: {figures['waits_error']}")
     timeline = figures.get("timeline") or []
     if tail and timeline:
         # Where the cores went while each burst of slow requests started, against the run's
@@ -1366,6 +1378,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpu": cpu,
             "timeline": cpu_probe.timeline(),
             "waits": waits.samples,
+            "waits_error": waits.error,
             "tasks": task_runs(
                 (var / "worker.log").read_text(errors="replace"),
                 since=client.get("started") or 0.0,

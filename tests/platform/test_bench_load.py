@@ -232,6 +232,92 @@ def test_r_s1_worker_tasks_are_read_from_celerys_trace_lines():
     ]
 
 
+def test_r_s1_the_report_puts_each_burst_beside_the_disk_cpu_waits_and_tasks(capsys):
+    # Given a run whose slow requests came in one burst at 100 s, while a sweep ran, gunicorn took
+    # both cores and two backends waited on a row lock; and a disk stall at 200 s with no burst
+    bench = _bench()
+    origin = 1_000_000.0
+    slow = [(origin + 100 + i / 10, "reviewer: pass", 600.0) for i in range(6)]
+    slow.append((origin + 200.1, "applicant: submit", 450.0))
+    timeline = [
+        (origin + t / 2, origin + t / 2 + 0.5, {"busy": 0.6, "idle": 1.4, "gunicorn": 0.4, "celery": 0.0})
+        for t in range(600)
+    ]
+    for i, (a, b, _v) in enumerate(timeline):
+        if 99 <= a - origin < 101:
+            timeline[i] = (a, b, {"busy": 2.0, "idle": 0.0, "gunicorn": 1.5, "celery": 0.5})
+    waits = [(origin + t / 4, {"cpu": 1}) for t in range(1200)]
+    waits = [(t, {"Lock:tuple": 2, "cpu": 1} if 99 <= t - origin <= 101 else w) for t, w in waits]
+    counted = dict.fromkeys(bench.COUNTED, 3)
+    figures = {
+        "users": 10,
+        "mix": {"applicant": 4, "reviewer": 2, "verifier": 2, "authority": 2},
+        "minutes": 5,
+        "workers": 5,
+        "threads": 1,
+        "pace": "page",
+        "busy_cores": 1,
+        "load": {
+            "reviewer: pass": {"requests": 150, "errors": 0, "p50": 30, "p95": 90, "p99": 600, "max": 610},
+            "applicant: submit": {"requests": 150, "errors": 0, "p50": 30, "p95": 90, "p99": 120, "max": 450},
+        },
+        "baseline": {},
+        "baseline_errors": 0,
+        "load_before": "0.1 0.1 0.1",
+        "load_after": "0.5 0.4 0.2",
+        "check": {
+            "orders": 3,
+            "bench_orders": 3,
+            "events": 24,
+            "invalid_paths": 0,
+            "duplicates": 0,
+            "statuses": {"approved": 3},
+            "events_by_kind": counted,
+        },
+        "client": counted,
+        "client_other": {"baseline": {}, "load": {}},
+        "failures": [],
+        "slow": slow,
+        "started": origin,
+        "disk": {
+            "folder": "var",
+            "samples": 3000,
+            "p50_ms": 0.9,
+            "p99_ms": 4.0,
+            "stalls": [(origin + 199.9, 700)],
+            "same_as_database": True,
+        },
+        "cpu": {"gunicorn": 120.0, "postgres": 30.0, "celery": 10.0, "locust": 15.0},
+        "timeline": timeline,
+        "waits": waits,
+        "waits_error": "",
+        "tasks": [
+            (origin + 99.8, 1.2, "order_deadlines_sweep", "succeeded"),
+            (origin + 150, 0.02, "outbox_deliver", "raised"),
+        ],
+    }
+    # When the report is printed
+    goals = bench.report(figures)
+    out = capsys.readouterr().out
+    # Then the burst at 100 s is listed with the cores, the waits and the task of that second
+    # against the run's medians, and the lone request in the stall at 200 s is no burst
+    assert "1 core(s) kept busy by spinning processes" in out
+    assert "Bursts of 5 or more requests >= 400 ms starting within 1 s of each other: 1;" in out
+    cores = "busy 2.00 (0.60), celery 0.50 (0.00), gunicorn 1.50 (0.40), idle 0.00 (1.40)"
+    assert f"  100.0-100.5 s, 6 requests: {cores}" in out
+    assert "    PostgreSQL backends (mean over the window): Lock:tuple 2.0, cpu 1.0" in out
+    assert "    worker tasks running then: order_deadlines_sweep (1.20 s)" in out
+    assert (
+        "order_deadlines_sweep 1, 1.2 s, 1.20 s; outbox_deliver 1, 0.0 s, 0.02 s (1 failed or retried)" in out
+    )
+    assert "Requests >= 400 ms: 1 of 7 overlapped one of those disk stalls" in out
+    # And the goal on p99 fails for the one page kind over 500 ms, the others pass
+    assert [(what, measured, met) for what, measured, _g, met in goals][:2] == [
+        ("errors (both passes)", "0", True),
+        ("page kinds with p99 > 500 ms", "reviewer: pass", False),
+    ]
+
+
 @pytest.mark.parametrize(
     "argv",
     [
