@@ -69,6 +69,7 @@ import urllib.request
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -752,7 +753,26 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-class DiskProbe:
+class Sampler:
+    """A thread that samples something while a ``with`` block runs (``_run`` loops until ``_stop``)."""
+
+    def __init__(self, name: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class DiskProbe(Sampler):
     """Times an fdatasync of 512 bytes every 0.1 s in ``folder`` while the load pass runs.
 
     Every commit waits for PostgreSQL's WAL to reach the disk. On this kind of virtual disk
@@ -766,8 +786,7 @@ class DiskProbe:
     def __init__(self, folder: Path) -> None:
         self.path = folder / "fsync-probe"
         self.samples: list[tuple[float, float]] = []  # (epoch at the end, ms)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="disk-probe", daemon=True)
+        super().__init__("disk-probe")
 
     def _run(self) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -779,14 +798,6 @@ class DiskProbe:
                 self.samples.append((time.time(), (time.perf_counter() - started) * 1000))
         finally:
             os.close(fd)
-
-    def __enter__(self) -> DiskProbe:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
     def figures(self) -> dict:
         ms = sorted(m for _t, m in self.samples)
@@ -800,7 +811,7 @@ class DiskProbe:
         }
 
 
-class CpuProbe:
+class CpuProbe(Sampler):
     """Samples every 0.5 s where the cores went while the load pass runs.
 
     For each group of the stack: CPU seconds used; for the host: time stolen by the hypervisor,
@@ -815,8 +826,7 @@ class CpuProbe:
         # (epoch, the host's cumulative seconds, each process's (group, cumulative seconds))
         self.samples: list[tuple[float, dict[str, float], dict[int, tuple[str, float]]]] = []
         self._groups: dict[int, str | None] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="cpu-probe", daemon=True)
+        super().__init__("cpu-probe")
 
     @staticmethod
     def host_seconds() -> dict[str, float]:
@@ -839,14 +849,6 @@ class CpuProbe:
         while not self._stop.wait(self.EVERY):
             self.sample()
 
-    def __enter__(self) -> CpuProbe:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
     def timeline(self) -> list[tuple[float, float, dict[str, float]]]:
         """(start, end, cores used per group and host state) for each interval between samples.
 
@@ -868,7 +870,7 @@ class CpuProbe:
         return out
 
 
-class WaitProbe:
+class WaitProbe(Sampler):
     """Counts, every 0.25 s, what the run database's active backends are waiting on.
 
     From ``pg_stat_activity``: ``IO:WALSync`` is a commit waiting for the disk, ``Lock:…`` a row or
@@ -887,8 +889,7 @@ class WaitProbe:
         self.server_url, self.db = server_url, db
         self.samples: list[tuple[float, dict[str, int]]] = []
         self.error = ""
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="wait-probe", daemon=True)
+        super().__init__("wait-probe")
 
     def _run(self) -> None:
         import psycopg2
@@ -907,14 +908,6 @@ class WaitProbe:
             self.error = str(exc).strip()
         finally:
             conn.close()
-
-    def __enter__(self) -> WaitProbe:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def waits_between(samples: list[tuple[float, dict[str, int]]], start: float, end: float) -> dict[str, float]:
