@@ -1146,15 +1146,17 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
                     "    PostgreSQL backends (mean over the window): "
                     + ", ".join(f"{k} {v:.1f}" for k, v in sorted(waiting.items(), key=lambda kv: -kv[1]))
                 )
-            running = sorted(
-                {
-                    f"{task} ({took:.2f} s)"
-                    for start, took, task, _o in tasks
-                    if start < last + 0.5 and first - 1.0 < start + took
-                }
-            )
+            running: dict[str, list[float]] = {}
+            for start, took, task, _o in tasks:
+                if start < last + 0.5 and first - 1.0 < start + took:
+                    running.setdefault(task, []).append(took)
             if running:
-                print(f"    worker tasks running then: {', '.join(running)}")
+                print(
+                    "    worker tasks running then: "
+                    + ", ".join(
+                        f"{task} × {len(t)} (longest {max(t):.2f} s)" for task, t in sorted(running.items())
+                    )
+                )
     slow = [n for n, s in stats.items() if s["p99"] > GOAL_P99_MS]
     goals.append(
         (
