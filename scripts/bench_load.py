@@ -67,6 +67,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Self
@@ -910,13 +911,15 @@ class WaitProbe(Sampler):
             conn.close()
 
 
+def mean_by_key(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Each key's mean over ``rows``, a key missing from a row counting 0 ({} for no rows)."""
+    keys = {k for row in rows for k in row}
+    return {k: round(sum(row.get(k, 0.0) for row in rows) / len(rows), 2) for k in keys}
+
+
 def waits_between(samples: list[tuple[float, dict[str, int]]], start: float, end: float) -> dict[str, float]:
     """Mean backends in each wait over the samples taken in [start, end]."""
-    hit = [w for t, w in samples if start <= t <= end]
-    if not hit:
-        return {}
-    keys = {k for w in hit for k in w}
-    return {k: round(sum(w.get(k, 0) for w in hit) / len(hit), 2) for k in keys}
+    return mean_by_key([w for t, w in samples if start <= t <= end])
 
 
 def bursts(
@@ -937,11 +940,7 @@ def cores_between(
     timeline: list[tuple[float, float, dict[str, float]]], start: float, end: float
 ) -> dict[str, float]:
     """Mean cores per group (and host state) over the intervals that overlap [start, end]."""
-    hit = [v for t0, t1, v in timeline if t0 < end and start < t1]
-    if not hit:
-        return {}
-    keys = {k for v in hit for k in v}
-    return {k: round(sum(v.get(k, 0.0) for v in hit) / len(hit), 2) for k in keys}
+    return mean_by_key([v for t0, t1, v in timeline if t0 < end and start < t1])
 
 
 TASK_LINE = re.compile(
@@ -970,6 +969,14 @@ def task_runs(
         if since <= end - took <= until:
             runs.append((round(end - took, 3), took, m[2].rsplit(".", 1)[-1], m[4] or "succeeded"))
     return runs
+
+
+def took_by_task(runs: Iterable[tuple[float, float, str, str]]) -> dict[str, list[float]]:
+    """The seconds each run of a task took, by task (from ``task_runs``)."""
+    out: dict[str, list[float]] = {}
+    for _start, took, task, _outcome in runs:
+        out.setdefault(task, []).append(took)
+    return out
 
 
 def same_disk_as_database(server_url: str, folder: Path) -> bool | None:
@@ -1091,9 +1098,7 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
             )
     tasks = figures.get("tasks") or []
     if tasks:
-        by_task: dict[str, list[float]] = {}
-        for _start, took, task, _outcome in tasks:
-            by_task.setdefault(task, []).append(took)
+        by_task = took_by_task(tasks)
         failed = Counter(task for *_r, task, outcome in tasks if outcome != "succeeded")
         print(
             "Worker tasks during the load pass (runs, seconds in all, longest): "
@@ -1140,16 +1145,13 @@ def report(figures: dict) -> list[tuple[str, str, str, bool]]:
                     if used.get(k, 0.0) >= 0.05 or median[k] >= 0.05
                 )
             )
-            waiting = waits_between(figures.get("waits") or [], first - 1.0, last + 0.5)
+            waiting = waits_between(wait_samples, first - 1.0, last + 0.5)
             if waiting:
                 print(
                     "    PostgreSQL backends (mean over the window): "
                     + ", ".join(f"{k} {v:.1f}" for k, v in sorted(waiting.items(), key=lambda kv: -kv[1]))
                 )
-            running: dict[str, list[float]] = {}
-            for start, took, task, _o in tasks:
-                if start < last + 0.5 and first - 1.0 < start + took:
-                    running.setdefault(task, []).append(took)
+            running = took_by_task(r for r in tasks if r[0] < last + 0.5 and first - 1.0 < r[0] + r[1])
             if running:
                 print(
                     "    worker tasks running then: "
